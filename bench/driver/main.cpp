@@ -1,0 +1,359 @@
+// mlhpc: the driver. Subcommands list, run, sysinfo, validate. Exit status: 0 success; 1 a
+// problem failed (run) or a file is invalid (validate); 2 usage errors; 130 interrupted.
+#include <CLI/CLI.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "bench/context.hpp"
+#include "mlhpc_config.hpp"
+#include "bench/data_dir.hpp"
+#include "bench/error.hpp"
+#include "bench/plan.hpp"
+#include "bench/registry.hpp"
+#include "bench/result_file.hpp"
+#include "bench/session.hpp"
+#include "bench/suite.hpp"
+#include "bench/table.hpp"
+
+namespace {
+
+using nlohmann::json;
+using namespace mlhpc;
+
+std::atomic<bool> g_interrupt{false};
+extern "C" void on_signal(int) { g_interrupt.store(true); }
+
+void log(const std::string& msg) { std::cerr << "mlhpc: " << msg << '\n'; }
+
+struct run_cli {
+  std::vector<std::string> workloads;
+  std::vector<std::string> sets;
+  std::string suite;
+  std::optional<int> repetitions, warmup, threads;
+  std::optional<double> min_time, max_time, ci_target;
+  std::uint64_t seed = 42;
+  std::string out;
+  std::string ceilings;
+  bool dry_run = false;
+  bool quiet = false;
+};
+
+// ---------------------------------------------------------------------------------------- list
+int cmd_list(const registry& reg) {
+  for (const workload* w : reg.all()) {
+    fmt::print("{}: {}\n", w->name(), w->description());
+    for (const auto& v : w->variants()) {
+      const auto defaults = expand(w->parameters(v.name), {}, w->name()).front();
+      const auto sup = w->supported(v.name, defaults);
+      fmt::print("  {}:{}  {}\n    can run here: {}\n", w->name(), v.name, v.description,
+                 sup.ok ? "yes" : "no: " + sup.reason);
+    }
+    const auto variants = w->variants();
+    if (!variants.empty()) {
+      fmt::print("  parameters (--set key=value; a,b sweeps):\n");
+      for (const auto& p : w->parameters(variants.front().name)) {
+        std::string type = to_string(p.type);
+        if (p.type == param_type::choice) type = fmt::format("{}", fmt::join(p.choices, "|"));
+        if (!p.special.empty()) type += fmt::format(" or {}", fmt::join(p.special, "|"));
+        fmt::print("    {:<14} {:<22} default {:<8} {}\n", p.name, type, p.default_value, p.help);
+      }
+    }
+    std::error_code ec;
+    std::vector<std::string> lists;
+    for (const auto& e : std::filesystem::directory_iterator(data_dir() / w->name(), ec))
+      if (e.path().extension() == ".shapes") lists.push_back(e.path().stem().string());
+    if (!lists.empty())
+      fmt::print("  shape lists (--set shapes=NAME): {}\n", fmt::join(lists, ", "));
+    fmt::print("\n");
+  }
+  std::error_code ec;
+  std::vector<std::string> suites;
+  for (const auto& e : std::filesystem::directory_iterator(data_dir() / "suites", ec))
+    if (e.path().extension() == ".yaml") suites.push_back(e.path().stem().string());
+  fmt::print("suites (--suite NAME): {}\n", suites.empty() ? "none found" : fmt::format("{}", fmt::join(suites, ", ")));
+  return 0;
+}
+
+// ------------------------------------------------------------------------------------ validate
+int cmd_validate(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw usage_error(fmt::format("validate '{}': cannot read the file", path));
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::parse_error& e) {
+    fmt::print(stderr, "{}: invalid: not JSON: {}\n", path, e.what());
+    return 1;
+  }
+  const auto errors = validate_result(doc);
+  if (errors.empty()) {
+    fmt::print("{}: valid (schema {})\n", path, doc.value("schema_version", "?"));
+    return 0;
+  }
+  for (const auto& e : errors) fmt::print(stderr, "{}: invalid at {}: {}\n", path, e.where, e.what);
+  return 1;
+}
+
+// ----------------------------------------------------------------------------------------- run
+std::string default_out_path() {
+  const auto t = std::time(nullptr);
+  return fmt::format("results/{}-{:%Y%m%dT%H%M%S}.json", host_name(), fmt::gmtime(t));
+}
+
+int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::string>& argv) {
+  // What to run: the suite's entries first, then --workload entries, each with every --set.
+  std::vector<plan_entry> entries;
+  std::optional<suite> st;
+  if (!cli.suite.empty()) {
+    st = load_suite(cli.suite);
+    entries = st->entries;
+  }
+  std::vector<setting> sets;
+  for (const auto& s : cli.sets) sets.push_back(parse_setting(s));
+  if (!sets.empty() && cli.workloads.empty())
+    throw usage_error("--set given without --workload: settings apply to the --workload entries");
+  for (const auto& w : cli.workloads) entries.push_back({w, sets, "command line"});
+  if (entries.empty())
+    throw usage_error("nothing to run: expected --workload NAME[:VARIANT] or --suite FILE");
+
+  session_options opt;
+  auto pick = [](const auto& cli_v, const auto& suite_v, auto def) {
+    return cli_v ? *cli_v : (suite_v ? *suite_v : def);
+  };
+  std::optional<int> s_rep, s_warm, s_thr;
+  std::optional<double> s_min, s_max, s_ci;
+  if (st) {
+    s_rep = st->repetitions, s_warm = st->warmup, s_thr = st->threads;
+    s_min = st->min_time_s, s_max = st->max_time_s, s_ci = st->ci_target;
+  }
+  const auto cpus = allowed_cpus();
+  opt.runner.repetitions = pick(cli.repetitions, s_rep, 10);
+  opt.runner.warmup = pick(cli.warmup, s_warm, 1);
+  opt.runner.min_time_s = pick(cli.min_time, s_min, 0.0);
+  opt.runner.max_time_s = pick(cli.max_time, s_max, 10.0);
+  opt.runner.ci_target = pick(cli.ci_target, s_ci, 0.01);
+  opt.threads = pick(cli.threads, s_thr, static_cast<int>(std::max<std::size_t>(1, cpus.size())));
+  opt.seed = cli.seed;
+  if (opt.runner.repetitions < 1)
+    throw usage_error(fmt::format("repetitions {}: expected at least 1", opt.runner.repetitions));
+  if (opt.runner.warmup < 0)
+    throw usage_error(fmt::format("warmup {}: expected 0 or more", opt.runner.warmup));
+  if (opt.runner.min_time_s < 0)
+    throw usage_error(fmt::format("min-time {}: expected 0 or more seconds", opt.runner.min_time_s));
+  if (!(opt.runner.max_time_s > 0))
+    throw usage_error(fmt::format("max-time {}: expected more than 0 seconds", opt.runner.max_time_s));
+  if (!(opt.runner.ci_target > 0 && opt.runner.ci_target < 1))
+    throw usage_error(fmt::format("ci-target {}: expected a fraction between 0 and 1 (0.01 = 1 %)",
+                                  opt.runner.ci_target));
+  if (opt.threads < 1 || opt.threads > 4096)
+    throw usage_error(fmt::format("threads {}: expected between 1 and 4096", opt.threads));
+
+  const auto plan = make_plan(reg, entries, available_memory_bytes());
+  if (cli.dry_run) {
+    for (std::size_t i = 0; i < plan.size(); ++i)
+      fmt::print("{:>4}  {}\n", i + 1, plan[i].label());
+    fmt::print("{} problem(s); threads {}, seed {}, repetitions >= {}, warmup {}, max-time {} s, "
+               "ci-target {}\n",
+               plan.size(), opt.threads, opt.seed, opt.runner.repetitions, opt.runner.warmup,
+               opt.runner.max_time_s, opt.runner.ci_target);
+    return 0;
+  }
+  json external_ceilings = json::object();
+  if (!cli.ceilings.empty()) external_ceilings = load_ceilings_file(cli.ceilings);
+  const std::string out = cli.out.empty() ? default_out_path() : cli.out;
+  check_writable(out);
+  const bool to_stdout = out == "-";
+
+  std::vector<const workload*> used;
+  for (const auto& p : plan)
+    if (std::find(used.begin(), used.end(), p.w) == used.end()) used.push_back(p.w);
+  json doc;
+  doc["schema_version"] = schema_version;
+  doc["run"] = {{"status", "running"},
+                {"command_line", argv},
+                {"started_at", utc_now()},
+                {"problems_planned", plan.size()},
+                {"seed", opt.seed},
+                {"threads", opt.threads},
+                {"settings",
+                 {{"repetitions", opt.runner.repetitions},
+                  {"warmup", opt.runner.warmup},
+                  {"min_time_s", opt.runner.min_time_s},
+                  {"max_time_s", opt.runner.max_time_s},
+                  {"ci_target", opt.runner.ci_target},
+                  {"max_repetitions", opt.runner.max_repetitions},
+                  {"min_sample_s", opt.runner.min_sample_s}}},
+                {"input_fill",
+                 "inputs are pseudo-random: each element is splitmix64(seed, stream, index) "
+                 "mapped to the type's range; the seed is --seed"}};
+  if (st) doc["run"]["suite"] = {{"name", st->name}, {"file", st->path}};
+  if (!cli.ceilings.empty()) doc["run"]["ceilings_file"] = cli.ceilings;
+  doc["context"] = {{"tool", build_context()},
+                    {"system", system_context()},
+                    {"libraries", library_context(used)},
+                    {"affinity", affinity_context(opt.threads)},
+                    {"environment", environment_context()}};
+  doc["ceilings"] = json::object();
+  doc["results"] = json::array();
+
+  auto save = [&] {
+    apply_ceilings(doc, external_ceilings);
+    if (!to_stdout) write_json_atomically(out, doc);
+  };
+  doc["run"]["status"] = "partial";
+  save();
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  progress_observer obs;
+  if (!cli.quiet) {
+    obs.on_start = [&](std::size_t i, std::size_t n, const planned_problem& pp) {
+      if (tty)
+        fmt::print(stderr, "[{}/{}] {} ...", i + 1, n, pp.label());
+      else
+        fmt::print(stderr, "[{}/{}] {}\n", i + 1, n, pp.label());
+    };
+    if (tty)
+      obs.on_sample = [&](const planned_problem& pp, const measurement& m) {
+        fmt::print(stderr, "\r\033[K[{}/{}] {} sample {} ", doc["results"].size() + 1, plan.size(),
+                   pp.label(), m.samples_s.size());
+      };
+    obs.on_end = [&](std::size_t i, std::size_t n, const json& r) {
+      std::string what = r["status"];
+      if (r.contains("statistics"))
+        what += fmt::format(", median {} over {} samples ({})",
+                            format_seconds(r["statistics"]["median_s"]),
+                            r["statistics"]["n"].get<int>(),
+                            r["measurement"]["stop_reason"].get<std::string>());
+      if (r.contains("reason")) what += ": " + r["reason"].get<std::string>();
+      if (tty) fmt::print(stderr, "\r\033[K");
+      fmt::print(stderr, "[{}/{}] {} -> {}\n", i + 1, n, r["key"].get<std::string>(), what);
+    };
+  }
+
+  local_communicator comm;
+  for (std::size_t i = 0; i < plan.size() && !g_interrupt.load(); ++i) {
+    doc["results"].push_back(run_problem(plan[i], opt, comm, obs, i, plan.size(), &g_interrupt));
+    doc["run"]["problems_done"] = doc["results"].size();
+    save();
+  }
+  doc["run"]["ended_at"] = utc_now();
+  doc["run"]["status"] = g_interrupt.load() ? "interrupted" : "complete";
+  save();
+
+  const auto errors = validate_result(doc);
+  for (const auto& e : errors)
+    log(fmt::format("internal error: result does not match the schema at {}: {}", e.where, e.what));
+
+  const std::string table = format_table(doc);
+  int failed = 0;
+  for (const auto& r : doc["results"]) failed += r["status"] == "failed";
+  if (to_stdout) {
+    std::cout << doc.dump(2) << '\n';
+    std::cerr << '\n' << table;
+  } else {
+    std::cout << '\n' << table;
+    std::cout << fmt::format("\nresults: {}\n", out);
+  }
+  for (const auto& [key, c] : doc["ceilings"].items())
+    if (c.value("source", "") == "measured in this run")
+      for (const auto& r : doc["results"])
+        if (r.contains("ceiling") && r["ceiling"].value("exceeded", false) &&
+            r["ceiling"]["key"] == key)
+          log(fmt::format("warning: {} reached a rate above its ceiling {} (a counting or precision "
+                          "mismatch, not a win)",
+                          r["key"].get<std::string>(), key));
+  if (g_interrupt.load()) return 130;
+  if (!errors.empty()) return 3;
+  return failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv, argv + argc);
+  CLI::App app{"mlhpc: benchmarks for the machines that train ML models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(MLHPC_VERSION));
+
+  auto* list = app.add_subcommand("list", "List every workload, variant and parameter, and whether it can run here");
+  auto* sysinfo = app.add_subcommand("sysinfo", "Print the system context as JSON");
+  std::string validate_path;
+  auto* validate = app.add_subcommand("validate", "Check a result file against the schema");
+  validate->add_option("file", validate_path, "Result file")->required();
+
+  run_cli rc;
+  auto* run = app.add_subcommand("run", "Run workloads and write a result file");
+  run->add_option("-w,--workload", rc.workloads,
+                  "Workload to run, NAME or NAME:VARIANT (repeatable; see 'mlhpc list')");
+  run->add_option("-s,--set", rc.sets,
+                  "Parameter key=value (repeatable); key=a,b sweeps, several sweeps expand to "
+                  "their cartesian product; shapes=LIST runs a shape list");
+  run->add_option("--suite", rc.suite, "Suite file, or the name of a shipped suite (quick)");
+  run->add_option("-r,--repetitions", rc.repetitions, "Minimum timed samples per problem (default 10)");
+  run->add_option("--warmup", rc.warmup, "Untimed repetitions before timing (default 1)");
+  run->add_option("--min-time", rc.min_time, "Minimum timed seconds per problem (default 0)");
+  run->add_option("--max-time", rc.max_time,
+                  "Stop sampling after this many timed seconds once --repetitions are done "
+                  "(default 10)");
+  run->add_option("--ci-target", rc.ci_target,
+                  "Stop once the median's 95 % CI half-width is below this fraction (default 0.01)");
+  run->add_option("-t,--threads", rc.threads, "Threads (default: the CPUs this process may use)")
+      ->envname("MLHPC_THREADS");
+  run->add_option("--seed", rc.seed, "Seed of the input fills (default 42)");
+  run->add_option("-o,--out", rc.out,
+                  "Result file (default results/<host>-<time>.json); '-' writes the JSON to "
+                  "stdout and nothing else")
+      ->envname("MLHPC_OUT");
+  run->add_option("--ceilings", rc.ceilings,
+                  "Result file whose ceilings (peak, stream) GEMM shares are computed against when "
+                  "this run measures none");
+  run->add_flag("--dry-run", rc.dry_run, "Print the expanded problems and stop");
+  run->add_flag("-q,--quiet", rc.quiet, "No progress on stderr");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  try {
+    registry reg;
+    register_all(reg);
+    if (*list) return cmd_list(reg);
+    if (*sysinfo) {
+      const json j = {{"tool", build_context()},
+                      {"system", system_context()},
+                      {"libraries", library_context(reg.all())},
+                      {"affinity", affinity_context(static_cast<int>(allowed_cpus().size()))},
+                      {"environment", environment_context()}};
+      std::cout << j.dump(2) << '\n';
+      return 0;
+    }
+    if (*validate) return cmd_validate(validate_path);
+    if (*run) return cmd_run(reg, rc, args);
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "mlhpc: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "mlhpc: fatal: {}\n", e.what());
+    return 3;
+  }
+  return 0;
+}

@@ -1,0 +1,217 @@
+#include "bench/params.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "bench/error.hpp"
+
+namespace mlhpc {
+
+std::string to_string(param_type t) {
+  switch (t) {
+    case param_type::integer: return "integer";
+    case param_type::number: return "number";
+    case param_type::text: return "text";
+    case param_type::choice: return "choice";
+    case param_type::boolean: return "boolean";
+  }
+  MLHPC_ASSERT(false);
+}
+
+bool problem_params::has(const std::string& name) const {
+  return std::any_of(m_values.begin(), m_values.end(),
+                     [&](const auto& kv) { return kv.first == name; });
+}
+
+const std::string& problem_params::get(const std::string& name) const {
+  for (const auto& [k, v] : m_values)
+    if (k == name) return v;
+  MLHPC_FAIL("parameter '{}' is not part of this problem", name);
+}
+
+std::int64_t problem_params::get_int(const std::string& name) const {
+  const std::string& v = get(name);
+  std::int64_t out = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || ptr != v.data() + v.size())
+    MLHPC_FAIL("parameter '{}'='{}' is not an integer", name, v);
+  return out;
+}
+
+double problem_params::get_number(const std::string& name) const { return std::stod(get(name)); }
+
+bool problem_params::get_bool(const std::string& name) const { return get(name) == "true"; }
+
+void problem_params::set(const std::string& name, std::string value) {
+  for (auto& [k, v] : m_values)
+    if (k == name) {
+      v = std::move(value);
+      return;
+    }
+  m_values.emplace_back(name, std::move(value));
+}
+
+std::string problem_params::canonical() const {
+  std::string out;
+  for (const auto& [k, v] : m_values) {
+    if (!out.empty()) out += ' ';
+    out += k;
+    out += '=';
+    out += v;
+  }
+  return out;
+}
+
+nlohmann::json problem_params::to_json(const std::vector<param_spec>& specs) const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : m_values) {
+    auto it = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == k; });
+    const bool special =
+        it != specs.end() && std::find(it->special.begin(), it->special.end(), v) != it->special.end();
+    if (it == specs.end() || special) {
+      j[k] = v;
+    } else if (it->type == param_type::integer) {
+      j[k] = get_int(k);
+    } else if (it->type == param_type::number) {
+      j[k] = get_number(k);
+    } else if (it->type == param_type::boolean) {
+      j[k] = get_bool(k);
+    } else {
+      j[k] = v;
+    }
+  }
+  return j;
+}
+
+setting parse_setting(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos)
+    throw usage_error(
+        fmt::format("--set '{}': expected key=value (for example m=1024 or m=512,1024)", text));
+  setting s;
+  s.key = text.substr(0, eq);
+  if (s.key.empty())
+    throw usage_error(fmt::format("--set '{}': the key before '=' is empty", text));
+  const std::string rest = text.substr(eq + 1);
+  if (rest.empty())
+    throw usage_error(fmt::format("--set '{}': no value after '=' for key '{}'", text, s.key));
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = rest.find(',', start);
+    std::string item = rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item.empty())
+      throw usage_error(
+          fmt::format("--set '{}': empty value in the list for key '{}' (expected v1,v2,...)", text,
+                      s.key));
+    s.values.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return s;
+}
+
+namespace {
+
+bool parse_int(const std::string& s, std::int64_t& out) {
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size() && !s.empty();
+}
+
+}  // namespace
+
+std::string normalize_value(const param_spec& spec, const std::string& raw) {
+  if (std::find(spec.special.begin(), spec.special.end(), raw) != spec.special.end()) return raw;
+  const auto specials = spec.special.empty() ? std::string()
+                                             : fmt::format(" or {}", fmt::join(spec.special, ", "));
+  switch (spec.type) {
+    case param_type::integer: {
+      std::int64_t v = 0;
+      if (!parse_int(raw, v))
+        throw usage_error(fmt::format("parameter {}='{}': expected an integer{}", spec.name, raw,
+                                      specials));
+      if (v < spec.min_value || v > spec.max_value) {
+        const auto range = spec.max_value == INT64_MAX
+                               ? fmt::format("at least {}", spec.min_value)
+                               : fmt::format("between {} and {}", spec.min_value, spec.max_value);
+        throw usage_error(fmt::format("parameter {}={}: expected an integer {}{}", spec.name, raw,
+                                      range, specials));
+      }
+      return std::to_string(v);
+    }
+    case param_type::number: {
+      double v = 0;
+      auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), v);
+      if (ec != std::errc() || ptr != raw.data() + raw.size() || !std::isfinite(v))
+        throw usage_error(
+            fmt::format("parameter {}='{}': expected a number{}", spec.name, raw, specials));
+      if (v < static_cast<double>(spec.min_value))
+        throw usage_error(fmt::format("parameter {}={}: expected a number of at least {}",
+                                      spec.name, raw, spec.min_value));
+      return raw;
+    }
+    case param_type::boolean: {
+      std::string l = raw;
+      std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (l == "true" || l == "1" || l == "yes" || l == "on") return "true";
+      if (l == "false" || l == "0" || l == "no" || l == "off") return "false";
+      throw usage_error(
+          fmt::format("parameter {}='{}': expected true or false", spec.name, raw));
+    }
+    case param_type::choice:
+      if (std::find(spec.choices.begin(), spec.choices.end(), raw) == spec.choices.end())
+        throw usage_error(fmt::format("parameter {}='{}': expected one of {}", spec.name, raw,
+                                      fmt::join(spec.choices, ", ")));
+      return raw;
+    case param_type::text:
+      if (raw.empty())
+        throw usage_error(fmt::format("parameter {}: expected a non-empty value", spec.name));
+      return raw;
+  }
+  MLHPC_ASSERT(false);
+}
+
+std::vector<problem_params> expand(const std::vector<param_spec>& specs,
+                                   const std::vector<setting>& settings,
+                                   const std::string& context) {
+  // Later settings of the same key replace earlier ones; order of first appearance is kept.
+  std::vector<setting> merged;
+  for (const auto& s : settings) {
+    auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& p) { return p.name == s.key; });
+    if (spec == specs.end()) {
+      std::vector<std::string> known;
+      for (const auto& p : specs) known.push_back(p.name);
+      throw usage_error(fmt::format("unknown parameter '{}' for {} (expected one of: {})", s.key,
+                                    context, known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
+    }
+    setting checked{s.key, {}};
+    for (const auto& v : s.values) checked.values.push_back(normalize_value(*spec, v));
+    auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.key == s.key; });
+    if (it != merged.end())
+      *it = std::move(checked);
+    else
+      merged.push_back(std::move(checked));
+  }
+  std::vector<std::pair<std::string, std::string>> base;
+  for (const auto& p : specs) base.emplace_back(p.name, p.default_value);
+
+  std::vector<problem_params> out{problem_params(base)};
+  for (const auto& s : merged) {
+    std::vector<problem_params> next;
+    next.reserve(out.size() * s.values.size());
+    for (const auto& p : out)
+      for (const auto& v : s.values) {
+        problem_params q = p;
+        q.set(s.key, v);
+        next.push_back(std::move(q));
+      }
+    out = std::move(next);
+  }
+  return out;
+}
+
+}  // namespace mlhpc

@@ -1,0 +1,78 @@
+#pragma once
+// Parameters of a workload: their declaration, the parsing and checking of user values, the
+// expansion of sweeps into problems, and the canonical text form printed with every result.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mlhpc {
+
+enum class param_type { integer, number, text, choice, boolean };
+
+// Declaration of one parameter. Integers are checked against [min_value, max_value]; `special`
+// lists extra words accepted for a numeric parameter (for example "auto").
+struct param_spec {
+  std::string name;
+  param_type type = param_type::integer;
+  std::string default_value;
+  std::string help;
+  std::vector<std::string> choices = {};  // for param_type::choice
+  std::int64_t min_value = 1;
+  std::int64_t max_value = INT64_MAX;
+  std::vector<std::string> special = {};
+};
+
+std::string to_string(param_type t);
+
+// One concrete assignment of every declared parameter, in declaration order.
+class problem_params {
+ public:
+  problem_params() = default;
+  explicit problem_params(std::vector<std::pair<std::string, std::string>> values)
+      : m_values(std::move(values)) {}
+
+  bool has(const std::string& name) const;
+  const std::string& get(const std::string& name) const;
+  std::int64_t get_int(const std::string& name) const;
+  double get_number(const std::string& name) const;
+  bool get_bool(const std::string& name) const;
+  void set(const std::string& name, std::string value);
+
+  // "m=2048 n=2048 k=2048 transa=n": every parameter in declaration order, space-separated as
+  // in shape lists (so a canonical line can be pasted into one).
+  std::string canonical() const;
+  // Typed JSON object (integers as numbers, booleans as booleans) following `specs`.
+  nlohmann::json to_json(const std::vector<param_spec>& specs) const;
+  const std::vector<std::pair<std::string, std::string>>& values() const { return m_values; }
+
+  bool operator==(const problem_params&) const = default;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> m_values;
+};
+
+// A `--set key=v1,v2` request: one key and its (sweep of) raw values.
+struct setting {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+// Parses "key=value[,value...]". Throws usage_error naming the text and what was expected.
+setting parse_setting(const std::string& text);
+
+// Checks and normalises one raw value against its declaration ("0x10" is not an integer; "2048"
+// stays "2048"; booleans become "true"/"false"). Throws usage_error naming key, value, expectation.
+std::string normalize_value(const param_spec& spec, const std::string& raw);
+
+// The cartesian product of the settings over the defaults, in the order the settings were given
+// (the last setting varies fastest). A key set twice: the later one wins. Unknown keys throw
+// usage_error listing the known ones, prefixed with `context` (for example "workload gemm").
+std::vector<problem_params> expand(const std::vector<param_spec>& specs,
+                                   const std::vector<setting>& settings,
+                                   const std::string& context);
+
+}  // namespace mlhpc

@@ -1,0 +1,142 @@
+#include "bench/plan.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "bench/data_dir.hpp"
+#include "bench/error.hpp"
+
+namespace mlhpc {
+
+std::string planned_problem::label() const {
+  return fmt::format("{}:{} {}", w->name(), variant, params.canonical());
+}
+
+std::vector<shape_line> load_shape_list(const std::string& workload, const std::string& name,
+                                        std::filesystem::path* resolved) {
+  namespace fs = std::filesystem;
+  fs::path path;
+  const fs::path shipped = data_dir() / workload / (name + ".shapes");
+  if (name.find('/') == std::string::npos && fs::exists(shipped)) {
+    path = shipped;
+  } else if (fs::exists(name)) {
+    path = name;
+  } else {
+    std::string known;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(data_dir() / workload, ec))
+      if (e.path().extension() == ".shapes")
+        known += (known.empty() ? "" : ", ") + e.path().stem().string();
+    throw usage_error(fmt::format(
+        "shapes={}: no such shape list for workload {} (expected one of: {}; or a file path)",
+        name, workload, known.empty() ? "none shipped" : known));
+  }
+  std::ifstream in(path);
+  if (!in) throw usage_error(fmt::format("shapes={}: cannot read '{}'", name, path.string()));
+  if (resolved != nullptr) *resolved = path;
+  std::vector<shape_line> out;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream ls(line);
+    std::string token;
+    shape_line sl{{}, lineno};
+    while (ls >> token) {
+      try {
+        sl.settings.push_back(parse_setting(token));
+      } catch (const usage_error& e) {
+        throw usage_error(fmt::format("{}:{}: {}", path.string(), lineno, e.what()));
+      }
+    }
+    if (!sl.settings.empty()) out.push_back(std::move(sl));
+  }
+  if (out.empty())
+    throw usage_error(fmt::format("shapes={}: '{}' lists no problem", name, path.string()));
+  return out;
+}
+
+namespace {
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return fmt::format("{:.1f} {}", b, units[u]);
+}
+
+}  // namespace
+
+std::vector<planned_problem> make_plan(const registry& r, const std::vector<plan_entry>& entries,
+                                       std::uint64_t available_memory) {
+  std::vector<planned_problem> out;
+  for (const auto& entry : entries) {
+    const auto ref = resolve(r, entry.workload);
+    // Split off shapes=LIST; every other setting applies to every line of the list.
+    std::vector<setting> common;
+    std::vector<std::string> lists;
+    for (const auto& s : entry.settings) {
+      if (s.key == "shapes")
+        lists = s.values;
+      else
+        common.push_back(s);
+    }
+    struct group {
+      std::vector<setting> settings;
+      nlohmann::json info;
+    };
+    std::vector<group> groups;
+    if (lists.empty()) {
+      groups.push_back({common, nullptr});
+    } else {
+      for (const auto& list : lists) {
+        std::filesystem::path file;
+        for (const auto& sl : load_shape_list(ref.w->name(), list, &file)) {
+          group g{sl.settings, {{"list", list}, {"file", file.string()}, {"line", sl.line}}};
+          // Explicit settings override the list's values.
+          g.settings.insert(g.settings.end(), common.begin(), common.end());
+          groups.push_back(std::move(g));
+        }
+      }
+    }
+    for (const auto& variant : ref.variants) {
+      const auto specs = ref.w->parameters(variant);
+      const std::string ctx = fmt::format("workload {}:{} ({})", ref.w->name(), variant, entry.origin);
+      for (const auto& g : groups) {
+        std::vector<problem_params> problems;
+        try {
+          problems = expand(specs, g.settings, ctx);
+        } catch (const usage_error& e) {
+          if (g.info.is_null()) throw;
+          throw usage_error(fmt::format("{} (from {}:{})", e.what(), g.info["file"].get<std::string>(),
+                                        g.info["line"].get<int>()));
+        }
+        for (auto& p : problems) {
+          planned_problem pp{ref.w, variant, std::move(p), entry.origin, g.info};
+          try {
+            ref.w->check(variant, pp.params);
+          } catch (const usage_error& e) {
+            throw usage_error(fmt::format("{}: {}", pp.label(), e.what()));
+          }
+          const auto need = ref.w->footprint_bytes(variant, pp.params);
+          if (available_memory > 0 && need > available_memory)
+            throw usage_error(fmt::format(
+                "{}: its buffers need {} but only {} of memory is available (MemAvailable); "
+                "expected smaller sizes",
+                pp.label(), human_bytes(static_cast<double>(need)),
+                human_bytes(static_cast<double>(available_memory))));
+          out.push_back(std::move(pp));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace mlhpc

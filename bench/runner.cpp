@@ -1,0 +1,74 @@
+#include "bench/runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "bench/stats.hpp"
+
+namespace mlhpc {
+
+namespace {
+using clock_type = std::chrono::steady_clock;
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+}  // namespace
+
+measurement measure(problem& p, const runner_settings& s, communicator& comm,
+                    const std::atomic<bool>* interrupt,
+                    const std::function<void(const measurement&)>& on_sample) {
+  measurement m;
+  const auto wall0 = clock_type::now();
+  auto interrupted = [&] { return interrupt != nullptr && interrupt->load(); };
+
+  // Warm-up; the slowest warm-up repetition on any rank calibrates the batch size, so that every
+  // rank times the same number of repetitions per sample.
+  double warm_best = 0;
+  for (int i = 0; i < s.warmup && !interrupted(); ++i) {
+    comm.barrier();
+    const auto t0 = clock_type::now();
+    p.run();
+    const double t = seconds_since(t0);
+    warm_best = i == 0 ? t : std::min(warm_best, t);
+    ++m.warmup_repetitions;
+  }
+  long long inner = 1;
+  if (m.warmup_repetitions > 0 && warm_best > 0 && warm_best < s.min_sample_s)
+    inner = static_cast<long long>(std::ceil(s.min_sample_s / warm_best));
+  m.inner_repetitions = static_cast<int>(comm.max(inner));
+
+  while (true) {
+    comm.barrier();
+    const auto t0 = clock_type::now();
+    for (int i = 0; i < m.inner_repetitions; ++i) p.run();
+    const double t = seconds_since(t0);
+    m.samples_s.push_back(t / m.inner_repetitions);
+    m.timed_s += t;
+    if (on_sample) on_sample(m);
+
+    // The stop rule. Every rank evaluates it on its own samples; ranks go on while any wants to.
+    const auto n = static_cast<int>(m.samples_s.size());
+    std::string reason;
+    if (interrupted()) {
+      reason = "interrupted";
+    } else if (n >= s.max_repetitions) {
+      reason = "max_repetitions_reached";
+    } else if (n >= s.repetitions && m.timed_s >= s.min_time_s) {
+      const auto hw = relative_ci_halfwidth(summarize(m.samples_s));
+      if (hw && *hw <= s.ci_target)
+        reason = "ci_target_met";
+      else if (m.timed_s >= s.max_time_s)
+        reason = "max_time_reached";
+    }
+    const bool go_on = comm.any(reason.empty());
+    if (!go_on) {
+      m.stop_reason = reason.empty() ? "other_rank_stopped" : reason;
+      break;
+    }
+  }
+  m.wall_s = seconds_since(wall0);
+  return m;
+}
+
+}  // namespace mlhpc

@@ -1,0 +1,40 @@
+#pragma once
+// Measurement of one problem: warm-up, calibration, timed repetitions and the stop rule.
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bench/communicator.hpp"
+#include "bench/workload.hpp"
+
+namespace mlhpc {
+
+struct runner_settings {
+  int repetitions = 10;          // at least this many samples
+  int warmup = 1;                // untimed repetitions first
+  double min_time_s = 0.0;       // and at least this much timed time
+  double max_time_s = 10.0;      // then stop at this much timed time
+  double ci_target = 0.01;       // ... or as soon as the median's 95 % CI half-width is below this
+  int max_repetitions = 100000;  // hard cap
+  double min_sample_s = 1e-3;    // shorter repetitions are timed in batches (inner repetitions)
+};
+
+struct measurement {
+  std::vector<double> samples_s;  // one per sample: batch time / inner_repetitions
+  int inner_repetitions = 1;
+  int warmup_repetitions = 0;
+  std::string stop_reason;  // ci_target_met | max_time_reached | max_repetitions_reached | interrupted
+  double timed_s = 0;       // sum of timed batches
+  double wall_s = 0;        // including barriers and decisions
+};
+
+// Runs `p` (already set up) under `s`. Every rank of `comm` runs the same number of samples and
+// meets a barrier before each. `interrupt` set by a signal handler ends the loop after the
+// current sample. Exceptions from the problem propagate.
+// `on_sample`, when set, is called after each sample (outside the timed region), for progress.
+measurement measure(problem& p, const runner_settings& s, communicator& comm,
+                    const std::atomic<bool>* interrupt = nullptr,
+                    const std::function<void(const measurement&)>& on_sample = {});
+
+}  // namespace mlhpc

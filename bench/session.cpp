@@ -1,0 +1,267 @@
+#include "bench/session.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "bench/error.hpp"
+#include "bench/stats.hpp"
+
+namespace mlhpc {
+
+using nlohmann::json;
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z",
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms);
+}
+
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789_-.,:=/+@%") == std::string::npos)
+    return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+json summary_json(const summary& s) {
+  json j = {{"n", s.n},           {"median_s", s.median}, {"mean_s", s.mean},
+            {"min_s", s.min},     {"max_s", s.max},       {"p5_s", s.p5},
+            {"p95_s", s.p95}};
+  if (s.stddev) j["stddev_s"] = *s.stddev;
+  if (s.cv) j["cv"] = *s.cv;
+  if (s.ci95) {
+    j["median_ci95_s"] = {{"low", s.ci95->low},
+                          {"high", s.ci95->high},
+                          {"coverage", s.ci95->achieved},
+                          {"method", "binomial order statistics"}};
+    if (const auto hw = relative_ci_halfwidth(s)) j["median_ci95_relative_halfwidth"] = *hw;
+  } else {
+    j["median_ci95_unavailable"] =
+        fmt::format("a distribution-free 95 % interval of the median needs at least 6 samples; "
+                    "{} taken",
+                    s.n);
+  }
+  return j;
+}
+
+json work_json(const work_model& w) {
+  json j = json::object();
+  if (w.flops) j["flops"] = *w.flops;
+  if (w.bytes) j["bytes"] = *w.bytes;
+  if (w.items) {
+    j["items"] = *w.items;
+    j["item_unit"] = w.item_unit;
+  }
+  return j;
+}
+
+json rates_json(const work_model& w, const summary& s) {
+  json j = json::object();
+  auto add = [&](const char* key, const std::optional<double>& amount) {
+    if (!amount || s.median <= 0) return;
+    j[key] = {{"median", *amount / s.median}, {"best", *amount / s.min}};
+  };
+  add("flops_per_s", w.flops);
+  add("bytes_per_s", w.bytes);
+  add("items_per_s", w.items);
+  return j;
+}
+
+json verification_json(const verification& v) {
+  json j = {{"status", to_string(v.status)}};
+  if (!v.metric.empty()) j["metric"] = v.metric;
+  if (v.error) j["error"] = *v.error;
+  if (v.tolerance) j["tolerance"] = *v.tolerance;
+  if (!v.detail.empty()) j["detail"] = v.detail;
+  return j;
+}
+
+json settings_json(const runner_settings& r) {
+  return {{"repetitions", r.repetitions}, {"warmup", r.warmup},
+          {"min_time_s", r.min_time_s},   {"max_time_s", r.max_time_s},
+          {"ci_target", r.ci_target},     {"max_repetitions", r.max_repetitions},
+          {"min_sample_s", r.min_sample_s}};
+}
+
+const char* metric_name(ceiling_ref::rate r) {
+  return r == ceiling_ref::rate::flops ? "flops_per_s" : "bytes_per_s";
+}
+
+}  // namespace
+
+std::string repro_command(const planned_problem& pp, const session_options& opt) {
+  std::string cmd = fmt::format("mlhpc run --workload {}:{}", pp.w->name(), pp.variant);
+  for (const auto& [k, v] : pp.params.values())
+    cmd += fmt::format(" --set {}", shell_quote(k + "=" + v));
+  const auto& r = opt.runner;
+  cmd += fmt::format(
+      " --threads {} --seed {} --repetitions {} --warmup {} --min-time {} --max-time {} "
+      "--ci-target {}",
+      opt.threads, opt.seed, r.repetitions, r.warmup, r.min_time_s, r.max_time_s, r.ci_target);
+  return cmd;
+}
+
+json run_problem(const planned_problem& pp, const session_options& opt, communicator& comm,
+                 const progress_observer& obs, std::size_t index, std::size_t total,
+                 const std::atomic<bool>* interrupt) {
+  const auto specs = pp.w->parameters(pp.variant);
+  json r;
+  r["workload"] = pp.w->name();
+  r["variant"] = pp.variant;
+  r["parameters"] = pp.params.to_json(specs);
+  r["canonical"] = pp.params.canonical();
+  r["key"] = pp.label();
+  r["repro"] = repro_command(pp, opt);
+  r["threads"] = opt.threads;
+  r["seed"] = opt.seed;
+  r["origin"] = pp.origin;
+  if (!pp.list_info.is_null()) r["shape_list"] = pp.list_info;
+  r["settings"] = settings_json(opt.runner);
+  r["started_at"] = utc_now();
+  if (const auto c = pp.w->ceiling_of(pp.variant, pp.params))
+    r["ceiling"] = {{"key", c->key}, {"metric", metric_name(c->metric)}};
+  if (const auto c = pp.w->provides_ceiling(pp.variant))
+    r["provides_ceiling"] = {{"key", c->key}, {"metric", metric_name(c->metric)}};
+  if (obs.on_start) obs.on_start(index, total, pp);
+
+  auto finish = [&](const char* status, const std::string& reason) {
+    r["status"] = status;
+    if (!reason.empty()) r["reason"] = reason;
+    r["ended_at"] = utc_now();
+    if (obs.on_end) obs.on_end(index, total, r);
+    return r;
+  };
+
+  const auto sup = pp.w->supported(pp.variant, pp.params);
+  if (!sup.ok) return finish("skipped", sup.reason);
+
+  omp_set_num_threads(opt.threads);
+  std::unique_ptr<problem> prob;
+  std::string phase = "create";
+  try {
+    prob = pp.w->create(pp.variant, pp.params, problem_env{opt.threads, opt.seed});
+    phase = "setup";
+    prob->setup();
+    const work_model work = prob->work();
+    r["work"] = work_json(work);
+    phase = "run";
+    std::function<void(const measurement&)> sample_cb;
+    if (obs.on_sample) sample_cb = [&](const measurement& m) { obs.on_sample(pp, m); };
+    const measurement m = measure(*prob, opt.runner, comm, interrupt, sample_cb);
+    const summary s = summarize(m.samples_s);
+    r["measurement"] = {{"samples_s", m.samples_s},
+                        {"inner_repetitions", m.inner_repetitions},
+                        {"warmup_repetitions", m.warmup_repetitions},
+                        {"stop_reason", m.stop_reason},
+                        {"timed_s", m.timed_s},
+                        {"wall_s", m.wall_s},
+                        {"timer", "std::chrono::steady_clock around inner_repetitions calls"}};
+    r["statistics"] = summary_json(s);
+    r["rates"] = rates_json(work, s);
+    phase = "verify";
+    const verification v = prob->verify();
+    r["verification"] = verification_json(v);
+    r["details"] = prob->details();
+    phase = "teardown";
+    prob->teardown();
+    prob.reset();
+    if (v.status == verification::state::failed)
+      return finish("failed", fmt::format("verification failed: {} {:.3g} exceeds tolerance {:.3g}",
+                                          v.metric, v.error.value_or(0), v.tolerance.value_or(0)));
+    if (m.stop_reason == "interrupted")
+      return finish("failed", "interrupted by a signal before the stop rule was met");
+    return finish("ok", "");
+  } catch (const usage_error& e) {
+    return finish("failed", fmt::format("{} failed: {}", phase, e.what()));
+  } catch (const std::bad_alloc&) {
+    return finish("failed", fmt::format("{} failed: out of memory", phase));
+  } catch (const std::exception& e) {
+    return finish("failed", fmt::format("{} failed: {}", phase, e.what()));
+  }
+}
+
+void apply_ceilings(json& doc, const json& external) {
+  json ceilings = json::object();
+  for (auto& [key, c] : external.items()) ceilings[key] = c;
+  // Measured in this run: the best rate of any sample of a ceiling workload.
+  json measured = json::object();
+  for (const auto& r : doc["results"]) {
+    if (!r.contains("provides_ceiling") || r.value("status", "") != "ok") continue;
+    const std::string key = r["provides_ceiling"]["key"];
+    const std::string metric = r["provides_ceiling"]["metric"];
+    if (!r.contains("rates") || !r["rates"].contains(metric)) continue;
+    const double best = r["rates"][metric]["best"];
+    if (!measured.contains(key) || measured[key]["value"].get<double>() < best)
+      measured[key] = {{"value", best},
+                       {"unit", metric == "flops_per_s" ? "flop/s" : "byte/s"},
+                       {"source", "measured in this run"},
+                       {"problem", r["key"]},
+                       {"statistic", "best sample"}};
+  }
+  for (auto& [key, c] : measured.items()) ceilings[key] = c;
+  doc["ceilings"] = ceilings;
+
+  for (auto& r : doc["results"]) {
+    if (!r.contains("ceiling")) continue;
+    auto& c = r["ceiling"];
+    c.erase("value");
+    c.erase("share");
+    c.erase("exceeded");
+    c.erase("unavailable");
+    const std::string key = c["key"];
+    const std::string metric = c["metric"];
+    if (r.value("status", "") != "ok" || !r.contains("rates") || !r["rates"].contains(metric))
+      continue;
+    if (!ceilings.contains(key)) {
+      c["unavailable"] = fmt::format(
+          "no ceiling '{}' was measured in this run and none was given with --ceilings", key);
+      continue;
+    }
+    const double value = ceilings[key]["value"];
+    const double median = r["rates"][metric]["median"];
+    const double best = r["rates"][metric]["best"];
+    c["value"] = value;
+    c["share"] = median / value;
+    // A point above its roof means a counting or precision mismatch, not a win (REFERENCE.md).
+    if (best > value) c["exceeded"] = true;
+  }
+}
+
+json load_ceilings_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw usage_error(fmt::format("--ceilings '{}': cannot read the file", path));
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw usage_error(fmt::format("--ceilings '{}': not valid JSON ({})", path, e.what()));
+  }
+  const json& c = j.contains("ceilings") ? j["ceilings"] : j;
+  if (!c.is_object() || c.empty())
+    throw usage_error(fmt::format(
+        "--ceilings '{}': expected a result file with a non-empty \"ceilings\" object", path));
+  json out = json::object();
+  for (const auto& [key, v] : c.items()) {
+    if (!v.is_object() || !v.contains("value") || !v["value"].is_number() ||
+        v["value"].get<double>() <= 0)
+      throw usage_error(fmt::format(
+          "--ceilings '{}': ceiling '{}' has no positive numeric \"value\"", path, key));
+    out[key] = {{"value", v["value"]},
+                {"unit", v.value("unit", "")},
+                {"source", fmt::format("--ceilings {}", path)}};
+    if (v.contains("problem")) out[key]["problem"] = v["problem"];
+  }
+  return out;
+}
+
+}  // namespace mlhpc

@@ -1,0 +1,90 @@
+#include "bench/table.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace mlhpc {
+
+using nlohmann::json;
+
+std::string format_seconds(double s) {
+  if (s >= 1) return fmt::format("{:.3g} s", s);
+  if (s >= 1e-3) return fmt::format("{:.3g} ms", s * 1e3);
+  if (s >= 1e-6) return fmt::format("{:.3g} us", s * 1e6);
+  return fmt::format("{:.3g} ns", s * 1e9);
+}
+
+std::string format_rate(double v, const std::string& metric) {
+  if (metric == "flops_per_s") return fmt::format("{:.1f} GFLOP/s", v / 1e9);
+  if (metric == "bytes_per_s") return fmt::format("{:.1f} GB/s", v / 1e9);
+  return fmt::format("{:.4g} items/s", v);
+}
+
+std::string format_table(const json& doc) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"problem", "status", "median", "cv", "rate", "% ceiling", "verification"});
+  for (const auto& r : doc.value("results", json::array())) {
+    std::vector<std::string> row;
+    row.push_back(r.value("key", "?"));
+    row.push_back(r.value("status", "?"));
+    if (r.contains("statistics")) {
+      row.push_back(format_seconds(r["statistics"]["median_s"]));
+      row.push_back(r["statistics"].contains("cv")
+                        ? fmt::format("{:.1f}%", r["statistics"]["cv"].get<double>() * 100)
+                        : "-");
+    } else {
+      row.push_back("-");
+      row.push_back("-");
+    }
+    std::string rate = "-";
+    if (r.contains("rates")) {
+      for (const char* m : {"flops_per_s", "bytes_per_s", "items_per_s"})
+        if (r["rates"].contains(m)) {
+          rate = format_rate(r["rates"][m]["median"], m);
+          break;
+        }
+    }
+    row.push_back(rate);
+    std::string share = "-";
+    if (r.contains("ceiling") && r["ceiling"].contains("share")) {
+      share = fmt::format("{:.1f}%", r["ceiling"]["share"].get<double>() * 100);
+      if (r["ceiling"].value("exceeded", false)) share += " (!)";
+    }
+    row.push_back(share);
+    std::string ver = "-";
+    if (r.contains("verification")) {
+      ver = r["verification"].value("status", "-");
+      if (r["verification"].contains("error"))
+        ver += fmt::format(" ({:.1e})", r["verification"]["error"].get<double>());
+    }
+    if (r.value("status", "") != "ok" && r.contains("reason")) ver += "  " + r["reason"].get<std::string>();
+    row.push_back(ver);
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i + 1 < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  std::string out;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    for (std::size_t i = 0; i < rows[k].size(); ++i) {
+      const bool right = i >= 2 && i <= 5;
+      if (i + 1 == rows[k].size())
+        out += rows[k][i];
+      else if (right)
+        out += fmt::format("{:>{}}  ", rows[k][i], width[i]);
+      else
+        out += fmt::format("{:<{}}  ", rows[k][i], width[i]);
+    }
+    out += '\n';
+    if (k == 0) {
+      std::size_t total = 0;
+      for (std::size_t i = 0; i + 1 < width.size(); ++i) total += width[i] + 2;
+      out += std::string(total + 12, '-') + '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace mlhpc

@@ -1,0 +1,116 @@
+#pragma once
+// The workload contract (STYLE.md). A workload declares its variants and parameters, says
+// whether a problem can run here, and creates `problem`s; a problem declares its work and
+// implements setup, exactly one timed repetition, verification and teardown. The runner owns
+// warm-up, repetitions, stop rules, timers and statistics; workloads never print.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/params.hpp"
+
+namespace mlhpc {
+
+// Work of one repetition. Absent members are not part of this workload's model.
+struct work_model {
+  std::optional<double> flops;  // arithmetic operations (for integer types: ops)
+  std::optional<double> bytes;  // minimum bytes moved to and from memory
+  std::optional<double> items;  // domain items (images, samples) with `item_unit`
+  std::string item_unit;
+};
+
+struct verification {
+  enum class state { passed, failed, not_applicable };
+  state status = state::not_applicable;
+  std::string metric;               // what `error` measures, e.g. "max_normalized_error"
+  std::optional<double> error;      // the worst error found
+  std::optional<double> tolerance;  // the largest error accepted
+  std::string detail;               // where and how it was checked (points checked, worst index)
+};
+std::string to_string(verification::state s);
+
+struct support {
+  bool ok = true;
+  std::string reason;  // why not, in words a person can act on
+  static support yes() { return {}; }
+  static support no(std::string why) { return {false, std::move(why)}; }
+};
+
+// Settings in effect for a problem, decided by the runner.
+struct problem_env {
+  int threads = 1;
+  std::uint64_t seed = 0;
+};
+
+class problem {
+ public:
+  virtual ~problem() = default;
+  // Allocates and fills inputs (seeded; never all ones). Not timed. May throw.
+  virtual void setup() = 0;
+  // Work of exactly one call to run(); valid after setup().
+  virtual work_model work() const = 0;
+  // Exactly one timed repetition. It leaves its output for verify().
+  virtual void run() = 0;
+  // Checks the output of the last run() against a reference. Not timed.
+  virtual verification verify() = 0;
+  // Releases resources early. Not timed. The destructor must also release them.
+  virtual void teardown() {}
+  // Facts about this instance worth recording: implementation chosen, input fill, sizes.
+  virtual nlohmann::json details() const { return nlohmann::json::object(); }
+};
+
+struct variant_info {
+  std::string name;
+  std::string description;
+};
+
+// A measured upper bound that other results are reported as a share of: "flops:f32" (flop/s)
+// or "bytes:memory" (byte/s).
+struct ceiling_ref {
+  std::string key;
+  enum class rate { flops, bytes } metric = rate::flops;
+};
+
+class workload {
+ public:
+  virtual ~workload() = default;
+  virtual std::string name() const = 0;
+  virtual std::string description() const = 0;
+  virtual std::vector<variant_info> variants() const = 0;
+  // Declared parameters with defaults, for one variant.
+  virtual std::vector<param_spec> parameters(const std::string& variant) const = 0;
+  // Checks a fully expanded problem beyond single values (e.g. relations between parameters).
+  // Throws usage_error naming the value and what was expected.
+  virtual void check(const std::string& variant, const problem_params& p) const {
+    (void)variant;
+    (void)p;
+  }
+  // Whether this build and machine can run the problem (library, ISA), or why not. The answer
+  // becomes a `skipped` result, never a crash.
+  virtual support supported(const std::string& variant, const problem_params& p) const = 0;
+  // Bytes of memory the problem allocates; checked against available memory before running.
+  virtual std::uint64_t footprint_bytes(const std::string& variant,
+                                        const problem_params& p) const = 0;
+  virtual std::unique_ptr<problem> create(const std::string& variant, const problem_params& p,
+                                          const problem_env& env) const = 0;
+  // The ceiling this problem's rate is a share of, if any.
+  virtual std::optional<ceiling_ref> ceiling_of(const std::string& variant,
+                                                const problem_params& p) const {
+    (void)variant;
+    (void)p;
+    return std::nullopt;
+  }
+  // The ceiling this problem measures, if any (its best rate becomes the ceiling).
+  virtual std::optional<ceiling_ref> provides_ceiling(const std::string& variant) const {
+    (void)variant;
+    return std::nullopt;
+  }
+  // Names and run-time versions of the libraries behind this workload ({"onednn": {...}}).
+  virtual nlohmann::json libraries() const { return nlohmann::json::object(); }
+};
+
+}  // namespace mlhpc

@@ -1,0 +1,48 @@
+# Required dependencies: small, well-kept libraries the harness is built on.
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(valijson REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc)
+
+# Optional dependencies, one tri-state option each.
+mlhpc_option(DNNL "oneDNN workloads (gemm)")
+mlhpc_option(CUDA "CUDA workloads (cuBLAS, cuDNN, NCCL, NVML)")
+mlhpc_option(MPI "MPI multi-rank runs")
+mlhpc_option(PAPI "PAPI hardware counters")
+mlhpc_option(BENCHMARK "Google Benchmark micro-benchmarks in bench/micro")
+
+if(NOT MLHPC_WITH_DNNL STREQUAL "OFF")
+  find_package(dnnl QUIET CONFIG)
+endif()
+mlhpc_feature(DNNL "${dnnl_FOUND}" "oneDNN ${dnnl_VERSION} (libdnnl-dev)")
+
+if(NOT MLHPC_WITH_CUDA STREQUAL "OFF")
+  if(NOT CUDAToolkit_ROOT AND EXISTS /usr/local/cuda)
+    set(CUDAToolkit_ROOT /usr/local/cuda)
+  endif()
+  find_package(CUDAToolkit QUIET)
+endif()
+mlhpc_feature(CUDA "${CUDAToolkit_FOUND}" "CUDA toolkit ${CUDAToolkit_VERSION} (/usr/local/cuda)")
+
+if(NOT MLHPC_WITH_MPI STREQUAL "OFF")
+  find_package(MPI QUIET COMPONENTS C)
+endif()
+mlhpc_feature(MPI "${MPI_C_FOUND}" "MPI ${MPI_C_VERSION} (libopenmpi-dev)")
+
+if(NOT MLHPC_WITH_PAPI STREQUAL "OFF")
+  pkg_check_modules(PAPI QUIET IMPORTED_TARGET papi)
+endif()
+mlhpc_feature(PAPI "${PAPI_FOUND}" "PAPI ${PAPI_VERSION} (libpapi-dev)")
+
+if(NOT MLHPC_WITH_BENCHMARK STREQUAL "OFF")
+  find_package(benchmark QUIET CONFIG)
+endif()
+mlhpc_feature(BENCHMARK "${benchmark_FOUND}" "Google Benchmark ${benchmark_VERSION} (libbenchmark-dev)")
+
+# The git commit is read at build time (cmake/GitInfo.cmake), so that it never goes stale.
+find_package(Git QUIET)

@@ -1,0 +1,162 @@
+#include "workloads/peak/peak.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "bench/error.hpp"
+
+namespace mlhpc::peak {
+
+namespace {
+
+const std::vector<std::string> kTypes = {"f64", "f32", "bf16", "int8"};
+
+// The best kernel of `dtype` this CPU runs, or of the named ISA.
+const kernel_info* pick(const std::string& dtype, const std::string& isa) {
+  for (const auto& k : kernels())
+    if (k.dtype == dtype && (isa == "auto" ? k.available() : k.isa == isa)) return &k;
+  return nullptr;
+}
+
+class peak_problem final : public problem {
+ public:
+  peak_problem(const kernel_info& k, std::int64_t chunks, const problem_env& env)
+      : m_kernel(k), m_chunks(chunks), m_threads(env.threads), m_totals(env.threads, 0.0) {}
+
+  void setup() override {
+    if (m_chunks > 0) return;
+    // Calibrate: about 20 ms per repetition, long enough to hide the parallel region's start.
+    std::int64_t chunks = 4;
+    while (true) {
+      const auto t0 = std::chrono::steady_clock::now();
+      run_chunks(chunks);
+      const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (t >= 5e-3 || chunks >= (std::int64_t{1} << 30)) {
+        m_chunks = std::max<std::int64_t>(1, static_cast<std::int64_t>(chunks * 0.02 / t));
+        break;
+      }
+      chunks *= 4;
+    }
+    m_calibrated = true;
+  }
+
+  work_model work() const override {
+    work_model w;
+    w.flops = static_cast<double>(m_threads) * static_cast<double>(m_chunks) * chunk_iterations *
+              m_kernel.accumulators * m_kernel.lanes * m_kernel.ops_per_lane;
+    return w;
+  }
+
+  void run() override { run_chunks(m_chunks); }
+
+  verification verify() override {
+    verification v;
+    v.metric = "relative_error_of_accumulated_sum";
+    v.tolerance = 0.0;
+    const double expected = static_cast<double>(m_chunks) * chunk_iterations *
+                            m_kernel.accumulators * m_kernel.lanes * m_kernel.increment;
+    double worst = 0;
+    int worst_thread = 0;
+    for (int t = 0; t < m_threads; ++t) {
+      const double e = std::fabs(m_totals[t] - expected) / std::fabs(expected);
+      if (e > worst) worst = e, worst_thread = t;
+    }
+    v.error = worst;
+    v.status = worst <= 0 ? verification::state::passed : verification::state::failed;
+    v.detail = fmt::format(
+        "every thread's accumulators must sum exactly to chunks*iterations*accumulators*lanes*"
+        "increment = {}; worst thread {} got {}",
+        expected, worst_thread, m_totals[worst_thread]);
+    return v;
+  }
+
+  nlohmann::json details() const override {
+    return {{"isa", m_kernel.isa},
+            {"instruction", m_kernel.instruction},
+            {"lanes", m_kernel.lanes},
+            {"independent_accumulators", m_kernel.accumulators},
+            {"ops_per_lane_per_instruction", m_kernel.ops_per_lane},
+            {"chunks", m_chunks},
+            {"iterations_per_chunk", chunk_iterations},
+            {"chunks_calibrated", m_calibrated},
+            {"threads", m_threads}};
+  }
+
+ private:
+  void run_chunks(std::int64_t chunks) {
+    auto* totals = m_totals.data();
+    const auto fn = m_kernel.run;
+#pragma omp parallel num_threads(m_threads)
+    totals[omp_get_thread_num()] = fn(chunks);
+  }
+
+  const kernel_info& m_kernel;
+  std::int64_t m_chunks;
+  int m_threads;
+  std::vector<double> m_totals;
+  bool m_calibrated = false;
+};
+
+class peak_workload final : public workload {
+ public:
+  std::string name() const override { return "peak"; }
+  std::string description() const override {
+    return "arithmetic ceiling: independent FMA / dot-product chains on every thread, per ISA "
+           "and type";
+  }
+  std::vector<variant_info> variants() const override {
+    return {{"f64", "double-precision FMA"},
+            {"f32", "single-precision FMA"},
+            {"bf16", "bfloat16 dot product into f32 (AVX512_BF16 vdpbf16ps)"},
+            {"int8", "u8*s8 dot product into s32 (VNNI vpdpbusd)"}};
+  }
+  std::vector<param_spec> parameters(const std::string& variant) const override {
+    std::vector<std::string> isas = {"auto"};
+    for (const auto& k : kernels())
+      if (k.dtype == variant) isas.push_back(k.isa);
+    if (isas.size() == 1) isas = {"auto", "avx512", "avx2"};
+    return {
+        {"isa", param_type::choice, "auto", "instruction set; auto = the widest this CPU runs",
+         isas},
+        {"chunks", param_type::integer, "auto",
+         fmt::format("chunks of {} iterations per repetition; auto = about 20 ms",
+                     chunk_iterations),
+         {}, 1, std::int64_t{1} << 40, {"auto"}},
+    };
+  }
+  support supported(const std::string& variant, const problem_params& p) const override {
+    const std::string isa = p.has("isa") ? p.get("isa") : "auto";
+    const kernel_info* k = pick(variant, isa);
+    if (k == nullptr && kernels().empty())
+      return support::no("peak has kernels for x86-64 only; this build targets another CPU");
+    if (k == nullptr)
+      return support::no(fmt::format("this CPU has no {} instruction for {} (cpuid)",
+                                     isa == "auto" ? "supported" : isa, variant));
+    if (!k->available())
+      return support::no(fmt::format("this CPU lacks {} ({}) according to cpuid", k->instruction,
+                                     k->isa));
+    return support::yes();
+  }
+  std::uint64_t footprint_bytes(const std::string&, const problem_params&) const override {
+    return 0;
+  }
+  std::unique_ptr<problem> create(const std::string& variant, const problem_params& p,
+                                  const problem_env& env) const override {
+    const kernel_info* k = pick(variant, p.get("isa"));
+    MLHPC_ASSERT(k != nullptr);
+    const std::int64_t chunks = p.get("chunks") == "auto" ? 0 : p.get_int("chunks");
+    return std::make_unique<peak_problem>(*k, chunks, env);
+  }
+  std::optional<ceiling_ref> provides_ceiling(const std::string& variant) const override {
+    return ceiling_ref{"flops:" + variant, ceiling_ref::rate::flops};
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<workload> make_workload() { return std::make_unique<peak_workload>(); }
+
+}  // namespace mlhpc::peak

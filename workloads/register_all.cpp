@@ -1,0 +1,25 @@
+// The one place workloads are registered (explicitly: static initialisers in static libraries
+// are dropped by the linker). A backend that was not built still registers its workload, whose
+// problems are then skipped with the reason.
+#include "bench/registry.hpp"
+#include "workloads/gemm/gemm.hpp"
+#include "workloads/peak/peak.hpp"
+#include "workloads/stream/stream.hpp"
+#if MLHPC_HAVE_DNNL
+#include "workloads/gemm/gemm-onednn.hpp"
+#endif
+
+namespace mlhpc {
+
+void register_all(registry& r) {
+  r.add(peak::make_workload());
+  r.add(stream::make_workload());
+#if MLHPC_HAVE_DNNL
+  r.add(gemm::make_workload(gemm::make_onednn_backend(), ""));
+#else
+  r.add(gemm::make_workload(nullptr, "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev "
+                                     "missing at configure time)"));
+#endif
+}
+
+}  // namespace mlhpc
