@@ -22,15 +22,13 @@ std::optional<median_interval> median_ci(std::span<const double> sorted, double 
   if (n == 0) return std::nullopt;
   // Coverage of (x_(k), x_(n-k+1)) decreases as k grows; find the largest k that keeps it.
   std::optional<median_interval> best;
-  double cdf = 0;  // P(B <= k - 1), accumulated incrementally
+  double cdf = 0;  // P(B <= k - 1), accumulated as k grows
   const double log_half_n = static_cast<double>(n) * std::log(0.5);
   const double lgn = std::lgamma(static_cast<double>(n) + 1.0);
   for (std::size_t k = 1; 2 * k <= n + 1; ++k) {
-    if (k > 1) {
-      const std::size_t i = k - 2;  // add P(B = k - 2)
-      cdf += std::exp(lgn - std::lgamma(static_cast<double>(i) + 1.0) -
-                      std::lgamma(static_cast<double>(n - i) + 1.0) + log_half_n);
-    }
+    const std::size_t i = k - 1;  // cdf becomes P(B <= k - 1)
+    cdf += std::exp(lgn - std::lgamma(static_cast<double>(i) + 1.0) -
+                    std::lgamma(static_cast<double>(n - i) + 1.0) + log_half_n);
     const double coverage = 1.0 - 2.0 * cdf;
     if (coverage + 1e-12 < level) break;
     best = median_interval{sorted[k - 1], sorted[n - k], coverage, k};

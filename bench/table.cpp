@@ -40,7 +40,11 @@ std::string format_table(const json& doc) {
     }
     std::string rate = "-";
     if (r.contains("rates")) {
-      for (const char* m : {"flops_per_s", "bytes_per_s", "items_per_s"})
+      // The metric the result is judged by: that of its ceiling, else flops, bytes, items.
+      std::vector<std::string> order = {"flops_per_s", "bytes_per_s", "items_per_s"};
+      for (const char* c : {"ceiling", "provides_ceiling"})
+        if (r.contains(c)) order.insert(order.begin(), r[c]["metric"].get<std::string>());
+      for (const auto& m : order)
         if (r["rates"].contains(m)) {
           rate = format_rate(r["rates"][m]["median"], m);
           break;

@@ -120,7 +120,36 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   for (const auto& s : cli.sets) sets.push_back(parse_setting(s));
   if (!sets.empty() && cli.workloads.empty())
     throw usage_error("--set given without --workload: settings apply to the --workload entries");
-  for (const auto& w : cli.workloads) entries.push_back({w, sets, "command line"});
+  // Each --set goes to the --workload entries that declare its key, so that one command line
+  // can mix workloads; a key no entry declares is an error (shapes= goes to every entry).
+  std::vector<bool> set_used(sets.size(), false);
+  for (const auto& w : cli.workloads) {
+    const auto ref = resolve(reg, w);
+    std::vector<setting> mine;
+    for (std::size_t i = 0; i < sets.size(); ++i) {
+      bool declared = sets[i].key == "shapes";
+      for (const auto& v : ref.variants)
+        for (const auto& p : ref.w->parameters(v)) declared = declared || p.name == sets[i].key;
+      if (declared) {
+        mine.push_back(sets[i]);
+        set_used[i] = true;
+      }
+    }
+    entries.push_back({w, mine, "command line"});
+  }
+  for (std::size_t i = 0; i < sets.size(); ++i)
+    if (!set_used[i]) {
+      std::vector<std::string> known;
+      for (const auto& w : cli.workloads) {
+        const auto ref = resolve(reg, w);
+        for (const auto& p : ref.w->parameters(ref.variants.front()))
+          if (std::find(known.begin(), known.end(), p.name) == known.end()) known.push_back(p.name);
+      }
+      throw usage_error(fmt::format("unknown parameter '{}' in --set {}={} (the workloads given "
+                                    "take: {})",
+                                    sets[i].key, sets[i].key, fmt::join(sets[i].values, ","),
+                                    fmt::join(known, ", ")));
+    }
   if (entries.empty())
     throw usage_error("nothing to run: expected --workload NAME[:VARIANT] or --suite FILE");
 
@@ -329,7 +358,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    fmt::print(stderr, "mlhpc: error: {}\n(see 'mlhpc --help' or 'mlhpc run --help')\n", e.what());
     return 2;
   }
 

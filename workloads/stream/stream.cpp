@@ -6,10 +6,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <sys/mman.h>
 
 #include "bench/context.hpp"
 #include "bench/error.hpp"
 #include "bench/fill.hpp"
+#include "bench/sysfs.hpp"
 
 namespace mlhpc::stream {
 
@@ -62,16 +65,50 @@ MLHPC_CLONES void k_triad(double* __restrict a, const double* __restrict b,
   for (std::int64_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
 }
 
-struct free_deleter {
-  void operator()(double* p) const { std::free(p); }
-};
-using buffer = std::unique_ptr<double[], free_deleter>;
+// Arrays are anonymous mappings with transparent huge pages requested (madvise): arrays of
+// several GiB otherwise spend most of their set-up in page faults, and TLB misses would be part
+// of the measured bandwidth. Whether the kernel granted them is recorded (AnonHugePages).
+class buffer {
+ public:
+  buffer() = default;
+  explicit buffer(std::int64_t n) {
+    constexpr std::size_t huge = std::size_t{2} << 20;
+    m_bytes = (static_cast<std::size_t>(n) * sizeof(double) + huge - 1) / huge * huge;
+    void* p = ::mmap(nullptr, m_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    m_huge = ::madvise(p, m_bytes, MADV_HUGEPAGE) == 0;
+#endif
+    m_data = static_cast<double*>(p);
+  }
+  ~buffer() { reset(); }
+  buffer(buffer&& o) noexcept { *this = std::move(o); }
+  buffer& operator=(buffer&& o) noexcept {
+    std::swap(m_data, o.m_data);
+    std::swap(m_bytes, o.m_bytes);
+    std::swap(m_huge, o.m_huge);
+    return *this;
+  }
+  void reset() {
+    if (m_data != nullptr) ::munmap(m_data, m_bytes);
+    m_data = nullptr;
+  }
+  double* get() const { return m_data; }
+  bool huge_pages_requested() const { return m_huge; }
 
-buffer allocate(std::int64_t n) {
-  const std::size_t bytes = ((static_cast<std::size_t>(n) * sizeof(double) + 4095) / 4096) * 4096;
-  auto* p = static_cast<double*>(std::aligned_alloc(4096, bytes));
-  if (p == nullptr) throw std::bad_alloc();
-  return buffer(p);
+ private:
+  double* m_data = nullptr;
+  std::size_t m_bytes = 0;
+  bool m_huge = false;
+};
+
+// AnonHugePages from /proc/meminfo, bytes; -1 when unreadable.
+std::int64_t anon_huge_bytes() {
+  const auto text = sysfs::read_text(sysfs::proc("meminfo"));
+  if (!text) return -1;
+  const auto pos = text->find("AnonHugePages:");
+  if (pos == std::string::npos) return -1;
+  return std::strtoll(text->c_str() + pos + 14, nullptr, 10) * 1024;
 }
 
 class stream_problem final : public problem {
@@ -80,14 +117,17 @@ class stream_problem final : public problem {
       : m_k(k), m_n(n), m_llc(llc), m_seed(env.seed) {}
 
   void setup() override {
-    m_a = allocate(m_n);
-    m_b = allocate(m_n);
-    m_c = allocate(m_n);
+    const std::int64_t huge_before = anon_huge_bytes();
+    m_a = buffer(m_n);
+    m_b = buffer(m_n);
+    m_c = buffer(m_n);
     // Parallel first touch with the same static schedule as the kernels places pages where the
     // threads that use them run.
     fill_uniform(std::span<double>(m_a.get(), m_n), m_seed, 1, 1.0, 2.0);
     fill_uniform(std::span<double>(m_b.get(), m_n), m_seed, 2, 1.0, 2.0);
     fill_uniform(std::span<double>(m_c.get(), m_n), m_seed, 3, 1.0, 2.0);
+    const std::int64_t huge_after = anon_huge_bytes();
+    if (huge_before >= 0 && huge_after >= 0) m_huge_gained = huge_after - huge_before;
   }
 
   work_model work() const override {
@@ -166,8 +206,10 @@ class stream_problem final : public problem {
                         {"arrays_touched", m_k.arrays},
                         {"scalar", kScalar},
                         {"element_type", "f64"},
+                        {"huge_pages_requested", m_a.huge_pages_requested()},
                         {"counting", "STREAM convention, no write-allocate traffic counted"},
                         {"fill", describe_fill("[1,2)", 1) + " (a), streams 2 (b) and 3 (c)"}};
+    if (m_huge_gained) d["anon_huge_pages_gained_bytes"] = *m_huge_gained;
     if (m_llc > 0) {
       d["last_level_cache_bytes"] = m_llc;
       d["array_to_llc_ratio"] = static_cast<double>(m_n * 8) / static_cast<double>(m_llc);
@@ -186,6 +228,7 @@ class stream_problem final : public problem {
   std::uint64_t m_llc;
   std::uint64_t m_seed;
   buffer m_a, m_b, m_c;
+  std::optional<std::int64_t> m_huge_gained;
 };
 
 // Per array: 4x the LLC, and at least 64 MiB when the LLC is unknown.

@@ -1,0 +1,192 @@
+// The driver end to end: every bad input gets one clear message naming the value, exit status 2,
+// and leaves nothing behind; good input writes a valid result file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "bench/result_file.hpp"
+#include "tests/support/process.hpp"
+
+namespace mlhpc {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::mlhpc;
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_dir = fs::temp_directory_path() /
+            ("mlhpc-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(m_dir);
+    fs::create_directories(m_dir);
+  }
+  void TearDown() override { fs::remove_all(m_dir); }
+  std::string path(const std::string& name) const { return (m_dir / name).string(); }
+  // Exit 2, the message on stderr, nothing on stdout, and the output file never created.
+  void expect_usage_error(std::vector<std::string> args, const std::string& message) {
+    const std::string out = path("never.json");
+    args.insert(args.end(), {"--out", out});
+    const auto r = mlhpc(args);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << "stderr was: " << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_FALSE(fs::exists(out));
+  }
+  fs::path m_dir;
+};
+
+TEST_F(Cli, UnknownWorkloadAndVariant) {
+  expect_usage_error({"run", "--workload", "gemmm"},
+                     "unknown workload 'gemmm' (expected one of: peak, stream, gemm)");
+  expect_usage_error({"run", "--workload", "gemm:f16"},
+                     "unknown variant 'f16' of workload gemm (expected one of: f32, bf16, int8)");
+}
+
+TEST_F(Cli, UnknownAndMalformedParameters) {
+  expect_usage_error({"run", "-w", "gemm", "--set", "q=1"},
+                     "unknown parameter 'q' in --set q=1 (the workloads given take: m, n, k, "
+                     "transa, transb)");
+  expect_usage_error({"run", "-w", "gemm", "--set", "m"}, "--set 'm': expected key=value");
+  expect_usage_error({"run", "-w", "gemm", "--set", "m=abc"}, "parameter m='abc': expected an integer");
+  expect_usage_error({"run", "-w", "gemm", "--set", "transa=x"},
+                     "parameter transa='x': expected one of n, t");
+}
+
+TEST_F(Cli, ZeroAndNegativeSizes) {
+  expect_usage_error({"run", "-w", "gemm", "--set", "m=0"},
+                     "parameter m=0: expected an integer between 1 and 2147483647");
+  expect_usage_error({"run", "-w", "gemm:f32", "--set", "k=-8"},
+                     "parameter k=-8: expected an integer between 1 and 2147483647");
+  expect_usage_error({"run", "-w", "stream:copy", "--set", "array_bytes=0"},
+                     "parameter array_bytes=0: expected an integer between 4096 and");
+}
+
+TEST_F(Cli, BuffersLargerThanMemory) {
+  expect_usage_error({"run", "-w", "gemm:f32", "--set", "m=2000000", "--set", "n=2000000"},
+                     "gemm:f32 m=2000000 n=2000000 k=1024 transa=n transb=n: its buffers need");
+  expect_usage_error({"run", "-w", "stream:triad", "--set", "array_bytes=70368744177664"},
+                     "of memory is available (MemAvailable); expected smaller sizes");
+}
+
+TEST_F(Cli, BadRunnerSettings) {
+  expect_usage_error({"run", "-w", "peak:f32", "--repetitions", "0"},
+                     "repetitions 0: expected at least 1");
+  expect_usage_error({"run", "-w", "peak:f32", "--ci-target", "2"},
+                     "ci-target 2: expected a fraction between 0 and 1");
+  expect_usage_error({"run", "-w", "peak:f32", "--max-time", "0"},
+                     "max-time 0: expected more than 0 seconds");
+  expect_usage_error({"run", "-w", "peak:f32", "--threads", "0"},
+                     "threads 0: expected between 1 and 4096");
+  expect_usage_error({"run", "-w", "peak:f32", "--repetitions", "many"},
+                     "mlhpc: error: Could not convert: --repetitions = many");
+  expect_usage_error({"run"}, "nothing to run: expected --workload NAME[:VARIANT] or --suite FILE");
+  expect_usage_error({"run", "-w", "peak", "--bogus"}, "The following argument was not expected: --bogus");
+}
+
+TEST_F(Cli, UnreadableAndMalformedSuites) {
+  expect_usage_error({"run", "--suite", path("absent.yaml")}, "cannot read the file");
+  {
+    std::ofstream(path("bad.yaml")) << "problems:\n  - workload: [gemm\n";
+  }
+  expect_usage_error({"run", "--suite", path("bad.yaml")}, "column 1: malformed YAML");
+  {
+    std::ofstream(path("unknown.yaml")) << "problems:\n  - workload: gemm\n    set: {z: 1}\n";
+  }
+  expect_usage_error({"run", "--suite", path("unknown.yaml")},
+                     "unknown parameter 'z' for workload gemm:f32 (suite");
+}
+
+TEST_F(Cli, UnwritableOutput) {
+  const auto r = mlhpc({"run", "-w", "peak:f32", "--out", "/etc/hostname/sub/r.json"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--out '/etc/hostname/sub/r.json': cannot create directory"),
+            std::string::npos)
+      << r.err;
+  const auto d = mlhpc({"run", "-w", "peak:f32", "--out", m_dir.string()});
+  EXPECT_EQ(d.status, 2);
+  EXPECT_NE(d.err.find("is a directory; expected a file name"), std::string::npos) << d.err;
+}
+
+TEST_F(Cli, UnknownShapeList) {
+  expect_usage_error({"run", "-w", "gemm:f32", "--set", "shapes=nope"},
+                     "shapes=nope: no such shape list for workload gemm (expected one of: "
+                     "deepbench_train");
+}
+
+TEST_F(Cli, DryRunExpandsSweepsAndShapeLists) {
+  const auto r = mlhpc({"run", "-w", "gemm", "--set", "m=64,128", "--set", "transb=n,t", "--dry-run"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("12 problem(s)"), std::string::npos) << r.out;  // 3 types x 2 x 2
+  EXPECT_NE(r.out.find("gemm:int8 m=128 n=1024 k=1024 transa=n transb=t"), std::string::npos);
+  const auto d = mlhpc({"run", "-w", "gemm:f32", "--set", "shapes=deepbench_train", "--dry-run"});
+  EXPECT_EQ(d.status, 0) << d.err;
+  EXPECT_NE(d.out.find("40 problem(s)"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("gemm:f32 m=35 n=8457 k=4096"), std::string::npos) << d.out;
+  const auto q = mlhpc({"run", "--suite", "quick", "--dry-run"});
+  EXPECT_EQ(q.status, 0) << q.err;
+  EXPECT_NE(q.out.find("peak:f32"), std::string::npos);
+}
+
+TEST_F(Cli, ListSaysWhatRunsHere) {
+  const auto r = mlhpc({"list"});
+  EXPECT_EQ(r.status, 0);
+  for (const char* s : {"gemm:bf16", "peak:int8", "stream:triad", "can run here", "deepbench_train",
+                        "default 1024", "suites (--suite NAME): quick"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
+TEST_F(Cli, SysinfoIsJson) {
+  const auto r = mlhpc({"sysinfo"});
+  EXPECT_EQ(r.status, 0);
+  const auto j = json::parse(r.out);
+  EXPECT_TRUE(j["system"]["cpu"].contains("flags"));
+  EXPECT_TRUE(j["libraries"].contains("hwloc"));
+  EXPECT_TRUE(j["tool"].contains("git_commit"));
+}
+
+TEST_F(Cli, ValidateSaysWhereAFileIsWrong) {
+  std::ofstream(path("bad.json")) << R"({"schema_version": "1.0.0", "results": []})";
+  const auto r = mlhpc({"validate", path("bad.json")});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("invalid at /"), std::string::npos) << r.err;
+  std::ofstream(path("trunc.json")) << R"({"schema_version": "1.0)";
+  const auto t = mlhpc({"validate", path("trunc.json")});
+  EXPECT_EQ(t.status, 1);
+  EXPECT_NE(t.err.find("not JSON"), std::string::npos) << t.err;
+  const auto u = mlhpc({"validate", path("absent.json")});
+  EXPECT_EQ(u.status, 2);
+  const auto g = mlhpc({"validate", std::string(MLHPC_TEST_DIR) + "/golden/result-v1.json"});
+  EXPECT_EQ(g.status, 0) << g.err;
+}
+
+TEST_F(Cli, StdoutCarriesOnlyJson) {
+  const auto r = mlhpc({"run", "-w", "peak:f32", "--set", "chunks=4", "-r", "3", "--max-time",
+                        "0.05", "--out", "-"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const auto doc = json::parse(r.out);  // throws if anything else is on stdout
+  EXPECT_TRUE(validate_result(doc).empty());
+  EXPECT_EQ(doc["run"]["status"], "complete");
+  EXPECT_NE(r.err.find("peak:f32"), std::string::npos);  // progress and table went to stderr
+}
+
+TEST_F(Cli, AnInterruptedRunLeavesAValidFile) {
+  const std::string out = path("partial.json");
+  const auto r = mlhpc({"run", "-w", "peak", "--set", "chunks=64", "-r", "100000", "--max-time",
+                        "100", "--ci-target", "0.000001", "--out", out},
+                       1.0);
+  EXPECT_EQ(r.status, 130) << r.err;
+  std::ifstream in(out);
+  const auto doc = json::parse(in);
+  EXPECT_TRUE(validate_result(doc).empty());
+  EXPECT_EQ(doc["run"]["status"], "interrupted");
+  ASSERT_GE(doc["results"].size(), 1u);
+  EXPECT_EQ(doc["results"][0]["status"], "failed");
+  EXPECT_EQ(doc["results"][0]["measurement"]["stop_reason"], "interrupted");
+  EXPECT_LT(doc["results"].size(), 4u);  // the other types never started
+  EXPECT_EQ(std::distance(fs::directory_iterator(m_dir), {}), 1);  // no temporary left
+}
+
+}  // namespace
+}  // namespace mlhpc

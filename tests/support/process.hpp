@@ -1,0 +1,71 @@
+#pragma once
+// Runs a command with arguments (no shell), capturing stdout, stderr and the exit status.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mlhpc::test {
+
+struct process_result {
+  int status = -1;  // exit code, or 128 + signal
+  std::string out, err;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// `signal_after_s` > 0 sends SIGINT to the child after that many seconds.
+inline process_result run_process(const std::vector<std::string>& args,
+                                  double signal_after_s = 0) {
+  char out_tpl[] = "/tmp/mlhpc-test-out-XXXXXX";
+  char err_tpl[] = "/tmp/mlhpc-test-err-XXXXXX";
+  const int out_fd = mkstemp(out_tpl);
+  const int err_fd = mkstemp(err_tpl);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    const int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, STDIN_FILENO);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  if (signal_after_s > 0) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(signal_after_s));
+    kill(pid, SIGINT);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  close(out_fd);
+  close(err_fd);
+  process_result r;
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.out = slurp(out_tpl);
+  r.err = slurp(err_tpl);
+  unlink(out_tpl);
+  unlink(err_tpl);
+  return r;
+}
+
+inline process_result mlhpc(std::vector<std::string> args, double signal_after_s = 0) {
+  args.insert(args.begin(), MLHPC_BIN);
+  return run_process(args, signal_after_s);
+}
+
+}  // namespace mlhpc::test

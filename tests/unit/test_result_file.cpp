@@ -1,0 +1,164 @@
+#include "bench/result_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bench/error.hpp"
+#include "bench/session.hpp"
+
+namespace mlhpc {
+namespace {
+
+using nlohmann::json;
+
+json golden() {
+  std::ifstream in(std::string(MLHPC_TEST_DIR) + "/golden/result-v1.json");
+  return json::parse(in);
+}
+
+std::string errors_text(const json& doc) {
+  std::string out;
+  for (const auto& e : validate_result(doc)) out += e.where + ": " + e.what + "\n";
+  return out;
+}
+
+TEST(Schema, GoldenResultFileIsValid) {
+  const auto doc = golden();
+  EXPECT_EQ(errors_text(doc), "");
+  // The golden file has an ok, a skipped and a failed result, and the ceilings they used.
+  std::set<std::string> statuses;
+  for (const auto& r : doc["results"]) statuses.insert(r["status"].get<std::string>());
+  EXPECT_EQ(statuses, (std::set<std::string>{"ok", "skipped", "failed"}));
+}
+
+TEST(Schema, OkResultWithoutStatisticsIsInvalidAndSaysWhere) {
+  auto doc = golden();
+  for (auto& r : doc["results"])
+    if (r["status"] == "ok") {
+      r.erase("statistics");
+      break;
+    }
+  const auto text = errors_text(doc);
+  EXPECT_NE(text.find("/results/"), std::string::npos) << text;
+  EXPECT_NE(text.find("statistics"), std::string::npos) << text;
+}
+
+TEST(Schema, WrongTypesAndUnknownFieldsAreCaught) {
+  auto doc = golden();
+  doc["results"][0]["status"] = "great";
+  EXPECT_NE(errors_text(doc).find("/results/0/status"), std::string::npos) << errors_text(doc);
+
+  doc = golden();
+  doc["results"][0]["threads"] = "two";
+  EXPECT_NE(errors_text(doc).find("/results/0/threads"), std::string::npos) << errors_text(doc);
+
+  doc = golden();
+  doc["surprise"] = 1;
+  EXPECT_NE(errors_text(doc), "");
+
+  doc = golden();
+  doc.erase("context");
+  EXPECT_NE(errors_text(doc).find("context"), std::string::npos) << errors_text(doc);
+}
+
+TEST(Schema, SkippedResultNeedsAReason) {
+  auto doc = golden();
+  for (auto& r : doc["results"])
+    if (r["status"] == "skipped") r.erase("reason");
+  EXPECT_NE(errors_text(doc).find("reason"), std::string::npos) << errors_text(doc);
+}
+
+TEST(Schema, AnotherMajorVersionIsRejected) {
+  auto doc = golden();
+  doc["schema_version"] = "2.0.0";
+  EXPECT_NE(errors_text(doc).find("/schema_version"), std::string::npos) << errors_text(doc);
+}
+
+TEST(Schema, ZeroForAnUnmeasuredRateIsInvalid) {
+  auto doc = golden();
+  for (auto& r : doc["results"])
+    if (r.contains("rates") && r["rates"].contains("flops_per_s")) {
+      r["rates"]["flops_per_s"]["median"] = 0;
+      break;
+    }
+  EXPECT_NE(errors_text(doc).find("flops_per_s"), std::string::npos) << errors_text(doc);
+}
+
+json result_with(const std::string& key, double median_rate, double best_rate, bool provides) {
+  json r = {{"key", key},
+            {"status", "ok"},
+            {"rates", {{"flops_per_s", {{"median", median_rate}, {"best", best_rate}}}}}};
+  if (provides)
+    r["provides_ceiling"] = {{"key", "flops:f32"}, {"metric", "flops_per_s"}};
+  else
+    r["ceiling"] = {{"key", "flops:f32"}, {"metric", "flops_per_s"}};
+  return r;
+}
+
+TEST(Ceilings, ShareOfTheBestMeasuredPeak) {
+  json doc = {{"results",
+               {result_with("peak:f32 a", 800, 1000, true), result_with("peak:f32 b", 700, 900, true),
+                result_with("gemm:f32 x", 250, 260, false)}}};
+  apply_ceilings(doc, json::object());
+  EXPECT_DOUBLE_EQ(doc["ceilings"]["flops:f32"]["value"].get<double>(), 1000);
+  EXPECT_EQ(doc["ceilings"]["flops:f32"]["problem"], "peak:f32 a");
+  EXPECT_DOUBLE_EQ(doc["results"][2]["ceiling"]["share"].get<double>(), 0.25);
+  EXPECT_FALSE(doc["results"][2]["ceiling"].contains("exceeded"));
+}
+
+TEST(Ceilings, ExternalCeilingsAndTheMissingCase) {
+  json doc = {{"results", {result_with("gemm:f32 x", 250, 260, false)}}};
+  apply_ceilings(doc, json::object());
+  EXPECT_FALSE(doc["results"][0]["ceiling"].contains("share"));
+  EXPECT_TRUE(doc["results"][0]["ceiling"].contains("unavailable"));
+  apply_ceilings(doc, {{"flops:f32", {{"value", 200}, {"unit", "flop/s"}, {"source", "file"}}}});
+  EXPECT_DOUBLE_EQ(doc["results"][0]["ceiling"]["share"].get<double>(), 1.25);
+  EXPECT_EQ(doc["results"][0]["ceiling"]["exceeded"], true);  // above its roof: flagged
+  EXPECT_FALSE(doc["results"][0]["ceiling"].contains("unavailable"));
+}
+
+TEST(ResultFile, AtomicWriteLeavesNoTemporary) {
+  const auto dir = std::filesystem::temp_directory_path() / "mlhpc-unit-write";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "r.json").string();
+  write_json_atomically(path, {{"a", 1}});
+  write_json_atomically(path, {{"a", 2}});
+  std::ifstream in(path);
+  EXPECT_EQ(json::parse(in)["a"], 2);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ResultFile, UnwritablePathsAreUsageErrors) {
+  EXPECT_THROW(check_writable("/etc/hostname/sub/r.json"), usage_error);
+  EXPECT_THROW(check_writable("/tmp"), usage_error);
+  EXPECT_NO_THROW(check_writable("-"));
+  try {
+    check_writable("/tmp");
+  } catch (const usage_error& e) {
+    EXPECT_EQ(std::string(e.what()), "--out '/tmp': is a directory; expected a file name");
+  }
+}
+
+TEST(ResultFile, CeilingsFileErrors) {
+  EXPECT_THROW(load_ceilings_file("/nonexistent.json"), usage_error);
+  const auto path = std::filesystem::temp_directory_path() / "mlhpc-ceil.json";
+  std::ofstream(path) << R"({"ceilings": {"flops:f32": {"value": 0}}})";
+  try {
+    load_ceilings_file(path.string());
+    FAIL();
+  } catch (const usage_error& e) {
+    EXPECT_NE(std::string(e.what()).find("ceiling 'flops:f32' has no positive numeric \"value\""),
+              std::string::npos);
+  }
+  std::ofstream(path) << R"({"ceilings": {"flops:f32": {"value": 5e11, "unit": "flop/s"}}})";
+  const auto c = load_ceilings_file(path.string());
+  EXPECT_DOUBLE_EQ(c["flops:f32"]["value"].get<double>(), 5e11);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace mlhpc

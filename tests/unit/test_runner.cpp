@@ -1,0 +1,174 @@
+#include "bench/runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+namespace mlhpc {
+namespace {
+
+// A problem whose repetition takes a chosen time (busy-waiting, so it is not at the mercy of the
+// scheduler's sleep granularity) and counts its calls.
+class timed_problem final : public problem {
+ public:
+  explicit timed_problem(std::vector<double> durations) : m_durations(std::move(durations)) {}
+  void setup() override {}
+  work_model work() const override { return {}; }
+  void run() override {
+    const double d = m_durations[static_cast<std::size_t>(calls) % m_durations.size()];
+    ++calls;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(d);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  }
+  verification verify() override { return {}; }
+  int calls = 0;
+
+ private:
+  std::vector<double> m_durations;
+};
+
+class counting_comm final : public communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void barrier() override { ++barriers; }
+  // `force_continue` decisions in a row, some other rank still wants to go on.
+  bool any(bool local) override {
+    ++decisions;
+    if (force_continue > 0) {
+      --force_continue;
+      return true;
+    }
+    return local;
+  }
+  long long max(long long local) override { return std::max(local, peer_inner); }
+  int barriers = 0, decisions = 0, force_continue = 0;
+  long long peer_inner = 1;
+};
+
+TEST(Runner, StopsWhenTheIntervalIsTightAfterMinimumRepetitions) {
+  timed_problem p({0.002});
+  runner_settings s;
+  s.repetitions = 8;
+  s.warmup = 1;
+  s.ci_target = 0.5;  // loose: met as soon as the interval exists
+  s.max_time_s = 30;
+  counting_comm comm;
+  const auto m = measure(p, s, comm);
+  EXPECT_EQ(m.stop_reason, "ci_target_met");
+  EXPECT_EQ(m.samples_s.size(), 8u);
+  EXPECT_EQ(m.warmup_repetitions, 1);
+  EXPECT_EQ(m.inner_repetitions, 1);
+  // One barrier before every warm-up and every timed sample: ranks run in lockstep.
+  EXPECT_EQ(comm.barriers, 9);
+  EXPECT_EQ(comm.decisions, 8);
+  EXPECT_EQ(p.calls, 9);
+  for (double t : m.samples_s) EXPECT_GE(t, 0.002);
+}
+
+TEST(Runner, MaxTimeStopsANoisyProblem) {
+  // Alternating 1 ms and 4 ms: the median's interval never gets within 0.1 %.
+  timed_problem p({0.001, 0.004});
+  runner_settings s;
+  s.repetitions = 3;
+  s.warmup = 0;
+  s.ci_target = 0.001;
+  s.max_time_s = 0.05;
+  counting_comm comm;
+  const auto m = measure(p, s, comm);
+  EXPECT_EQ(m.stop_reason, "max_time_reached");
+  EXPECT_GE(m.timed_s, 0.05);
+  EXPECT_LT(m.timed_s, 0.5);
+}
+
+TEST(Runner, RepetitionsAreAFloorEvenPastMaxTime) {
+  timed_problem p({0.003});
+  runner_settings s;
+  s.repetitions = 5;
+  s.warmup = 0;
+  s.max_time_s = 0.001;
+  counting_comm comm;
+  const auto m = measure(p, s, comm);
+  EXPECT_EQ(m.samples_s.size(), 5u);
+  EXPECT_EQ(m.stop_reason, "max_time_reached");
+}
+
+TEST(Runner, MaxRepetitionsCap) {
+  timed_problem p({0.0015, 0.003});
+  runner_settings s;
+  s.repetitions = 2;
+  s.warmup = 0;
+  s.ci_target = 1e-9;
+  s.max_repetitions = 4;
+  counting_comm comm;
+  const auto m = measure(p, s, comm);
+  EXPECT_EQ(m.samples_s.size(), 4u);
+  EXPECT_EQ(m.stop_reason, "max_repetitions_reached");
+}
+
+TEST(Runner, ShortRepetitionsAreTimedInBatches) {
+  timed_problem p({0.0001});
+  runner_settings s;
+  s.repetitions = 6;
+  s.warmup = 1;
+  s.min_sample_s = 0.001;
+  s.ci_target = 0.9;
+  counting_comm comm;
+  const auto m = measure(p, s, comm);
+  EXPECT_GE(m.inner_repetitions, 8);  // about 10: 1 ms / 0.1 ms, less whatever the warm-up overran
+  EXPECT_EQ(p.calls, 1 + static_cast<int>(m.samples_s.size()) * m.inner_repetitions);
+  for (double t : m.samples_s) EXPECT_GE(t, 0.0001);
+}
+
+TEST(Runner, BatchSizeIsAgreedAcrossRanks) {
+  timed_problem p({0.0001});
+  runner_settings s;
+  s.repetitions = 6;
+  s.ci_target = 0.9;
+  counting_comm comm;
+  comm.peer_inner = 50;  // another rank was faster and wants bigger batches
+  const auto m = measure(p, s, comm);
+  EXPECT_EQ(m.inner_repetitions, 50);
+}
+
+TEST(Runner, AnotherRankKeepsEveryoneGoing) {
+  timed_problem p({0.001});
+  runner_settings s;
+  s.repetitions = 6;
+  s.warmup = 0;
+  s.ci_target = 0.9;
+  counting_comm comm;
+  comm.force_continue = 10;  // this rank is done at 6 samples; another keeps going to 11
+  const auto m = measure(p, s, comm);
+  EXPECT_EQ(m.samples_s.size(), 11u);
+  EXPECT_EQ(m.stop_reason, "ci_target_met");
+}
+
+TEST(Runner, InterruptEndsAfterTheCurrentSample) {
+  timed_problem p({0.001});
+  runner_settings s;
+  s.repetitions = 1000;
+  s.warmup = 0;
+  std::atomic<bool> stop{true};
+  counting_comm comm;
+  const auto m = measure(p, s, comm, &stop);
+  EXPECT_EQ(m.samples_s.size(), 1u);
+  EXPECT_EQ(m.stop_reason, "interrupted");
+}
+
+TEST(Runner, ObserverSeesEverySample) {
+  timed_problem p({0.001});
+  runner_settings s;
+  s.repetitions = 6;
+  s.warmup = 0;
+  s.ci_target = 0.9;
+  counting_comm comm;
+  std::vector<std::size_t> seen;
+  measure(p, s, comm, nullptr, [&](const measurement& m) { seen.push_back(m.samples_s.size()); });
+  EXPECT_EQ(seen, (std::vector<std::size_t>{1, 2, 3, 4, 5, 6}));
+}
+
+}  // namespace
+}  // namespace mlhpc
