@@ -167,7 +167,9 @@ json system_context() {
   j["host"] = host_name();
   utsname u{};
   if (uname(&u) == 0)
-    j["kernel"] = {{"sysname", u.sysname}, {"release", u.release}, {"version", u.version},
+    j["kernel"] = {{"sysname", u.sysname},
+                   {"release", u.release},
+                   {"version", u.version},
                    {"machine", u.machine}};
   if (const auto os = sysfs::read_text("/etc/os-release")) {
     std::istringstream in(*os);
@@ -209,9 +211,9 @@ json system_context() {
   }
   cpu["flags"] = flags;
   json isa = json::object();
-  for (const char* f : {"sse2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl",
-                        "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile",
-                        "amx_bf16", "amx_int8"})
+  for (const char* f :
+       {"sse2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+        "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8"})
     isa[f] = std::find(flags.begin(), flags.end(), f) != flags.end();
   cpu["isa"] = isa;
   j["cpu"] = cpu;
@@ -220,9 +222,9 @@ json system_context() {
   topology t;
   json topo = json::object();
   if (t.ok()) {
-    topo["source"] = fmt::format("hwloc {}.{}.{}", hwloc_get_api_version() >> 16,
-                                 (hwloc_get_api_version() >> 8) & 0xff,
-                                 hwloc_get_api_version() & 0xff);
+    topo["source"] =
+        fmt::format("hwloc {}.{}.{}", hwloc_get_api_version() >> 16,
+                    (hwloc_get_api_version() >> 8) & 0xff, hwloc_get_api_version() & 0xff);
     topo["sockets"] = t.count(HWLOC_OBJ_PACKAGE);
     topo["cores"] = t.count(HWLOC_OBJ_CORE);
     topo["hardware_threads"] = t.count(HWLOC_OBJ_PU);
@@ -236,7 +238,7 @@ json system_context() {
         const hwloc_obj_t o = hwloc_get_obj_by_type(t.get(), type, i);
         const char* kind = o->attr->cache.type == HWLOC_OBJ_CACHE_DATA          ? "data"
                            : o->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION ? "instruction"
-                                                                                 : "unified";
+                                                                                : "unified";
         json& c = by_kind[kind];
         if (c.is_null())
           c = {{"level", level},
@@ -295,8 +297,9 @@ json system_context() {
     if (auto v = sysfs::read_int(sysfs::sys("devices/system/cpu/cpufreq/boost")))
       freq["boost"] = *v != 0;
   } else {
-    freq["unavailable"] = "no cpufreq directory in sysfs (usual in a VM): frequency and governor "
-                          "are not readable";
+    freq["unavailable"] =
+        "no cpufreq directory in sysfs (usual in a VM): frequency and governor "
+        "are not readable";
   }
   if (auto it = ci.find("cpu MHz"); it != ci.end()) {
     try {
@@ -312,8 +315,7 @@ json system_context() {
   virt["hypervisor_present"] = hv;
   if (auto v = sysfs::read_line(sysfs::sys("hypervisor/type"))) virt["hypervisor_type"] = *v;
   if (auto v = sysfs::read_line(sysfs::sys("class/dmi/id/sys_vendor"))) virt["system_vendor"] = *v;
-  if (auto v = sysfs::read_line(sysfs::sys("class/dmi/id/product_name")))
-    virt["product_name"] = *v;
+  if (auto v = sysfs::read_line(sysfs::sys("class/dmi/id/product_name"))) virt["product_name"] = *v;
   j["virtualization"] = virt;
   return j;
 }
@@ -330,9 +332,9 @@ json library_context(const std::vector<const workload*>& workloads) {
   j["openmp"] = {{"spec_date", _OPENMP}};
   j["fmt"] = {{"version", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100,
                                       FMT_VERSION % 100)}};
-  j["nlohmann_json"] = {{"version", fmt::format("{}.{}.{}", NLOHMANN_JSON_VERSION_MAJOR,
-                                                NLOHMANN_JSON_VERSION_MINOR,
-                                                NLOHMANN_JSON_VERSION_PATCH)}};
+  j["nlohmann_json"] = {
+      {"version", fmt::format("{}.{}.{}", NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR,
+                              NLOHMANN_JSON_VERSION_PATCH)}};
   return j;
 }
 
@@ -364,10 +366,11 @@ json affinity_context(int threads) {
 }
 
 json environment_context() {
-  static const char* prefixes[] = {"OMP_",  "KMP_",   "GOMP_", "DNNL_", "ONEDNN_", "OPENBLAS_",
-                                   "MKL_",  "CUDA_",  "NCCL_", "OMPI_", "PMIX_",   "UCX_",
-                                   "MLHPC_", "HWLOC_", "GOMP_", "LD_PRELOAD", "LD_LIBRARY_PATH",
-                                   "SLURM_JOB_ID", "SLURM_NTASKS", "SLURM_CPUS"};
+  static const char* prefixes[] = {
+      "OMP_",         "KMP_",      "GOMP_", "DNNL_",      "ONEDNN_",         "OPENBLAS_",
+      "MKL_",         "CUDA_",     "NCCL_", "OMPI_",      "PMIX_",           "UCX_",
+      "MLHPC_",       "HWLOC_",    "GOMP_", "LD_PRELOAD", "LD_LIBRARY_PATH", "SLURM_JOB_ID",
+      "SLURM_NTASKS", "SLURM_CPUS"};
   json j = json::object();
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     const std::string kv = *e;

@@ -7,8 +7,7 @@
 namespace mlhpc {
 
 std::filesystem::path data_dir() {
-  if (const char* env = std::getenv("MLHPC_DATA_DIR"); env != nullptr && *env != '\0')
-    return env;
+  if (const char* env = std::getenv("MLHPC_DATA_DIR"); env != nullptr && *env != '\0') return env;
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {

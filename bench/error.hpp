@@ -33,6 +33,6 @@ class runtime_failure : public std::runtime_error {
   ((cond) ? static_cast<void>(0) : ::mlhpc::assert_fail(#cond, __FILE__, __LINE__))
 
 // Throws runtime_failure("file:line: message") with a fmt-formatted message.
-#define MLHPC_FAIL(...)                                                                        \
-  throw ::mlhpc::runtime_failure(fmt::format("{}:{}: {}", __FILE__, __LINE__, \
-                                             fmt::format(__VA_ARGS__)))
+#define MLHPC_FAIL(...)           \
+  throw ::mlhpc::runtime_failure( \
+      fmt::format("{}:{}: {}", __FILE__, __LINE__, fmt::format(__VA_ARGS__)))

@@ -13,7 +13,8 @@ void fill_real(std::span<T> data, std::uint64_t seed, std::uint64_t stream, doub
   T* p = data.data();
 #pragma omp parallel for schedule(static)
   for (std::int64_t i = 0; i < n; ++i)
-    p[i] = static_cast<T>(lo + (hi - lo) * unit_random(seed, stream, static_cast<std::uint64_t>(i)));
+    p[i] =
+        static_cast<T>(lo + (hi - lo) * unit_random(seed, stream, static_cast<std::uint64_t>(i)));
 }
 template <class T>
 void fill_int(std::span<T> data, std::uint64_t seed, std::uint64_t stream, int lo, int hi) {
@@ -22,8 +23,8 @@ void fill_int(std::span<T> data, std::uint64_t seed, std::uint64_t stream, int l
   T* p = data.data();
 #pragma omp parallel for schedule(static)
   for (std::int64_t i = 0; i < n; ++i) {
-    const int v = lo + static_cast<int>(
-                           std::floor(span * unit_random(seed, stream, static_cast<std::uint64_t>(i))));
+    const int v = lo + static_cast<int>(std::floor(
+                           span * unit_random(seed, stream, static_cast<std::uint64_t>(i))));
     p[i] = static_cast<T>(v > hi ? hi : v);
   }
 }

@@ -14,11 +14,16 @@ namespace mlhpc {
 
 std::string to_string(param_type t) {
   switch (t) {
-    case param_type::integer: return "integer";
-    case param_type::number: return "number";
-    case param_type::text: return "text";
-    case param_type::choice: return "choice";
-    case param_type::boolean: return "boolean";
+    case param_type::integer:
+      return "integer";
+    case param_type::number:
+      return "number";
+    case param_type::text:
+      return "text";
+    case param_type::choice:
+      return "choice";
+    case param_type::boolean:
+      return "boolean";
   }
   MLHPC_ASSERT(false);
 }
@@ -43,9 +48,13 @@ std::int64_t problem_params::get_int(const std::string& name) const {
   return out;
 }
 
-double problem_params::get_number(const std::string& name) const { return std::stod(get(name)); }
+double problem_params::get_number(const std::string& name) const {
+  return std::stod(get(name));
+}
 
-bool problem_params::get_bool(const std::string& name) const { return get(name) == "true"; }
+bool problem_params::get_bool(const std::string& name) const {
+  return get(name) == "true";
+}
 
 void problem_params::set(const std::string& name, std::string value) {
   for (auto& [k, v] : m_values)
@@ -71,8 +80,8 @@ nlohmann::json problem_params::to_json(const std::vector<param_spec>& specs) con
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [k, v] : m_values) {
     auto it = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == k; });
-    const bool special =
-        it != specs.end() && std::find(it->special.begin(), it->special.end(), v) != it->special.end();
+    const bool special = it != specs.end() &&
+                         std::find(it->special.begin(), it->special.end(), v) != it->special.end();
     if (it == specs.end() || special) {
       j[k] = v;
     } else if (it->type == param_type::integer) {
@@ -103,11 +112,11 @@ setting parse_setting(const std::string& text) {
   std::size_t start = 0;
   while (true) {
     const auto comma = rest.find(',', start);
-    std::string item = rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string item =
+        rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (item.empty())
-      throw usage_error(
-          fmt::format("--set '{}': empty value in the list for key '{}' (expected v1,v2,...)", text,
-                      s.key));
+      throw usage_error(fmt::format(
+          "--set '{}': empty value in the list for key '{}' (expected v1,v2,...)", text, s.key));
     s.values.push_back(item);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -126,14 +135,14 @@ bool parse_int(const std::string& s, std::int64_t& out) {
 
 std::string normalize_value(const param_spec& spec, const std::string& raw) {
   if (std::find(spec.special.begin(), spec.special.end(), raw) != spec.special.end()) return raw;
-  const auto specials = spec.special.empty() ? std::string()
-                                             : fmt::format(" or {}", fmt::join(spec.special, ", "));
+  const auto specials =
+      spec.special.empty() ? std::string() : fmt::format(" or {}", fmt::join(spec.special, ", "));
   switch (spec.type) {
     case param_type::integer: {
       std::int64_t v = 0;
       if (!parse_int(raw, v))
-        throw usage_error(fmt::format("parameter {}='{}': expected an integer{}", spec.name, raw,
-                                      specials));
+        throw usage_error(
+            fmt::format("parameter {}='{}': expected an integer{}", spec.name, raw, specials));
       if (v < spec.min_value || v > spec.max_value) {
         const auto range = spec.max_value == INT64_MAX
                                ? fmt::format("at least {}", spec.min_value)
@@ -156,11 +165,11 @@ std::string normalize_value(const param_spec& spec, const std::string& raw) {
     }
     case param_type::boolean: {
       std::string l = raw;
-      std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(l.begin(), l.end(), l.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       if (l == "true" || l == "1" || l == "yes" || l == "on") return "true";
       if (l == "false" || l == "0" || l == "no" || l == "off") return "false";
-      throw usage_error(
-          fmt::format("parameter {}='{}': expected true or false", spec.name, raw));
+      throw usage_error(fmt::format("parameter {}='{}': expected true or false", spec.name, raw));
     }
     case param_type::choice:
       if (std::find(spec.choices.begin(), spec.choices.end(), raw) == spec.choices.end())
@@ -181,16 +190,19 @@ std::vector<problem_params> expand(const std::vector<param_spec>& specs,
   // Later settings of the same key replace earlier ones; order of first appearance is kept.
   std::vector<setting> merged;
   for (const auto& s : settings) {
-    auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& p) { return p.name == s.key; });
+    auto spec =
+        std::find_if(specs.begin(), specs.end(), [&](const auto& p) { return p.name == s.key; });
     if (spec == specs.end()) {
       std::vector<std::string> known;
       for (const auto& p : specs) known.push_back(p.name);
-      throw usage_error(fmt::format("unknown parameter '{}' for {} (expected one of: {})", s.key,
-                                    context, known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
+      throw usage_error(
+          fmt::format("unknown parameter '{}' for {} (expected one of: {})", s.key, context,
+                      known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
     }
     setting checked{s.key, {}};
     for (const auto& v : s.values) checked.values.push_back(normalize_value(*spec, v));
-    auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.key == s.key; });
+    auto it =
+        std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.key == s.key; });
     if (it != merged.end())
       *it = std::move(checked);
     else

@@ -30,8 +30,8 @@ std::vector<shape_line> load_shape_list(const std::string& workload, const std::
       if (e.path().extension() == ".shapes")
         known += (known.empty() ? "" : ", ") + e.path().stem().string();
     throw usage_error(fmt::format(
-        "shapes={}: no such shape list for workload {} (expected one of: {}; or a file path)",
-        name, workload, known.empty() ? "none shipped" : known));
+        "shapes={}: no such shape list for workload {} (expected one of: {}; or a file path)", name,
+        workload, known.empty() ? "none shipped" : known));
   }
   std::ifstream in(path);
   if (!in) throw usage_error(fmt::format("shapes={}: cannot read '{}'", name, path.string()));
@@ -107,14 +107,16 @@ std::vector<planned_problem> make_plan(const registry& r, const std::vector<plan
     }
     for (const auto& variant : ref.variants) {
       const auto specs = ref.w->parameters(variant);
-      const std::string ctx = fmt::format("workload {}:{} ({})", ref.w->name(), variant, entry.origin);
+      const std::string ctx =
+          fmt::format("workload {}:{} ({})", ref.w->name(), variant, entry.origin);
       for (const auto& g : groups) {
         std::vector<problem_params> problems;
         try {
           problems = expand(specs, g.settings, ctx);
         } catch (const usage_error& e) {
           if (g.info.is_null()) throw;
-          throw usage_error(fmt::format("{} (from {}:{})", e.what(), g.info["file"].get<std::string>(),
+          throw usage_error(fmt::format("{} (from {}:{})", e.what(),
+                                        g.info["file"].get<std::string>(),
                                         g.info["line"].get<int>()));
         }
         for (auto& p : problems) {

@@ -25,7 +25,7 @@ struct planned_problem {
   std::string variant;
   problem_params params;
   std::string origin;
-  nlohmann::json list_info;  // {"list": ..., "line": ...} when it came from a shape list
+  nlohmann::json list_info;   // {"list": ..., "line": ...} when it came from a shape list
   std::string label() const;  // "gemm:f32 m=2048,n=2048,k=2048,..."
 };
 

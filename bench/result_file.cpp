@@ -20,7 +20,9 @@ namespace mlhpc {
 
 extern const std::string_view embedded_result_schema;
 
-std::string_view result_schema_text() { return embedded_result_schema; }
+std::string_view result_schema_text() {
+  return embedded_result_schema;
+}
 
 std::vector<schema_error> validate_result(const nlohmann::json& doc) {
   static const nlohmann::json schema_json = nlohmann::json::parse(result_schema_text());
@@ -52,9 +54,9 @@ std::vector<schema_error> validate_result(const nlohmann::json& doc) {
     const std::string v = doc["schema_version"];
     const std::string ours = schema_version;
     if (v.substr(0, v.find('.')) != ours.substr(0, ours.find('.')))
-      out.push_back({"/schema_version",
-                     fmt::format("major version of '{}' differs from this tool's schema {}", v,
-                                 ours)});
+      out.push_back(
+          {"/schema_version",
+           fmt::format("major version of '{}' differs from this tool's schema {}", v, ours)});
   }
   return out;
 }

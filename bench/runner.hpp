@@ -24,9 +24,10 @@ struct measurement {
   std::vector<double> samples_s;  // one per sample: batch time / inner_repetitions
   int inner_repetitions = 1;
   int warmup_repetitions = 0;
-  std::string stop_reason;  // ci_target_met | max_time_reached | max_repetitions_reached | interrupted
-  double timed_s = 0;       // sum of timed batches
-  double wall_s = 0;        // including barriers and decisions
+  std::string
+      stop_reason;     // ci_target_met | max_time_reached | max_repetitions_reached | interrupted
+  double timed_s = 0;  // sum of timed batches
+  double wall_s = 0;   // including barriers and decisions
 };
 
 // Runs `p` (already set up) under `s`. Every rank of `comm` runs the same number of samples and

@@ -34,9 +34,8 @@ std::string shell_quote(const std::string& s) {
 }
 
 json summary_json(const summary& s) {
-  json j = {{"n", s.n},           {"median_s", s.median}, {"mean_s", s.mean},
-            {"min_s", s.min},     {"max_s", s.max},       {"p5_s", s.p5},
-            {"p95_s", s.p95}};
+  json j = {{"n", s.n},       {"median_s", s.median}, {"mean_s", s.mean}, {"min_s", s.min},
+            {"max_s", s.max}, {"p5_s", s.p5},         {"p95_s", s.p95}};
   if (s.stddev) j["stddev_s"] = *s.stddev;
   if (s.cv) j["cv"] = *s.cv;
   if (s.ci95) {
@@ -46,10 +45,10 @@ json summary_json(const summary& s) {
                           {"method", "binomial order statistics"}};
     if (const auto hw = relative_ci_halfwidth(s)) j["median_ci95_relative_halfwidth"] = *hw;
   } else {
-    j["median_ci95_unavailable"] =
-        fmt::format("a distribution-free 95 % interval of the median needs at least 6 samples; "
-                    "{} taken",
-                    s.n);
+    j["median_ci95_unavailable"] = fmt::format(
+        "a distribution-free 95 % interval of the median needs at least 6 samples; "
+        "{} taken",
+        s.n);
   }
   return j;
 }
@@ -87,9 +86,9 @@ json verification_json(const verification& v) {
 }
 
 json settings_json(const runner_settings& r) {
-  return {{"repetitions", r.repetitions}, {"warmup", r.warmup},
-          {"min_time_s", r.min_time_s},   {"max_time_s", r.max_time_s},
-          {"ci_target", r.ci_target},     {"max_repetitions", r.max_repetitions},
+  return {{"repetitions", r.repetitions},  {"warmup", r.warmup},
+          {"min_time_s", r.min_time_s},    {"max_time_s", r.max_time_s},
+          {"ci_target", r.ci_target},      {"max_repetitions", r.max_repetitions},
           {"min_sample_s", r.min_sample_s}};
 }
 

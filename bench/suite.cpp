@@ -18,8 +18,7 @@ namespace {
 
 [[noreturn]] void fail(const std::string& origin, const YAML::Node& n, const std::string& what) {
   const auto m = n.Mark();
-  if (m.is_null())
-    throw usage_error(fmt::format("suite '{}': {}", origin, what));
+  if (m.is_null()) throw usage_error(fmt::format("suite '{}': {}", origin, what));
   throw usage_error(fmt::format("suite '{}' line {}: {}", origin, m.line + 1, what));
 }
 
@@ -34,8 +33,9 @@ T number(const std::string& origin, const YAML::Node& n, const std::string& what
   try {
     return n.as<T>();
   } catch (const YAML::Exception&) {
-    fail(origin, n, fmt::format("{}: '{}' is not a {}", what, s,
-                                std::is_integral_v<T> ? "whole number" : "number"));
+    fail(origin, n,
+         fmt::format("{}: '{}' is not a {}", what, s,
+                     std::is_integral_v<T> ? "whole number" : "number"));
   }
 }
 
@@ -69,12 +69,18 @@ suite parse_suite(const std::string& text, const std::string& origin) {
       const std::string key = kv.first.as<std::string>();
       const auto& v = kv.second;
       const std::string what = "settings." + key;
-      if (key == "repetitions") s.repetitions = number<int>(origin, v, what);
-      else if (key == "warmup") s.warmup = number<int>(origin, v, what);
-      else if (key == "threads") s.threads = number<int>(origin, v, what);
-      else if (key == "min_time") s.min_time_s = number<double>(origin, v, what);
-      else if (key == "max_time") s.max_time_s = number<double>(origin, v, what);
-      else if (key == "ci_target") s.ci_target = number<double>(origin, v, what);
+      if (key == "repetitions")
+        s.repetitions = number<int>(origin, v, what);
+      else if (key == "warmup")
+        s.warmup = number<int>(origin, v, what);
+      else if (key == "threads")
+        s.threads = number<int>(origin, v, what);
+      else if (key == "min_time")
+        s.min_time_s = number<double>(origin, v, what);
+      else if (key == "max_time")
+        s.max_time_s = number<double>(origin, v, what);
+      else if (key == "ci_target")
+        s.ci_target = number<double>(origin, v, what);
       else
         fail(origin, kv.first,
              fmt::format("unknown setting '{}' (expected repetitions, warmup, threads, min_time, "
@@ -88,7 +94,8 @@ suite parse_suite(const std::string& text, const std::string& origin) {
   int index = 0;
   for (const auto& p : problems) {
     ++index;
-    if (!p.IsMap()) fail(origin, p, fmt::format("problem {}: expected a mapping with 'workload'", index));
+    if (!p.IsMap())
+      fail(origin, p, fmt::format("problem {}: expected a mapping with 'workload'", index));
     plan_entry e;
     e.origin = fmt::format("suite {} problem {}", s.name, index);
     for (const auto& kv : p) {
@@ -134,8 +141,8 @@ suite load_suite(const std::string& name_or_path) {
       fs::exists(shipped, ec))
     path = shipped;
   if (fs::is_directory(path, ec))
-    throw usage_error(fmt::format("--suite '{}': is a directory; expected a suite file",
-                                  name_or_path));
+    throw usage_error(
+        fmt::format("--suite '{}': is a directory; expected a suite file", name_or_path));
   std::ifstream in(path);
   if (!in) {
     std::string known;

@@ -13,8 +13,12 @@ std::filesystem::path root_from(const char* var, const char* fallback) {
 }
 }  // namespace
 
-std::filesystem::path sys_root() { return root_from("MLHPC_SYSFS_ROOT", "/sys"); }
-std::filesystem::path proc_root() { return root_from("MLHPC_PROCFS_ROOT", "/proc"); }
+std::filesystem::path sys_root() {
+  return root_from("MLHPC_SYSFS_ROOT", "/sys");
+}
+std::filesystem::path proc_root() {
+  return root_from("MLHPC_PROCFS_ROOT", "/proc");
+}
 
 std::optional<std::string> read_text(const std::filesystem::path& p) {
   std::ifstream in(p);

@@ -18,7 +18,11 @@ std::optional<std::string> read_line(const std::filesystem::path& p);
 std::optional<std::int64_t> read_int(const std::filesystem::path& p);
 
 // Convenience: paths relative to the roots, e.g. sys("devices/system/cpu/cpu0/cpufreq").
-inline std::filesystem::path sys(const std::string& rel) { return sys_root() / rel; }
-inline std::filesystem::path proc(const std::string& rel) { return proc_root() / rel; }
+inline std::filesystem::path sys(const std::string& rel) {
+  return sys_root() / rel;
+}
+inline std::filesystem::path proc(const std::string& rel) {
+  return proc_root() / rel;
+}
 
 }  // namespace mlhpc::sysfs

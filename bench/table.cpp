@@ -63,7 +63,8 @@ std::string format_table(const json& doc) {
       if (r["verification"].contains("error"))
         ver += fmt::format(" ({:.1e})", r["verification"]["error"].get<double>());
     }
-    if (r.value("status", "") != "ok" && r.contains("reason")) ver += "  " + r["reason"].get<std::string>();
+    if (r.value("status", "") != "ok" && r.contains("reason"))
+      ver += "  " + r["reason"].get<std::string>();
     row.push_back(ver);
     rows.push_back(std::move(row));
   }

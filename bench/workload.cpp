@@ -6,9 +6,12 @@ namespace mlhpc {
 
 std::string to_string(verification::state s) {
   switch (s) {
-    case verification::state::passed: return "passed";
-    case verification::state::failed: return "failed";
-    case verification::state::not_applicable: return "not_applicable";
+    case verification::state::passed:
+      return "passed";
+    case verification::state::failed:
+      return "failed";
+    case verification::state::not_applicable:
+      return "not_applicable";
   }
   MLHPC_ASSERT(false);
 }

@@ -17,8 +17,9 @@ void register_all(registry& r) {
 #if MLHPC_HAVE_DNNL
   r.add(gemm::make_workload(gemm::make_onednn_backend(), ""));
 #else
-  r.add(gemm::make_workload(nullptr, "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev "
-                                     "missing at configure time)"));
+  r.add(gemm::make_workload(nullptr,
+                            "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev "
+                            "missing at configure time)"));
 #endif
 }
 

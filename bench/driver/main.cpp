@@ -1,10 +1,10 @@
 // mlhpc: the driver. Subcommands list, run, sysinfo, validate. Exit status: 0 success; 1 a
 // problem failed (run) or a file is invalid (validate); 2 usage errors; 130 interrupted.
-#include <CLI/CLI.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -13,7 +13,6 @@
 #include <optional>
 
 #include "bench/context.hpp"
-#include "mlhpc_config.hpp"
 #include "bench/data_dir.hpp"
 #include "bench/error.hpp"
 #include "bench/plan.hpp"
@@ -22,6 +21,7 @@
 #include "bench/session.hpp"
 #include "bench/suite.hpp"
 #include "bench/table.hpp"
+#include "mlhpc_config.hpp"
 
 namespace {
 
@@ -29,9 +29,13 @@ using nlohmann::json;
 using namespace mlhpc;
 
 std::atomic<bool> g_interrupt{false};
-extern "C" void on_signal(int) { g_interrupt.store(true); }
+extern "C" void on_signal(int) {
+  g_interrupt.store(true);
+}
 
-void log(const std::string& msg) { std::cerr << "mlhpc: " << msg << '\n'; }
+void log(const std::string& msg) {
+  std::cerr << "mlhpc: " << msg << '\n';
+}
 
 struct run_cli {
   std::vector<std::string> workloads;
@@ -78,7 +82,8 @@ int cmd_list(const registry& reg) {
   std::vector<std::string> suites;
   for (const auto& e : std::filesystem::directory_iterator(data_dir() / "suites", ec))
     if (e.path().extension() == ".yaml") suites.push_back(e.path().stem().string());
-  fmt::print("suites (--suite NAME): {}\n", suites.empty() ? "none found" : fmt::format("{}", fmt::join(suites, ", ")));
+  fmt::print("suites (--suite NAME): {}\n",
+             suites.empty() ? "none found" : fmt::format("{}", fmt::join(suites, ", ")));
   return 0;
 }
 
@@ -145,10 +150,10 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
         for (const auto& p : ref.w->parameters(ref.variants.front()))
           if (std::find(known.begin(), known.end(), p.name) == known.end()) known.push_back(p.name);
       }
-      throw usage_error(fmt::format("unknown parameter '{}' in --set {}={} (the workloads given "
-                                    "take: {})",
-                                    sets[i].key, sets[i].key, fmt::join(sets[i].values, ","),
-                                    fmt::join(known, ", ")));
+      throw usage_error(fmt::format(
+          "unknown parameter '{}' in --set {}={} (the workloads given "
+          "take: {})",
+          sets[i].key, sets[i].key, fmt::join(sets[i].values, ","), fmt::join(known, ", ")));
     }
   if (entries.empty())
     throw usage_error("nothing to run: expected --workload NAME[:VARIANT] or --suite FILE");
@@ -176,9 +181,11 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   if (opt.runner.warmup < 0)
     throw usage_error(fmt::format("warmup {}: expected 0 or more", opt.runner.warmup));
   if (opt.runner.min_time_s < 0)
-    throw usage_error(fmt::format("min-time {}: expected 0 or more seconds", opt.runner.min_time_s));
+    throw usage_error(
+        fmt::format("min-time {}: expected 0 or more seconds", opt.runner.min_time_s));
   if (!(opt.runner.max_time_s > 0))
-    throw usage_error(fmt::format("max-time {}: expected more than 0 seconds", opt.runner.max_time_s));
+    throw usage_error(
+        fmt::format("max-time {}: expected more than 0 seconds", opt.runner.max_time_s));
   if (!(opt.runner.ci_target > 0 && opt.runner.ci_target < 1))
     throw usage_error(fmt::format("ci-target {}: expected a fraction between 0 and 1 (0.01 = 1 %)",
                                   opt.runner.ci_target));
@@ -187,12 +194,12 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
 
   const auto plan = make_plan(reg, entries, available_memory_bytes());
   if (cli.dry_run) {
-    for (std::size_t i = 0; i < plan.size(); ++i)
-      fmt::print("{:>4}  {}\n", i + 1, plan[i].label());
-    fmt::print("{} problem(s); threads {}, seed {}, repetitions >= {}, warmup {}, max-time {} s, "
-               "ci-target {}\n",
-               plan.size(), opt.threads, opt.seed, opt.runner.repetitions, opt.runner.warmup,
-               opt.runner.max_time_s, opt.runner.ci_target);
+    for (std::size_t i = 0; i < plan.size(); ++i) fmt::print("{:>4}  {}\n", i + 1, plan[i].label());
+    fmt::print(
+        "{} problem(s); threads {}, seed {}, repetitions >= {}, warmup {}, max-time {} s, "
+        "ci-target {}\n",
+        plan.size(), opt.threads, opt.seed, opt.runner.repetitions, opt.runner.warmup,
+        opt.runner.max_time_s, opt.runner.ci_target);
     return 0;
   }
   json external_ceilings = json::object();
@@ -259,10 +266,9 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
     obs.on_end = [&](std::size_t i, std::size_t n, const json& r) {
       std::string what = r["status"];
       if (r.contains("statistics"))
-        what += fmt::format(", median {} over {} samples ({})",
-                            format_seconds(r["statistics"]["median_s"]),
-                            r["statistics"]["n"].get<int>(),
-                            r["measurement"]["stop_reason"].get<std::string>());
+        what += fmt::format(
+            ", median {} over {} samples ({})", format_seconds(r["statistics"]["median_s"]),
+            r["statistics"]["n"].get<int>(), r["measurement"]["stop_reason"].get<std::string>());
       if (r.contains("reason")) what += ": " + r["reason"].get<std::string>();
       if (tty) fmt::print(stderr, "\r\033[K");
       fmt::print(stderr, "[{}/{}] {} -> {}\n", i + 1, n, r["key"].get<std::string>(), what);
@@ -298,9 +304,10 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
       for (const auto& r : doc["results"])
         if (r.contains("ceiling") && r["ceiling"].value("exceeded", false) &&
             r["ceiling"]["key"] == key)
-          log(fmt::format("warning: {} reached a rate above its ceiling {} (a counting or precision "
-                          "mismatch, not a win)",
-                          r["key"].get<std::string>(), key));
+          log(fmt::format(
+              "warning: {} reached a rate above its ceiling {} (a counting or precision "
+              "mismatch, not a win)",
+              r["key"].get<std::string>(), key));
   if (g_interrupt.load()) return 130;
   if (!errors.empty()) return 3;
   return failed > 0 ? 1 : 0;
@@ -314,7 +321,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(MLHPC_VERSION));
 
-  auto* list = app.add_subcommand("list", "List every workload, variant and parameter, and whether it can run here");
+  auto* list = app.add_subcommand(
+      "list", "List every workload, variant and parameter, and whether it can run here");
   auto* sysinfo = app.add_subcommand("sysinfo", "Print the system context as JSON");
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "Check a result file against the schema");
@@ -328,14 +336,16 @@ int main(int argc, char** argv) {
                   "Parameter key=value (repeatable); key=a,b sweeps, several sweeps expand to "
                   "their cartesian product; shapes=LIST runs a shape list");
   run->add_option("--suite", rc.suite, "Suite file, or the name of a shipped suite (quick)");
-  run->add_option("-r,--repetitions", rc.repetitions, "Minimum timed samples per problem (default 10)");
+  run->add_option("-r,--repetitions", rc.repetitions,
+                  "Minimum timed samples per problem (default 10)");
   run->add_option("--warmup", rc.warmup, "Untimed repetitions before timing (default 1)");
   run->add_option("--min-time", rc.min_time, "Minimum timed seconds per problem (default 0)");
   run->add_option("--max-time", rc.max_time,
                   "Stop sampling after this many timed seconds once --repetitions are done "
                   "(default 10)");
-  run->add_option("--ci-target", rc.ci_target,
-                  "Stop once the median's 95 % CI half-width is below this fraction (default 0.01)");
+  run->add_option(
+      "--ci-target", rc.ci_target,
+      "Stop once the median's 95 % CI half-width is below this fraction (default 0.01)");
   run->add_option("-t,--threads", rc.threads, "Threads (default: the CPUs this process may use)")
       ->envname("MLHPC_THREADS");
   run->add_option("--seed", rc.seed, "Seed of the input fills (default 42)");

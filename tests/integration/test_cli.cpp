@@ -18,7 +18,8 @@ class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
     m_dir = fs::temp_directory_path() /
-            ("mlhpc-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+            ("mlhpc-cli-" +
+             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(m_dir);
     fs::create_directories(m_dir);
   }
@@ -49,7 +50,8 @@ TEST_F(Cli, UnknownAndMalformedParameters) {
                      "unknown parameter 'q' in --set q=1 (the workloads given take: m, n, k, "
                      "transa, transb)");
   expect_usage_error({"run", "-w", "gemm", "--set", "m"}, "--set 'm': expected key=value");
-  expect_usage_error({"run", "-w", "gemm", "--set", "m=abc"}, "parameter m='abc': expected an integer");
+  expect_usage_error({"run", "-w", "gemm", "--set", "m=abc"},
+                     "parameter m='abc': expected an integer");
   expect_usage_error({"run", "-w", "gemm", "--set", "transa=x"},
                      "parameter transa='x': expected one of n, t");
 }
@@ -82,18 +84,15 @@ TEST_F(Cli, BadRunnerSettings) {
   expect_usage_error({"run", "-w", "peak:f32", "--repetitions", "many"},
                      "mlhpc: error: Could not convert: --repetitions = many");
   expect_usage_error({"run"}, "nothing to run: expected --workload NAME[:VARIANT] or --suite FILE");
-  expect_usage_error({"run", "-w", "peak", "--bogus"}, "The following argument was not expected: --bogus");
+  expect_usage_error({"run", "-w", "peak", "--bogus"},
+                     "The following argument was not expected: --bogus");
 }
 
 TEST_F(Cli, UnreadableAndMalformedSuites) {
   expect_usage_error({"run", "--suite", path("absent.yaml")}, "cannot read the file");
-  {
-    std::ofstream(path("bad.yaml")) << "problems:\n  - workload: [gemm\n";
-  }
+  { std::ofstream(path("bad.yaml")) << "problems:\n  - workload: [gemm\n"; }
   expect_usage_error({"run", "--suite", path("bad.yaml")}, "column 1: malformed YAML");
-  {
-    std::ofstream(path("unknown.yaml")) << "problems:\n  - workload: gemm\n    set: {z: 1}\n";
-  }
+  { std::ofstream(path("unknown.yaml")) << "problems:\n  - workload: gemm\n    set: {z: 1}\n"; }
   expect_usage_error({"run", "--suite", path("unknown.yaml")},
                      "unknown parameter 'z' for workload gemm:f32 (suite");
 }
@@ -116,7 +115,8 @@ TEST_F(Cli, UnknownShapeList) {
 }
 
 TEST_F(Cli, DryRunExpandsSweepsAndShapeLists) {
-  const auto r = mlhpc({"run", "-w", "gemm", "--set", "m=64,128", "--set", "transb=n,t", "--dry-run"});
+  const auto r =
+      mlhpc({"run", "-w", "gemm", "--set", "m=64,128", "--set", "transb=n,t", "--dry-run"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("12 problem(s)"), std::string::npos) << r.out;  // 3 types x 2 x 2
   EXPECT_NE(r.out.find("gemm:int8 m=128 n=1024 k=1024 transa=n transb=t"), std::string::npos);
@@ -184,7 +184,7 @@ TEST_F(Cli, AnInterruptedRunLeavesAValidFile) {
   ASSERT_GE(doc["results"].size(), 1u);
   EXPECT_EQ(doc["results"][0]["status"], "failed");
   EXPECT_EQ(doc["results"][0]["measurement"]["stop_reason"], "interrupted");
-  EXPECT_LT(doc["results"].size(), 4u);  // the other types never started
+  EXPECT_LT(doc["results"].size(), 4u);                            // the other types never started
   EXPECT_EQ(std::distance(fs::directory_iterator(m_dir), {}), 1);  // no temporary left
 }
 

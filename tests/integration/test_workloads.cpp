@@ -61,7 +61,8 @@ TEST(Workloads, PeakVerifiesItsInstructionCount) {
     EXPECT_EQ(r["verification"]["status"], "passed");
     EXPECT_EQ(r["provides_ceiling"]["key"], "flops:" + r["variant"].get<std::string>());
     const auto& d = r["details"];
-    const double expected = r["threads"].get<double>() * 4 * d["iterations_per_chunk"].get<double>() *
+    const double expected = r["threads"].get<double>() * 4 *
+                            d["iterations_per_chunk"].get<double>() *
                             d["independent_accumulators"].get<double>() * d["lanes"].get<double>() *
                             d["ops_per_lane_per_instruction"].get<double>();
     EXPECT_DOUBLE_EQ(r["work"]["flops"].get<double>(), expected);
@@ -100,8 +101,8 @@ TEST(Workloads, CeilingsFromAnEarlierRun) {
   const auto dir = std::filesystem::temp_directory_path() / "mlhpc-ceilings-test";
   std::filesystem::create_directories(dir);
   const auto first = (dir / "peak.json").string();
-  const auto r = mlhpc({"run", "-w", "peak:f32", "--set", "chunks=8", "-r", "6", "--max-time", "0.1",
-                        "--out", first, "-q"});
+  const auto r = mlhpc({"run", "-w", "peak:f32", "--set", "chunks=8", "-r", "6", "--max-time",
+                        "0.1", "--out", first, "-q"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("results: " + first), std::string::npos) << r.out;
   const auto doc = run_json({"-w", "gemm:f32", "--set", "m=128", "--ceilings", first});

@@ -28,8 +28,7 @@ inline std::string slurp(const std::string& path) {
 }
 
 // `signal_after_s` > 0 sends SIGINT to the child after that many seconds.
-inline process_result run_process(const std::vector<std::string>& args,
-                                  double signal_after_s = 0) {
+inline process_result run_process(const std::vector<std::string>& args, double signal_after_s = 0) {
   char out_tpl[] = "/tmp/mlhpc-test-out-XXXXXX";
   char err_tpl[] = "/tmp/mlhpc-test-err-XXXXXX";
   const int out_fd = mkstemp(out_tpl);

@@ -36,7 +36,8 @@ TEST(ParseSetting, Errors) {
   EXPECT_EQ(usage_message([] { parse_setting("m"); }),
             "--set 'm': expected key=value (for example m=1024 or m=512,1024)");
   EXPECT_EQ(usage_message([] { parse_setting("=5"); }), "--set '=5': the key before '=' is empty");
-  EXPECT_EQ(usage_message([] { parse_setting("m="); }), "--set 'm=': no value after '=' for key 'm'");
+  EXPECT_EQ(usage_message([] { parse_setting("m="); }),
+            "--set 'm=': no value after '=' for key 'm'");
   EXPECT_EQ(usage_message([] { parse_setting("m=1,,2"); }),
             "--set 'm=1,,2': empty value in the list for key 'm' (expected v1,v2,...)");
 }
@@ -100,8 +101,9 @@ TEST(Expand, LaterSettingOfTheSameKeyWins) {
 }
 
 TEST(Expand, UnknownKeyNamesTheKnownOnes) {
-  EXPECT_EQ(usage_message([] { expand(specs(), {parse_setting("q=1")}, "workload gemm:f32"); }),
-            "unknown parameter 'q' for workload gemm:f32 (expected one of: m, n, trans, size, flag)");
+  EXPECT_EQ(
+      usage_message([] { expand(specs(), {parse_setting("q=1")}, "workload gemm:f32"); }),
+      "unknown parameter 'q' for workload gemm:f32 (expected one of: m, n, trans, size, flag)");
 }
 
 TEST(ProblemParams, TypedJson) {

@@ -98,9 +98,10 @@ json result_with(const std::string& key, double median_rate, double best_rate, b
 }
 
 TEST(Ceilings, ShareOfTheBestMeasuredPeak) {
-  json doc = {{"results",
-               {result_with("peak:f32 a", 800, 1000, true), result_with("peak:f32 b", 700, 900, true),
-                result_with("gemm:f32 x", 250, 260, false)}}};
+  json doc = {
+      {"results",
+       {result_with("peak:f32 a", 800, 1000, true), result_with("peak:f32 b", 700, 900, true),
+        result_with("gemm:f32 x", 250, 260, false)}}};
   apply_ceilings(doc, json::object());
   EXPECT_DOUBLE_EQ(doc["ceilings"]["flops:f32"]["value"].get<double>(), 1000);
   EXPECT_EQ(doc["ceilings"]["flops:f32"]["problem"], "peak:f32 a");

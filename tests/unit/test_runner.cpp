@@ -112,14 +112,15 @@ TEST(Runner, ShortRepetitionsAreTimedInBatches) {
   timed_problem p({0.0001});
   runner_settings s;
   s.repetitions = 6;
-  s.warmup = 1;
+  s.warmup = 3;  // the fastest warm-up calibrates, so one preempted warm-up does not matter
   s.min_sample_s = 0.001;
   s.ci_target = 0.9;
   counting_comm comm;
   const auto m = measure(p, s, comm);
-  EXPECT_GE(m.inner_repetitions, 8);  // about 10: 1 ms / 0.1 ms, less whatever the warm-up overran
-  EXPECT_EQ(p.calls, 1 + static_cast<int>(m.samples_s.size()) * m.inner_repetitions);
-  for (double t : m.samples_s) EXPECT_GE(t, 0.0001);
+  EXPECT_GT(m.inner_repetitions, 1);  // about 10: 1 ms / 0.1 ms
+  EXPECT_LE(m.inner_repetitions, 10);
+  EXPECT_EQ(p.calls, 3 + static_cast<int>(m.samples_s.size()) * m.inner_repetitions);
+  for (double t : m.samples_s) EXPECT_GE(t, 0.0001);  // per repetition, not per batch
 }
 
 TEST(Runner, BatchSizeIsAgreedAcrossRanks) {

@@ -19,15 +19,24 @@ using tag_dt = memory::data_type;
 
 const char* isa_name(dnnl::cpu_isa isa) {
   switch (isa) {
-    case dnnl::cpu_isa::sse41: return "sse41";
-    case dnnl::cpu_isa::avx: return "avx";
-    case dnnl::cpu_isa::avx2: return "avx2";
-    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
-    case dnnl::cpu_isa::avx512_core: return "avx512_core";
-    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    default: return "other";
+    case dnnl::cpu_isa::sse41:
+      return "sse41";
+    case dnnl::cpu_isa::avx:
+      return "avx";
+    case dnnl::cpu_isa::avx2:
+      return "avx2";
+    case dnnl::cpu_isa::avx2_vnni:
+      return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core:
+      return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx:
+      return "avx512_core_amx";
+    default:
+      return "other";
   }
 }
 
@@ -49,7 +58,9 @@ class onednn_gemm final : public problem {
 
   void setup() override {
     const auto m = m_s.m, n = m_s.n, k = m_s.k;
-    const auto in_dt = m_s.dtype == "f32" ? tag_dt::f32 : m_s.dtype == "bf16" ? tag_dt::bf16 : tag_dt::u8;
+    const auto in_dt = m_s.dtype == "f32"    ? tag_dt::f32
+                       : m_s.dtype == "bf16" ? tag_dt::bf16
+                                             : tag_dt::u8;
     const auto b_dt = m_s.dtype == "int8" ? tag_dt::s8 : in_dt;
     const auto out_dt = m_s.dtype == "int8" ? tag_dt::s32 : tag_dt::f32;
     const memory::desc a_md({m, k}, in_dt, m_s.transa ? memory::dims{1, m} : memory::dims{k, 1});
@@ -192,6 +203,8 @@ class onednn_backend final : public backend {
 
 }  // namespace
 
-std::unique_ptr<backend> make_onednn_backend() { return std::make_unique<onednn_backend>(); }
+std::unique_ptr<backend> make_onednn_backend() {
+  return std::make_unique<onednn_backend>();
+}
 
 }  // namespace mlhpc::gemm

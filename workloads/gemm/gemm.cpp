@@ -42,8 +42,8 @@ nlohmann::json describe_inputs(const std::string& dtype) {
 namespace {
 
 shape shape_of(const std::string& variant, const problem_params& p) {
-  return {variant,          p.get_int("m"),          p.get_int("n"), p.get_int("k"),
-          p.get("transa") == "t", p.get("transb") == "t"};
+  return {variant,        p.get_int("m"),         p.get_int("n"),
+          p.get_int("k"), p.get("transa") == "t", p.get("transb") == "t"};
 }
 
 class gemm_workload final : public workload {
@@ -53,9 +53,10 @@ class gemm_workload final : public workload {
 
   std::string name() const override { return "gemm"; }
   std::string description() const override {
-    return fmt::format("matrix product C = A*B, random inputs, checked against a double reference "
-                       "(backend: {})",
-                       m_backend ? m_backend->name() : "none built");
+    return fmt::format(
+        "matrix product C = A*B, random inputs, checked against a double reference "
+        "(backend: {})",
+        m_backend ? m_backend->name() : "none built");
   }
   std::vector<variant_info> variants() const override {
     return {{"f32", "f32 inputs and output"},
@@ -74,7 +75,8 @@ class gemm_workload final : public workload {
     if (!m_backend) return support::no(m_why);
     return m_backend->supported(variant);
   }
-  std::uint64_t footprint_bytes(const std::string& variant, const problem_params& p) const override {
+  std::uint64_t footprint_bytes(const std::string& variant,
+                                const problem_params& p) const override {
     const shape s = shape_of(variant, p);
     const double total = *work_of(s).bytes;
     return total > 1.8e19 ? UINT64_MAX : static_cast<std::uint64_t>(total);

@@ -107,14 +107,17 @@ verification check(const shape& s, FA a, FB b, FC c, std::uint64_t seed) {
   verification v;
   v.metric = exact ? "max_absolute_error" : "max_normalized_error";
   // f32 accumulation: unit roundoff 2^-24 times a growth allowance of max(32, 4 sqrt(K)).
-  v.tolerance = exact ? 0.0 : std::ldexp(1.0, -24) * std::max(32.0, 4.0 * std::sqrt(static_cast<double>(s.k)));
+  v.tolerance =
+      exact ? 0.0
+            : std::ldexp(1.0, -24) * std::max(32.0, 4.0 * std::sqrt(static_cast<double>(s.k)));
   v.error = err[static_cast<std::size_t>(worst)];
   v.status = *v.error <= *v.tolerance ? verification::state::passed : verification::state::failed;
-  v.detail = fmt::format("{} of {} output points against a double-precision reference{}; worst at "
-                         "({}, {})",
-                         np, s.m * s.n, full ? "" : " (seeded sample plus corners)",
-                         points[static_cast<std::size_t>(worst)].first,
-                         points[static_cast<std::size_t>(worst)].second);
+  v.detail = fmt::format(
+      "{} of {} output points against a double-precision reference{}; worst at "
+      "({}, {})",
+      np, s.m * s.n, full ? "" : " (seeded sample plus corners)",
+      points[static_cast<std::size_t>(worst)].first,
+      points[static_cast<std::size_t>(worst)].second);
   if (!exact) v.detail += "; error normalised by sum_p |a_ip * b_pj|";
   return v;
 }

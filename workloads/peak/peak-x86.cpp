@@ -202,18 +202,28 @@ __attribute__((target("avx2,avxvnni"))) double int8_avx2(std::int64_t chunks) {
   return total;
 }
 
-bool has_avx512() { return __builtin_cpu_supports("avx512f"); }
-bool has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-bool has_bf16() { return has_avx512() && __builtin_cpu_supports("avx512bf16"); }
-bool has_vnni512() { return has_avx512() && __builtin_cpu_supports("avx512vnni"); }
-bool has_avxvnni() { return __builtin_cpu_supports("avxvnni"); }
+bool has_avx512() {
+  return __builtin_cpu_supports("avx512f");
+}
+bool has_avx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+bool has_bf16() {
+  return has_avx512() && __builtin_cpu_supports("avx512bf16");
+}
+bool has_vnni512() {
+  return has_avx512() && __builtin_cpu_supports("avx512vnni");
+}
+bool has_avxvnni() {
+  return __builtin_cpu_supports("avxvnni");
+}
 
 }  // namespace
 
 const std::vector<kernel_info>& kernels() {
-  static const double f = 0x1.0p-20;            // x * y for f32 and f64
-  static const double bf = 2 * 0x1.0p-16;       // two products of 2^-8 * 2^-8 per lane
-  static const double i8 = 4 * 3.0 * -2.0;      // four u8 * s8 products per lane
+  static const double f = 0x1.0p-20;        // x * y for f32 and f64
+  static const double bf = 2 * 0x1.0p-16;   // two products of 2^-8 * 2^-8 per lane
+  static const double i8 = 4 * 3.0 * -2.0;  // four u8 * s8 products per lane
   static const std::vector<kernel_info> list = {
       {"f64", "avx512", "vfmadd231pd zmm", 8, kAcc, 2, f, has_avx512, f64_avx512},
       {"f64", "avx2", "vfmadd231pd ymm", 4, kAcc, 2, f, has_avx2, f64_avx2},

@@ -121,10 +121,15 @@ class peak_workload final : public workload {
     return {
         {"isa", param_type::choice, "auto", "instruction set; auto = the widest this CPU runs",
          isas},
-        {"chunks", param_type::integer, "auto",
+        {"chunks",
+         param_type::integer,
+         "auto",
          fmt::format("chunks of {} iterations per repetition; auto = about 20 ms",
                      chunk_iterations),
-         {}, 1, std::int64_t{1} << 40, {"auto"}},
+         {},
+         1,
+         std::int64_t{1} << 40,
+         {"auto"}},
     };
   }
   support supported(const std::string& variant, const problem_params& p) const override {
@@ -136,8 +141,8 @@ class peak_workload final : public workload {
       return support::no(fmt::format("this CPU has no {} instruction for {} (cpuid)",
                                      isa == "auto" ? "supported" : isa, variant));
     if (!k->available())
-      return support::no(fmt::format("this CPU lacks {} ({}) according to cpuid", k->instruction,
-                                     k->isa));
+      return support::no(
+          fmt::format("this CPU lacks {} ({}) according to cpuid", k->instruction, k->isa));
     return support::yes();
   }
   std::uint64_t footprint_bytes(const std::string&, const problem_params&) const override {
@@ -157,6 +162,8 @@ class peak_workload final : public workload {
 
 }  // namespace
 
-std::unique_ptr<workload> make_workload() { return std::make_unique<peak_workload>(); }
+std::unique_ptr<workload> make_workload() {
+  return std::make_unique<peak_workload>();
+}
 
 }  // namespace mlhpc::peak

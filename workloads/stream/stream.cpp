@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <sys/mman.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <sys/mman.h>
 
 #include "bench/context.hpp"
 #include "bench/error.hpp"
@@ -81,8 +81,12 @@ class buffer {
 #endif
     m_data = static_cast<double*>(p);
   }
-  ~buffer() { reset(); }
-  buffer(buffer&& o) noexcept { *this = std::move(o); }
+  ~buffer() {
+    reset();
+  }
+  buffer(buffer&& o) noexcept {
+    *this = std::move(o);
+  }
   buffer& operator=(buffer&& o) noexcept {
     std::swap(m_data, o.m_data);
     std::swap(m_bytes, o.m_bytes);
@@ -93,8 +97,12 @@ class buffer {
     if (m_data != nullptr) ::munmap(m_data, m_bytes);
     m_data = nullptr;
   }
-  double* get() const { return m_data; }
-  bool huge_pages_requested() const { return m_huge; }
+  double* get() const {
+    return m_data;
+  }
+  bool huge_pages_requested() const {
+    return m_huge;
+  }
 
  private:
   double* m_data = nullptr;
@@ -143,11 +151,20 @@ class stream_problem final : public problem {
     double* b = m_b.get();
     double* c = m_c.get();
     switch (m_k.name[0]) {
-      case 'c': k_copy(c, a, m_n); break;
-      case 's': k_scale(b, c, kScalar, m_n); break;
-      case 'a': k_add(c, a, b, m_n); break;
-      case 't': k_triad(a, b, c, kScalar, m_n); break;
-      default: MLHPC_ASSERT(false);
+      case 'c':
+        k_copy(c, a, m_n);
+        break;
+      case 's':
+        k_scale(b, c, kScalar, m_n);
+        break;
+      case 'a':
+        k_add(c, a, b, m_n);
+        break;
+      case 't':
+        k_triad(a, b, c, kScalar, m_n);
+        break;
+      default:
+        MLHPC_ASSERT(false);
     }
   }
 
@@ -172,9 +189,15 @@ class stream_problem final : public problem {
       const double ci = 1.0 + unit_random(m_seed, 3, u);
       bool ok = true;
       switch (kind) {
-        case 'c': ok = c[i] == ai; break;
-        case 's': ok = b[i] == kScalar * ci; break;
-        case 'a': ok = c[i] == ai + bi; break;
+        case 'c':
+          ok = c[i] == ai;
+          break;
+        case 's':
+          ok = b[i] == kScalar * ci;
+          break;
+        case 'a':
+          ok = c[i] == ai + bi;
+          break;
         case 't': {
           volatile double prod = kScalar * ci;
           ok = a[i] == bi + prod || a[i] == std::fma(kScalar, ci, bi);
@@ -188,8 +211,9 @@ class stream_problem final : public problem {
     }
     v.error = static_cast<double>(bad);
     v.status = bad == 0 ? verification::state::passed : verification::state::failed;
-    v.detail = fmt::format("all {} elements checked exactly against {} recomputed from the seed{}",
-                           m_n, m_k.formula, bad > 0 ? fmt::format("; first bad index {}", first) : "");
+    v.detail =
+        fmt::format("all {} elements checked exactly against {} recomputed from the seed{}", m_n,
+                    m_k.formula, bad > 0 ? fmt::format("; first bad index {}", first) : "");
     return v;
   }
 
@@ -214,8 +238,9 @@ class stream_problem final : public problem {
       d["last_level_cache_bytes"] = m_llc;
       d["array_to_llc_ratio"] = static_cast<double>(m_n * 8) / static_cast<double>(m_llc);
       if (static_cast<std::uint64_t>(m_n * 8) < 4 * m_llc)
-        d["warning"] = "arrays are smaller than 4x the last-level cache: this measures caches, "
-                       "not memory";
+        d["warning"] =
+            "arrays are smaller than 4x the last-level cache: this measures caches, "
+            "not memory";
     } else {
       d["last_level_cache_bytes_unavailable"] = "hwloc reported no cache sizes";
     }
@@ -255,9 +280,14 @@ class stream_workload final : public workload {
     return v;
   }
   std::vector<param_spec> parameters(const std::string&) const override {
-    return {{"array_bytes", param_type::integer, "auto",
-             "bytes per array; auto = 4x the last-level cache (hwloc)", {}, 4096,
-             std::int64_t{1} << 46, {"auto"}}};
+    return {{"array_bytes",
+             param_type::integer,
+             "auto",
+             "bytes per array; auto = 4x the last-level cache (hwloc)",
+             {},
+             4096,
+             std::int64_t{1} << 46,
+             {"auto"}}};
   }
   support supported(const std::string&, const problem_params&) const override {
     return support::yes();
@@ -277,6 +307,8 @@ class stream_workload final : public workload {
 
 }  // namespace
 
-std::unique_ptr<workload> make_workload() { return std::make_unique<stream_workload>(); }
+std::unique_ptr<workload> make_workload() {
+  return std::make_unique<stream_workload>();
+}
 
 }  // namespace mlhpc::stream

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mlhpc-bench builds with, and only those that are missing, so it
+# can be run any number of times. Needs root (or sudo). CUDA is not a Debian package: when
+# /usr/local/cuda exists the build uses it, otherwise GPU workloads are built out.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git clang-format
+  libfmt-dev nlohmann-json3-dev libcli11-dev libvalijson-dev libyaml-cpp-dev libhwloc-dev
+  libdnnl-dev libbenchmark-dev libgtest-dev libgmock-dev
+  libpapi-dev libopenmpi-dev openmpi-bin liburing-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  else
+    echo "install-deps: missing ${missing[*]}; run this script as root" >&2
+    exit 1
+  fi
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
