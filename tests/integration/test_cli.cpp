@@ -188,5 +188,29 @@ TEST_F(Cli, AnInterruptedRunLeavesAValidFile) {
   EXPECT_EQ(std::distance(fs::directory_iterator(m_dir), {}), 1);  // no temporary left
 }
 
+TEST_F(Cli, AFailingProblemIsRecordedAndTheRunGoesOn) {
+  // Under a 1.5 GiB address-space limit the first GEMM's 1.7 GiB of buffers cannot be allocated:
+  // a real failure, recorded as `failed`; the next problem still runs and the file is valid.
+  std::ofstream(path("s.yaml")) << "settings: {repetitions: 6, max_time: 0.2}\n"
+                                   "problems:\n"
+                                   "  - workload: gemm:f32\n"
+                                   "    set: {m: 12000, n: 12000, k: 12000}\n"
+                                   "  - workload: gemm:f32\n"
+                                   "    set: {m: 64, n: 64, k: 64}\n";
+  const std::string out = path("r.json");
+  const auto r = mlhpc({"run", "--suite", path("s.yaml"), "--out", out}, 0, rlim_t{3} << 29);
+  EXPECT_EQ(r.status, 1) << r.err;
+  std::ifstream in(out);
+  const auto doc = json::parse(in);
+  EXPECT_TRUE(validate_result(doc).empty());
+  ASSERT_EQ(doc["results"].size(), 2u);
+  EXPECT_EQ(doc["results"][0]["status"], "failed");
+  EXPECT_EQ(doc["results"][0]["reason"], "setup failed: out of memory");
+  EXPECT_FALSE(doc["results"][0].contains("statistics"));  // nothing unmeasured is written
+  EXPECT_EQ(doc["results"][1]["status"], "ok");
+  EXPECT_EQ(doc["run"]["status"], "complete");
+  EXPECT_NE(r.out.find("failed"), std::string::npos);  // the table shows it
+}
+
 }  // namespace
 }  // namespace mlhpc

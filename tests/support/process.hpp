@@ -2,6 +2,7 @@
 // Runs a command with arguments (no shell), capturing stdout, stderr and the exit status.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,14 +28,20 @@ inline std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-// `signal_after_s` > 0 sends SIGINT to the child after that many seconds.
-inline process_result run_process(const std::vector<std::string>& args, double signal_after_s = 0) {
+// `signal_after_s` > 0 sends SIGINT to the child after that many seconds; `address_space` > 0
+// limits the child's virtual memory (RLIMIT_AS), so that large allocations really fail.
+inline process_result run_process(const std::vector<std::string>& args, double signal_after_s = 0,
+                                  rlim_t address_space = 0) {
   char out_tpl[] = "/tmp/mlhpc-test-out-XXXXXX";
   char err_tpl[] = "/tmp/mlhpc-test-err-XXXXXX";
   const int out_fd = mkstemp(out_tpl);
   const int err_fd = mkstemp(err_tpl);
   const pid_t pid = fork();
   if (pid == 0) {
+    if (address_space > 0) {
+      const rlimit lim{address_space, address_space};
+      setrlimit(RLIMIT_AS, &lim);
+    }
     dup2(out_fd, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);
@@ -62,9 +69,10 @@ inline process_result run_process(const std::vector<std::string>& args, double s
   return r;
 }
 
-inline process_result mlhpc(std::vector<std::string> args, double signal_after_s = 0) {
+inline process_result mlhpc(std::vector<std::string> args, double signal_after_s = 0,
+                            rlim_t address_space = 0) {
   args.insert(args.begin(), MLHPC_BIN);
-  return run_process(args, signal_after_s);
+  return run_process(args, signal_after_s, address_space);
 }
 
 }  // namespace mlhpc::test
