@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -259,7 +260,12 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
         fmt::print(stderr, "[{}/{}] {}\n", i + 1, n, pp.label());
     };
     if (tty)
-      obs.on_sample = [&](const planned_problem& pp, const measurement& m) {
+      // At most ten updates a second: a terminal write per 1 ms sample would be wasteful.
+      obs.on_sample = [&, last = std::chrono::steady_clock::time_point{}](
+                          const planned_problem& pp, const measurement& m) mutable {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::milliseconds(100)) return;
+        last = now;
         fmt::print(stderr, "\r\033[K[{}/{}] {} sample {} ", doc["results"].size() + 1, plan.size(),
                    pp.label(), m.samples_s.size());
       };

@@ -62,8 +62,11 @@ class scripted_workload final : public workload {
 };
 
 json run_one(const workload& w) {
-  planned_problem pp{&w, w.variants().front().name,
-                     expand(w.parameters(w.variants().front().name), {}, "t").front(), "test", {}};
+  planned_problem pp{&w,
+                     w.variants().front().name,
+                     expand(w.parameters(w.variants().front().name), {}, "t").front(),
+                     "test",
+                     {}};
   session_options opt;
   opt.runner.repetitions = 6;
   opt.runner.warmup = 0;
