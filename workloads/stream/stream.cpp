@@ -256,10 +256,14 @@ class stream_problem final : public problem {
   std::optional<std::int64_t> m_huge_gained;
 };
 
-// Per array: 4x the LLC, and at least 64 MiB when the LLC is unknown.
+// Per array: 4x the LLC (64 MiB when the LLC is unknown), but never more than a quarter of the
+// available memory (three quarters for the three arrays), so that `auto` runs on any node; a
+// capped size is flagged in the details ("warning") since it no longer meets the 4x rule.
 std::int64_t auto_elements() {
   const std::uint64_t llc = last_level_cache_bytes();
-  const std::uint64_t bytes = llc > 0 ? 4 * llc : (std::uint64_t{64} << 20);
+  std::uint64_t bytes = llc > 0 ? 4 * llc : (std::uint64_t{64} << 20);
+  const std::uint64_t available = available_memory_bytes();
+  if (available > 0) bytes = std::min(bytes, std::max<std::uint64_t>(available / 4, 4096));
   return static_cast<std::int64_t>((bytes + 7) / 8);
 }
 
@@ -283,7 +287,7 @@ class stream_workload final : public workload {
     return {{"array_bytes",
              param_type::integer,
              "auto",
-             "bytes per array; auto = 4x the last-level cache (hwloc)",
+             "bytes per array; auto = 4x the last-level cache (hwloc), at most 1/4 of free memory",
              {},
              4096,
              std::int64_t{1} << 46,
