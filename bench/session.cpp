@@ -180,8 +180,6 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
     if (m.stop_reason == "interrupted")
       return finish("failed", "interrupted by a signal before the stop rule was met");
     return finish("ok", "");
-  } catch (const usage_error& e) {
-    return finish("failed", fmt::format("{} failed: {}", phase, e.what()));
   } catch (const std::bad_alloc&) {
     return finish("failed", fmt::format("{} failed: out of memory", phase));
   } catch (const std::exception& e) {
