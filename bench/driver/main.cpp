@@ -61,10 +61,22 @@ int cmd_list(const registry& reg) {
       fmt::print("  {}:{}  {}\n    can run here: {}\n", w->name(), v.name, v.description,
                  sup.ok ? "yes" : "no: " + sup.reason);
     }
+    // Parameters once per workload; a variant whose parameters differ gets its own list.
     const auto variants = w->variants();
-    if (!variants.empty()) {
-      fmt::print("  parameters (--set key=value; a,b sweeps):\n");
-      for (const auto& p : w->parameters(variants.front().name)) {
+    auto same = [](const std::vector<param_spec>& a, const std::vector<param_spec>& b) {
+      if (a.size() != b.size()) return false;
+      for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i].name != b[i].name || a[i].choices != b[i].choices ||
+            a[i].default_value != b[i].default_value)
+          return false;
+      return true;
+    };
+    for (std::size_t vi = 0; vi < variants.size(); ++vi) {
+      const auto params = w->parameters(variants[vi].name);
+      if (vi > 0 && same(params, w->parameters(variants.front().name))) continue;
+      fmt::print("  parameters{} (--set key=value; a,b sweeps):\n",
+                 vi == 0 ? "" : fmt::format(" of {}:{}", w->name(), variants[vi].name));
+      for (const auto& p : params) {
         std::string type = to_string(p.type);
         if (p.type == param_type::choice) type = fmt::format("{}", fmt::join(p.choices, "|"));
         if (!p.special.empty()) type += fmt::format(" or {}", fmt::join(p.special, "|"));
