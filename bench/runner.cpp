@@ -9,17 +9,18 @@
 namespace mlhpc {
 
 namespace {
-using clock_type = std::chrono::steady_clock;
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 }  // namespace
 
 measurement measure(problem& p, const runner_settings& s, communicator& comm,
                     const std::atomic<bool>* interrupt,
-                    const std::function<void(const measurement&)>& on_sample) {
+                    const std::function<void(const measurement&)>& on_sample,
+                    const std::function<double()>& clock) {
+  const auto now = [&clock] { return clock ? clock() : steady_seconds(); };
   measurement m;
-  const auto wall0 = clock_type::now();
+  const double wall0 = now();
   auto interrupted = [&] { return interrupt != nullptr && interrupt->load(); };
 
   // Warm-up; the slowest warm-up repetition on any rank calibrates the batch size, so that every
@@ -27,9 +28,9 @@ measurement measure(problem& p, const runner_settings& s, communicator& comm,
   double warm_best = 0;
   for (int i = 0; i < s.warmup && !interrupted(); ++i) {
     comm.barrier();
-    const auto t0 = clock_type::now();
+    const double t0 = now();
     p.run();
-    const double t = seconds_since(t0);
+    const double t = now() - t0;
     warm_best = i == 0 ? t : std::min(warm_best, t);
     ++m.warmup_repetitions;
   }
@@ -40,9 +41,9 @@ measurement measure(problem& p, const runner_settings& s, communicator& comm,
 
   while (true) {
     comm.barrier();
-    const auto t0 = clock_type::now();
+    const double t0 = now();
     for (int i = 0; i < m.inner_repetitions; ++i) p.run();
-    const double t = seconds_since(t0);
+    const double t = now() - t0;
     m.samples_s.push_back(t / m.inner_repetitions);
     m.timed_s += t;
     if (on_sample) on_sample(m);
@@ -67,7 +68,7 @@ measurement measure(problem& p, const runner_settings& s, communicator& comm,
       break;
     }
   }
-  m.wall_s = seconds_since(wall0);
+  m.wall_s = now() - wall0;
   return m;
 }
 

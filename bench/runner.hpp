@@ -34,8 +34,11 @@ struct measurement {
 // meets a barrier before each. `interrupt` set by a signal handler ends the loop after the
 // current sample. Exceptions from the problem propagate.
 // `on_sample`, when set, is called after each sample (outside the timed region), for progress.
+// `clock` (seconds) replaces std::chrono::steady_clock, so that tests of the stop rule can run
+// on a virtual clock instead of a busy machine's.
 measurement measure(problem& p, const runner_settings& s, communicator& comm,
                     const std::atomic<bool>* interrupt = nullptr,
-                    const std::function<void(const measurement&)>& on_sample = {});
+                    const std::function<void(const measurement&)>& on_sample = {},
+                    const std::function<double()>& clock = {});
 
 }  // namespace mlhpc

@@ -2,28 +2,28 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
+#include <functional>
 
 namespace mlhpc {
 namespace {
 
-// A problem whose repetition takes a chosen time (busy-waiting, so it is not at the mercy of the
-// scheduler's sleep granularity) and counts its calls.
+// A problem whose repetition takes a chosen time on a virtual clock, which the runner reads
+// instead of the machine's: the stop rule is tested exactly, however busy the machine is.
 class timed_problem final : public problem {
  public:
   explicit timed_problem(std::vector<double> durations) : m_durations(std::move(durations)) {}
   void setup() override {}
   work_model work() const override { return {}; }
   void run() override {
-    const double d = m_durations[static_cast<std::size_t>(calls) % m_durations.size()];
+    now += m_durations[static_cast<std::size_t>(calls) % m_durations.size()];
     ++calls;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(d);
-    while (std::chrono::steady_clock::now() < until) {
-    }
   }
   verification verify() override { return {}; }
+  std::function<double()> clock() {
+    return [this] { return now; };
+  }
   int calls = 0;
+  double now = 0;  // durations below are powers of two, so the virtual clock is exact
 
  private:
   std::vector<double> m_durations;
@@ -49,23 +49,25 @@ class counting_comm final : public communicator {
 };
 
 TEST(Runner, StopsWhenTheIntervalIsTightAfterMinimumRepetitions) {
-  timed_problem p({0.002});
+  // 20 samples: the interval then uses order statistics 6 and 15, so a few samples slowed by a
+  // busy machine cannot widen it (with 6 to 8 samples it would be [min, max]).
+  timed_problem p({0x1p-9});  // about 2 ms
   runner_settings s;
-  s.repetitions = 8;
+  s.repetitions = 20;
   s.warmup = 1;
   s.ci_target = 0.5;  // loose: met as soon as the interval exists
   s.max_time_s = 30;
   counting_comm comm;
-  const auto m = measure(p, s, comm);
+  const auto m = measure(p, s, comm, nullptr, {}, p.clock());
   EXPECT_EQ(m.stop_reason, "ci_target_met");
-  EXPECT_EQ(m.samples_s.size(), 8u);
+  EXPECT_EQ(m.samples_s.size(), 20u);
   EXPECT_EQ(m.warmup_repetitions, 1);
   EXPECT_EQ(m.inner_repetitions, 1);
   // One barrier before every warm-up and every timed sample: ranks run in lockstep.
-  EXPECT_EQ(comm.barriers, 9);
-  EXPECT_EQ(comm.decisions, 8);
-  EXPECT_EQ(p.calls, 9);
-  for (double t : m.samples_s) EXPECT_GE(t, 0.002);
+  EXPECT_EQ(comm.barriers, 21);
+  EXPECT_EQ(comm.decisions, 20);
+  EXPECT_EQ(p.calls, 21);
+  for (double t : m.samples_s) EXPECT_EQ(t, 0x1p-9);
 }
 
 TEST(Runner, MaxTimeStopsANoisyProblem) {
@@ -77,10 +79,10 @@ TEST(Runner, MaxTimeStopsANoisyProblem) {
   s.ci_target = 0.001;
   s.max_time_s = 0.05;
   counting_comm comm;
-  const auto m = measure(p, s, comm);
+  const auto m = measure(p, s, comm, nullptr, {}, p.clock());
   EXPECT_EQ(m.stop_reason, "max_time_reached");
   EXPECT_GE(m.timed_s, 0.05);
-  EXPECT_LT(m.timed_s, 0.5);
+  EXPECT_LT(m.timed_s, 0.05 + 0.004 + 1e-9);  // stops at the first sample past max-time
 }
 
 TEST(Runner, RepetitionsAreAFloorEvenPastMaxTime) {
@@ -90,7 +92,7 @@ TEST(Runner, RepetitionsAreAFloorEvenPastMaxTime) {
   s.warmup = 0;
   s.max_time_s = 0.001;
   counting_comm comm;
-  const auto m = measure(p, s, comm);
+  const auto m = measure(p, s, comm, nullptr, {}, p.clock());
   EXPECT_EQ(m.samples_s.size(), 5u);
   EXPECT_EQ(m.stop_reason, "max_time_reached");
 }
@@ -103,24 +105,23 @@ TEST(Runner, MaxRepetitionsCap) {
   s.ci_target = 1e-9;
   s.max_repetitions = 4;
   counting_comm comm;
-  const auto m = measure(p, s, comm);
+  const auto m = measure(p, s, comm, nullptr, {}, p.clock());
   EXPECT_EQ(m.samples_s.size(), 4u);
   EXPECT_EQ(m.stop_reason, "max_repetitions_reached");
 }
 
 TEST(Runner, ShortRepetitionsAreTimedInBatches) {
-  timed_problem p({0.0001});
+  timed_problem p({0x1p-14});  // about 61 us
   runner_settings s;
   s.repetitions = 6;
   s.warmup = 3;  // the fastest warm-up calibrates, so one preempted warm-up does not matter
-  s.min_sample_s = 0.001;
+  s.min_sample_s = 0x1p-10;  // about 1 ms
   s.ci_target = 0.9;
   counting_comm comm;
-  const auto m = measure(p, s, comm);
-  EXPECT_GT(m.inner_repetitions, 1);  // about 10: 1 ms / 0.1 ms
-  EXPECT_LE(m.inner_repetitions, 10);
+  const auto m = measure(p, s, comm, nullptr, {}, p.clock());
+  EXPECT_EQ(m.inner_repetitions, 16);  // 2^-10 / 2^-14
   EXPECT_EQ(p.calls, 3 + static_cast<int>(m.samples_s.size()) * m.inner_repetitions);
-  for (double t : m.samples_s) EXPECT_GE(t, 0.0001);  // per repetition, not per batch
+  for (double t : m.samples_s) EXPECT_EQ(t, 0x1p-14);  // per repetition, not per batch
 }
 
 TEST(Runner, BatchSizeIsAgreedAcrossRanks) {
@@ -130,20 +131,20 @@ TEST(Runner, BatchSizeIsAgreedAcrossRanks) {
   s.ci_target = 0.9;
   counting_comm comm;
   comm.peer_inner = 50;  // another rank was faster and wants bigger batches
-  const auto m = measure(p, s, comm);
+  const auto m = measure(p, s, comm, nullptr, {}, p.clock());
   EXPECT_EQ(m.inner_repetitions, 50);
 }
 
 TEST(Runner, AnotherRankKeepsEveryoneGoing) {
   timed_problem p({0.001});
   runner_settings s;
-  s.repetitions = 6;
+  s.repetitions = 20;
   s.warmup = 0;
   s.ci_target = 0.9;
   counting_comm comm;
-  comm.force_continue = 10;  // this rank is done at 6 samples; another keeps going to 11
-  const auto m = measure(p, s, comm);
-  EXPECT_EQ(m.samples_s.size(), 11u);
+  comm.force_continue = 25;  // this rank is done at 20 samples; another keeps going to 26
+  const auto m = measure(p, s, comm, nullptr, {}, p.clock());
+  EXPECT_EQ(m.samples_s.size(), 26u);
   EXPECT_EQ(m.stop_reason, "ci_target_met");
 }
 
@@ -154,7 +155,7 @@ TEST(Runner, InterruptEndsAfterTheCurrentSample) {
   s.warmup = 0;
   std::atomic<bool> stop{true};
   counting_comm comm;
-  const auto m = measure(p, s, comm, &stop);
+  const auto m = measure(p, s, comm, &stop, {}, p.clock());
   EXPECT_EQ(m.samples_s.size(), 1u);
   EXPECT_EQ(m.stop_reason, "interrupted");
 }
@@ -162,13 +163,16 @@ TEST(Runner, InterruptEndsAfterTheCurrentSample) {
 TEST(Runner, ObserverSeesEverySample) {
   timed_problem p({0.001});
   runner_settings s;
-  s.repetitions = 6;
+  s.repetitions = 20;
   s.warmup = 0;
   s.ci_target = 0.9;
   counting_comm comm;
   std::vector<std::size_t> seen;
-  measure(p, s, comm, nullptr, [&](const measurement& m) { seen.push_back(m.samples_s.size()); });
-  EXPECT_EQ(seen, (std::vector<std::size_t>{1, 2, 3, 4, 5, 6}));
+  const auto m = measure(
+      p, s, comm, nullptr, [&](const measurement& m) { seen.push_back(m.samples_s.size()); },
+      p.clock());
+  ASSERT_EQ(seen.size(), m.samples_s.size());
+  for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i + 1);
 }
 
 }  // namespace
