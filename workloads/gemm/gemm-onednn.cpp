@@ -102,35 +102,11 @@ class onednn_gemm final : public problem {
   }
 
   verification verify() override {
-    const auto m = m_s.m, n = m_s.n, k = m_s.k;
-    const bool ta = m_s.transa, tb = m_s.transb;
-    auto ia = [=](std::int64_t i, std::int64_t p) { return ta ? p * m + i : i * k + p; };
-    auto ib = [=](std::int64_t p, std::int64_t j) { return tb ? j * k + p : p * n + j; };
-    if (m_s.dtype == "f32") {
-      const auto* a = static_cast<const float*>(m_a.get());
-      const auto* b = static_cast<const float*>(m_b.get());
-      const auto* c = static_cast<const float*>(m_c.get());
-      return check(
-          m_s, [&](auto i, auto p) { return static_cast<double>(a[ia(i, p)]); },
-          [&](auto p, auto j) { return static_cast<double>(b[ib(p, j)]); },
-          [&](auto i, auto j) { return static_cast<double>(c[i * n + j]); }, m_seed);
-    }
-    if (m_s.dtype == "bf16") {
-      const auto* a = static_cast<const std::uint16_t*>(m_a.get());
-      const auto* b = static_cast<const std::uint16_t*>(m_b.get());
-      const auto* c = static_cast<const float*>(m_c.get());
-      return check(
-          m_s, [&](auto i, auto p) { return static_cast<double>(from_bf16(a[ia(i, p)])); },
-          [&](auto p, auto j) { return static_cast<double>(from_bf16(b[ib(p, j)])); },
-          [&](auto i, auto j) { return static_cast<double>(c[i * n + j]); }, m_seed);
-    }
-    const auto* a = static_cast<const std::uint8_t*>(m_a.get());
-    const auto* b = static_cast<const std::int8_t*>(m_b.get());
-    const auto* c = static_cast<const std::int32_t*>(m_c.get());
-    return check(
-        m_s, [&](auto i, auto p) { return static_cast<double>(a[ia(i, p)]); },
-        [&](auto p, auto j) { return static_cast<double>(b[ib(p, j)]); },
-        [&](auto i, auto j) { return static_cast<double>(c[i * n + j]); }, m_seed);
+    if (m_s.dtype == "f32") return verify_as<float, float, float>([](float x) { return x; });
+    if (m_s.dtype == "bf16")
+      return verify_as<std::uint16_t, std::uint16_t, float>(
+          [](std::uint16_t x) { return from_bf16(x); });
+    return verify_as<std::uint8_t, std::int8_t, std::int32_t>([](auto x) { return x; });
   }
 
   void teardown() override {
@@ -152,6 +128,25 @@ class onednn_gemm final : public problem {
   }
 
  private:
+  // Reads A, B (through `value`, which decodes the input type) and C as stored, for check().
+  template <class TA, class TB, class TC, class Decode>
+  verification verify_as(Decode value) const {
+    const auto m = m_s.m, n = m_s.n, k = m_s.k;
+    const bool ta = m_s.transa, tb = m_s.transb;
+    const auto* a = static_cast<const TA*>(m_a.get());
+    const auto* b = static_cast<const TB*>(m_b.get());
+    const auto* c = static_cast<const TC*>(m_c.get());
+    return check(
+        m_s,
+        [&](std::int64_t i, std::int64_t p) {
+          return static_cast<double>(value(a[ta ? p * m + i : i * k + p]));
+        },
+        [&](std::int64_t p, std::int64_t j) {
+          return static_cast<double>(value(b[tb ? j * k + p : p * n + j]));
+        },
+        [&](std::int64_t i, std::int64_t j) { return static_cast<double>(c[i * n + j]); }, m_seed);
+  }
+
   void fill_bf16(std::uint16_t* dst, std::size_t count, std::uint64_t stream) {
     const auto n = static_cast<std::int64_t>(count);
 #pragma omp parallel for schedule(static)
