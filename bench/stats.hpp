@@ -36,5 +36,7 @@ summary summarize(std::span<const double> samples);
 // Relative half-width of the median's 95 % interval: max(median - low, high - median) / median.
 // Absent when the interval is absent or the median is 0.
 std::optional<double> relative_ci_halfwidth(const summary& s);
+// The same from sorted samples alone, without the rest of the summary (the runner's stop rule).
+std::optional<double> relative_ci_halfwidth_sorted(std::span<const double> sorted);
 
 }  // namespace mlhpc

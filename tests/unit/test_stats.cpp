@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -101,6 +102,41 @@ TEST(MedianCi, LargeSampleMatchesNormalApproximation) {
   EXPECT_DOUBLE_EQ(ci->low, 40);
   EXPECT_DOUBLE_EQ(ci->high, 61);
   EXPECT_NEAR(ci->achieved, 0.9648, 1e-4);
+}
+
+TEST(MedianCi, LargeSamplesMatchTheFullBinomialSum) {
+  // median_ci skips the binomial terms more than 10 sigma below the mean; the ranks and coverage
+  // must be those of the full sum from 0.
+  for (std::size_t n : {150u, 1000u, 4321u, 20000u}) {
+    std::vector<double> x(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<double>(i);
+    const double nd = static_cast<double>(n);
+    double cdf = 0;
+    std::size_t expected_k = 0;
+    double expected_coverage = 0;
+    for (std::size_t k = 1; 2 * k <= n + 1; ++k) {
+      const double i = static_cast<double>(k - 1);
+      cdf += std::exp(std::lgamma(nd + 1) - std::lgamma(i + 1) - std::lgamma(nd - i + 1) +
+                      nd * std::log(0.5));
+      if (1 - 2 * cdf + 1e-12 < 0.95) break;
+      expected_k = k;
+      expected_coverage = 1 - 2 * cdf;
+    }
+    const auto ci = median_ci(x);
+    ASSERT_TRUE(ci.has_value());
+    EXPECT_EQ(ci->lower_rank, expected_k) << n;
+    EXPECT_NEAR(ci->achieved, expected_coverage, 1e-12) << n;
+    EXPECT_EQ(ci->low, x[expected_k - 1]);
+    EXPECT_EQ(ci->high, x[n - expected_k]);
+  }
+}
+
+TEST(RelativeHalfwidth, FromSortedSamplesMatchesTheSummary) {
+  const std::vector<double> x = {1.0, 1.1, 0.9, 1.3, 1.05, 0.97, 1.02, 1.2, 0.99, 1.01};
+  std::vector<double> sorted = x;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_DOUBLE_EQ(*relative_ci_halfwidth_sorted(sorted), *relative_ci_halfwidth(summarize(x)));
+  EXPECT_FALSE(relative_ci_halfwidth_sorted(std::vector<double>{1, 2, 3}).has_value());
 }
 
 TEST(RelativeHalfwidth, UsesTheWiderSide) {
