@@ -21,7 +21,8 @@ namespace {
 template <class Clock>
 measurement measure_on(Clock now, problem& p, const runner_settings& s, communicator& comm,
                        const std::atomic<bool>* interrupt,
-                       const std::function<void(const measurement&)>& on_sample) {
+                       const std::function<void(const measurement&)>& on_sample,
+                       sample_hooks* hooks) {
   measurement m;
   const double wall0 = now();
   auto interrupted = [&] { return interrupt != nullptr && interrupt->load(); };
@@ -40,14 +41,18 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
   long long inner = 1;
   if (m.warmup_repetitions > 0 && warm_best > 0 && warm_best < s.min_sample_s)
     inner = static_cast<long long>(std::ceil(s.min_sample_s / warm_best));
+  if (s.inner_repetitions > 0) inner = s.inner_repetitions;
   m.inner_repetitions = static_cast<int>(comm.max(inner));
+  if (hooks) hooks->start();
 
   std::vector<double> sorted;  // the samples kept sorted as they come, for the stop rule
   while (true) {
     comm.barrier();
+    if (hooks) hooks->before_sample();
     const double t0 = now();
     for (int i = 0; i < m.inner_repetitions; ++i) p.run();
     const double t = now() - t0;
+    if (hooks) hooks->after_sample(t, m.inner_repetitions);
     const double sample = t / m.inner_repetitions;
     m.samples_s.push_back(sample);
     sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), sample), sample);
@@ -74,6 +79,7 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
       break;
     }
   }
+  if (hooks) hooks->stop();
   m.wall_s = now() - wall0;
   return m;
 }
@@ -83,9 +89,9 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
 measurement measure(problem& p, const runner_settings& s, communicator& comm,
                     const std::atomic<bool>* interrupt,
                     const std::function<void(const measurement&)>& on_sample,
-                    const std::function<double()>& clock) {
-  if (clock) return measure_on(clock, p, s, comm, interrupt, on_sample);
-  return measure_on(steady_seconds, p, s, comm, interrupt, on_sample);
+                    const std::function<double()>& clock, sample_hooks* hooks) {
+  if (clock) return measure_on(clock, p, s, comm, interrupt, on_sample, hooks);
+  return measure_on(steady_seconds, p, s, comm, interrupt, on_sample, hooks);
 }
 
 }  // namespace mlhpc

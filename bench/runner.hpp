@@ -18,6 +18,22 @@ struct runner_settings {
   double ci_target = 0.01;       // ... or as soon as the median's 95 % CI half-width is below this
   int max_repetitions = 100000;  // hard cap
   double min_sample_s = 1e-3;    // shorter repetitions are timed in batches (inner repetitions)
+  int inner_repetitions = 0;     // > 0: this batch size instead of calibrating one (a second pass)
+};
+
+// Called around the timed region (collectors of counters and energy). The timed region itself
+// stays two clock reads: before_sample() runs just before the first, after_sample() just after
+// the second.
+class sample_hooks {
+ public:
+  virtual ~sample_hooks() = default;
+  // After warm-up, before the first sample: the workload's threads exist now.
+  virtual void start() = 0;
+  virtual void before_sample() = 0;
+  // `seconds` is the sample's batch time, over `repetitions` calls of run().
+  virtual void after_sample(double seconds, long long repetitions) = 0;
+  // After the last sample. Never throws.
+  virtual void stop() noexcept = 0;
 };
 
 struct measurement {
@@ -35,10 +51,10 @@ struct measurement {
 // current sample. Exceptions from the problem propagate.
 // `on_sample`, when set, is called after each sample (outside the timed region), for progress.
 // `clock` (seconds) replaces std::chrono::steady_clock, so that tests of the stop rule can run
-// on a virtual clock instead of a busy machine's.
+// on a virtual clock instead of a busy machine's. `hooks`, when given, bracket every sample.
 measurement measure(problem& p, const runner_settings& s, communicator& comm,
                     const std::atomic<bool>* interrupt = nullptr,
                     const std::function<void(const measurement&)>& on_sample = {},
-                    const std::function<double()>& clock = {});
+                    const std::function<double()>& clock = {}, sample_hooks* hooks = nullptr);
 
 }  // namespace mlhpc

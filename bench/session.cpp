@@ -107,6 +107,10 @@ std::string repro_command(const planned_problem& pp, const session_options& opt)
       " --threads {} --seed {} --repetitions {} --warmup {} --min-time {} --max-time {} "
       "--ci-target {}",
       opt.threads, opt.seed, r.repetitions, r.warmup, r.min_time_s, r.max_time_s, r.ci_target);
+  if (opt.counters != nullptr) {
+    cmd += fmt::format(" --counters {}", shell_quote(opt.counters->spec));
+    if (opt.counters->separate_pass) cmd += " --counter-pass separate";
+  }
   return cmd;
 }
 
@@ -156,7 +160,30 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
     phase = "run";
     std::function<void(const measurement&)> sample_cb;
     if (obs.on_sample) sample_cb = [&](const measurement& m) { obs.on_sample(pp, m); };
-    const measurement m = measure(*prob, opt.runner, comm, interrupt, sample_cb);
+    counter_setup* cset = opt.counters;
+    const bool collect = cset != nullptr && !cset->collectors.empty();
+    std::unique_ptr<counter_session> counters;
+    if (collect && !cset->separate_pass) counters = std::make_unique<counter_session>(*cset);
+    const measurement m =
+        measure(*prob, opt.runner, comm, interrupt, sample_cb, {}, counters.get());
+    if (counters) {
+      r["counters"] = counters->to_json(work, "inline");
+    } else if (collect && m.stop_reason != "interrupted") {
+      // The counter pass: as many samples of the same batch size as the timed pass, after it,
+      // so that collecting cannot perturb the timing.
+      phase = "counter pass";
+      runner_settings again = opt.runner;
+      again.warmup = 0;
+      again.inner_repetitions = m.inner_repetitions;
+      again.repetitions = static_cast<int>(m.samples_s.size());
+      again.max_repetitions = again.repetitions;
+      again.min_time_s = 0;
+      counters = std::make_unique<counter_session>(*cset);
+      const measurement c = measure(*prob, again, comm, interrupt, {}, {}, counters.get());
+      r["counters"] = counters->to_json(work, "separate");
+      r["counters"]["pass_samples_s"] = c.samples_s;
+      phase = "run";
+    }
     const summary s = summarize(m.samples_s);
     r["measurement"] = {{"samples_s", m.samples_s},
                         {"inner_repetitions", m.inner_repetitions},

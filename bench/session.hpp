@@ -10,17 +10,20 @@
 #include <vector>
 
 #include "bench/communicator.hpp"
+#include "bench/counters.hpp"
 #include "bench/plan.hpp"
 #include "bench/runner.hpp"
 
 namespace mlhpc {
 
-inline constexpr const char* schema_version = "1.0.0";
+inline constexpr const char* schema_version = "1.1.0";
 
 struct session_options {
   runner_settings runner;
   int threads = 1;
   std::uint64_t seed = 42;
+  // Counters and energy (--counters); null or without collectors: none are collected.
+  counter_setup* counters = nullptr;
 };
 
 // Observer for a person at a terminal; the session calls it, it may print to stderr.

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "bench/context.hpp"
+#include "bench/counters.hpp"
 #include "bench/data_dir.hpp"
 #include "bench/error.hpp"
 #include "bench/plan.hpp"
@@ -23,6 +24,7 @@
 #include "bench/suite.hpp"
 #include "bench/table.hpp"
 #include "mlhpc_config.hpp"
+#include "profilers/profilers.hpp"
 
 namespace {
 
@@ -47,12 +49,18 @@ struct run_cli {
   std::uint64_t seed = 42;
   std::string out;
   std::string ceilings;
+  std::string counters = "default";
+  std::string counter_pass = "inline";
   bool dry_run = false;
   bool quiet = false;
 };
 
 // ---------------------------------------------------------------------------------------- list
-int cmd_list(const registry& reg) {
+int cmd_list(const registry& reg, bool counters) {
+  if (counters) {
+    fmt::print("{}", profilers::describe_counters());
+    return 0;
+  }
   for (const workload* w : reg.all()) {
     fmt::print("{}: {}\n", w->name(), w->description());
     for (const auto& v : w->variants()) {
@@ -205,6 +213,10 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   if (opt.threads < 1 || opt.threads > 4096)
     throw usage_error(fmt::format("threads {}: expected between 1 and 4096", opt.threads));
 
+  if (cli.counter_pass != "inline" && cli.counter_pass != "separate")
+    throw usage_error(
+        fmt::format("--counter-pass '{}': expected inline or separate", cli.counter_pass));
+  const auto counter_events = profilers::expand_counters(cli.counters);
   const auto plan = make_plan(reg, entries, available_memory_bytes());
   if (cli.dry_run) {
     for (std::size_t i = 0; i < plan.size(); ++i) fmt::print("{:>4}  {}\n", i + 1, plan[i].label());
@@ -220,6 +232,20 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   const std::string out = cli.out.empty() ? default_out_path() : cli.out;
   check_writable(out);
   const bool to_stdout = out == "-";
+
+  // Collectors are probed once, before the first problem; what they cannot measure is said in
+  // the context and in every result.
+  const auto collectors = profilers::make_collectors(counter_events);
+  counter_setup counters;
+  counters.spec = cli.counters;
+  counters.separate_pass = cli.counter_pass == "separate";
+  counters.log = [](const std::string& m) { log(m); };
+  std::vector<const collector*> all_collectors;
+  for (const auto& c : collectors) {
+    counters.collectors.push_back(c.get());
+    all_collectors.push_back(c.get());
+  }
+  opt.counters = &counters;
 
   std::vector<const workload*> used;
   for (const auto& p : plan)
@@ -243,18 +269,22 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
                 {"input_fill",
                  "inputs are pseudo-random: each element is splitmix64(seed, stream, index) "
                  "mapped to the type's range; the seed is --seed"}};
+  doc["run"]["counters"] = {
+      {"spec", cli.counters}, {"events", counter_events}, {"pass", cli.counter_pass}};
   if (st) doc["run"]["suite"] = {{"name", st->name}, {"file", st->path}};
   if (!cli.ceilings.empty()) doc["run"]["ceilings_file"] = cli.ceilings;
   doc["context"] = {{"tool", build_context()},
                     {"system", system_context()},
                     {"libraries", library_context(used)},
                     {"affinity", affinity_context(opt.threads)},
-                    {"environment", environment_context()}};
+                    {"environment", environment_context()},
+                    {"collectors", collectors_context(all_collectors, counters.failed)}};
   doc["ceilings"] = json::object();
   doc["results"] = json::array();
 
   auto save = [&] {
     apply_ceilings(doc, external_ceilings);
+    doc["context"]["collectors"] = collectors_context(all_collectors, counters.failed);
     if (!to_stdout) write_json_atomically(out, doc);
   };
   doc["run"]["status"] = "partial";
@@ -341,6 +371,10 @@ int main(int argc, char** argv) {
 
   auto* list = app.add_subcommand(
       "list", "List every workload, variant and parameter, and whether it can run here");
+  bool list_counters = false;
+  list->add_flag("--counters", list_counters,
+                 "List the counters and energy sources this machine offers, and why not the "
+                 "others");
   auto* sysinfo = app.add_subcommand("sysinfo", "Print the system context as JSON");
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "Check a result file against the schema");
@@ -374,6 +408,14 @@ int main(int argc, char** argv) {
   run->add_option("--ceilings", rc.ceilings,
                   "Result file whose ceilings (peak, stream) GEMM shares are computed against when "
                   "this run measures none");
+  run->add_option("--counters", rc.counters,
+                  "Counters and energy per result: a set (default, cache, flops, energy, none) or "
+                  "a comma-separated list of sets and events (see 'mlhpc list --counters'; "
+                  "default: default)")
+      ->envname("MLHPC_COUNTERS");
+  run->add_option("--counter-pass", rc.counter_pass,
+                  "inline: counters around the timed samples (default); separate: timing first, "
+                  "then the same samples again with counters, so collecting perturbs nothing");
   run->add_flag("--dry-run", rc.dry_run, "Print the expanded problems and stop");
   run->add_flag("-q,--quiet", rc.quiet, "No progress on stderr");
 
@@ -393,7 +435,7 @@ int main(int argc, char** argv) {
   try {
     registry reg;
     register_all(reg);
-    if (*list) return cmd_list(reg);
+    if (*list) return cmd_list(reg, list_counters);
     if (*sysinfo) {
       const json j = {{"tool", build_context()},
                       {"system", system_context()},
