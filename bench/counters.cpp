@@ -205,9 +205,8 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
           continue;
         }
         if (v.running_fraction) min_running = std::min(min_running, *v.running_fraction);
-        const double x = m.kind == metric_kind::counter
-                             ? v.value / static_cast<double>(w.repetitions)
-                             : v.value;
+        const double x =
+            m.kind == metric_kind::counter ? v.value / static_cast<double>(w.repetitions) : v.value;
         per.push_back(x);
         measured.push_back(x);
         tot.value += v.value;
@@ -321,8 +320,9 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
       derived_unavailable[key] = fmt::format("{} was 0", den);
       return;
     }
-    derived[key] = {
-        {"value", totals.at(num).per_repetition() / d * scale}, {"unit", unit}, {"formula", formula}};
+    derived[key] = {{"value", totals.at(num).per_repetition() / d * scale},
+                    {"unit", unit},
+                    {"formula", formula}};
   };
   ratio("ipc", "instructions", "cycles", "instruction/cycle", 1, "instructions / cycles");
   ratio("ghz_effective", "cycles", "task-clock", "GHz", 1e-9,
@@ -331,8 +331,7 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
         "cache-misses / cache-references");
   ratio("l1d_miss_rate", "L1-dcache-load-misses", "L1-dcache-loads", "ratio", 1,
         "L1-dcache-load-misses / L1-dcache-loads");
-  ratio("llc_miss_rate", "LLC-load-misses", "LLC-loads", "ratio", 1,
-        "LLC-load-misses / LLC-loads");
+  ratio("llc_miss_rate", "LLC-load-misses", "LLC-loads", "ratio", 1, "LLC-load-misses / LLC-loads");
   if (have("task-clock") && totals.at("task-clock").seconds > 0)
     derived["busy_threads"] = {
         {"value", totals.at("task-clock").value / totals.at("task-clock").seconds},
@@ -354,8 +353,8 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
       const auto slash = zone.rfind('/');
       const std::string leaf = slash == std::string::npos ? zone : zone.substr(slash + 1);
       const bool top_package = zone.rfind("package-", 0) == 0 && slash == std::string::npos;
-      const bool use = top_package || leaf.rfind("dram", 0) == 0 ||
-                       (!any_package && leaf.rfind("psys", 0) == 0);
+      const bool use =
+          top_package || leaf.rfind("dram", 0) == 0 || (!any_package && leaf.rfind("psys", 0) == 0);
       if (!use) continue;
       cpu_j += tot.per_repetition();
       cpu_s = std::max(cpu_s, tot.seconds / static_cast<double>(tot.repetitions));

@@ -26,8 +26,7 @@ bool papi_name(const std::string& e) {
 // A source this build cannot use at all: every event asked of it is unavailable, with the reason.
 class absent_collector final : public collector {
  public:
-  absent_collector(std::string name, const std::string& why,
-                   const std::vector<std::string>& events)
+  absent_collector(std::string name, const std::string& why, const std::vector<std::string>& events)
       : m_name(std::move(name)) {
     m_reason = why;
     for (const auto& e : events) m_unavailable[e] = why;
@@ -66,7 +65,8 @@ const std::vector<counter_set>& counter_sets() {
       {"flops",
        "counted floating-point operations, checked against the workload's declared work",
        {"cycles", "instructions", "fp-ops", "task-clock", "rusage"}},
-      {"energy", "CPU (RAPL) and GPU (NVML) energy, power and clocks",
+      {"energy",
+       "CPU (RAPL) and GPU (NVML) energy, power and clocks",
        {"energy", "nvml", "task-clock", "rusage"}},
       {"none", "no counters", {}},
   };
@@ -88,8 +88,8 @@ std::vector<std::string> expand_counters(const std::string& spec) {
       throw usage_error(fmt::format("--counters '{}': an empty name between commas", spec));
     any = true;
     const auto& sets = counter_sets();
-    const auto set = std::find_if(sets.begin(), sets.end(),
-                                  [&](const counter_set& s) { return s.name == tok; });
+    const auto set =
+        std::find_if(sets.begin(), sets.end(), [&](const counter_set& s) { return s.name == tok; });
     if (set != sets.end()) {
       for (const auto& e : set->events) add(e);
       continue;

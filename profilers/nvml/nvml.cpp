@@ -39,12 +39,15 @@ struct nvml_api {
 };
 
 const std::map<unsigned, std::string>& reason_bits() {
-  static const std::map<unsigned, std::string> bits = {
-      {0, "gpu_idle"},           {1, "applications_clocks_setting"},
-      {2, "sw_power_cap"},       {3, "hw_slowdown"},
-      {4, "sync_boost"},         {5, "sw_thermal_slowdown"},
-      {6, "hw_thermal_slowdown"}, {7, "hw_power_brake_slowdown"},
-      {8, "display_clock_setting"}};
+  static const std::map<unsigned, std::string> bits = {{0, "gpu_idle"},
+                                                       {1, "applications_clocks_setting"},
+                                                       {2, "sw_power_cap"},
+                                                       {3, "hw_slowdown"},
+                                                       {4, "sync_boost"},
+                                                       {5, "sw_thermal_slowdown"},
+                                                       {6, "hw_thermal_slowdown"},
+                                                       {7, "hw_power_brake_slowdown"},
+                                                       {8, "display_clock_setting"}};
   return bits;
 }
 
@@ -87,8 +90,8 @@ class nvml_collector final : public collector {
     m_describe = {{"interface", "NVML, loaded at run time"}, {"library", path}};
     m_api.lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (m_api.lib == nullptr) {
-      all_unavailable(fmt::format("{} cannot be loaded ({}): no NVIDIA driver here", path,
-                                  dlerror()));
+      all_unavailable(
+          fmt::format("{} cannot be loaded ({}): no NVIDIA driver here", path, dlerror()));
       return;
     }
     auto sym = [&](auto& fn, const char* name) {
@@ -110,7 +113,8 @@ class nvml_collector final : public collector {
       sym(m_api.event_reasons, "nvmlDeviceGetCurrentClocksThrottleReasons");
     if (m_api.init == nullptr || m_api.get_count == nullptr || m_api.get_handle == nullptr ||
         m_api.shutdown == nullptr) {
-      all_unavailable(fmt::format("{} lacks nvmlInit_v2 or the device calls (driver too old)", path));
+      all_unavailable(
+          fmt::format("{} lacks nvmlInit_v2 or the device calls (driver too old)", path));
       return;
     }
     if (const nvml_return r = m_api.init(); r != nvml_success) {
@@ -132,7 +136,8 @@ class nvml_collector final : public collector {
     for (unsigned g = 0; g < count; ++g) {
       nvml_device dev = nullptr;
       if (const nvml_return r = m_api.get_handle(g, &dev); r != nvml_success) {
-        m_unavailable[fmt::format("gpu{}", g)] = fmt::format("nvmlDeviceGetHandleByIndex: {}", error(r));
+        m_unavailable[fmt::format("gpu{}", g)] =
+            fmt::format("nvmlDeviceGetHandleByIndex: {}", error(r));
         continue;
       }
       for (const metric_def* d : wanted) {

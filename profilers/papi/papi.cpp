@@ -67,9 +67,8 @@ class papi_collector final : public collector {
     for (int c = 0; c < PAPI_num_components(); ++c) {
       const PAPI_component_info_t* info = PAPI_get_component_info(c);
       if (info == nullptr) continue;
-      comps[info->name] = info->disabled != 0
-                              ? fmt::format("disabled: {}", info->disabled_reason)
-                              : std::string("enabled");
+      comps[info->name] = info->disabled != 0 ? fmt::format("disabled: {}", info->disabled_reason)
+                                              : std::string("enabled");
     }
     m_describe["components"] = comps;
     for (const auto& name : events) {
@@ -92,10 +91,14 @@ class papi_collector final : public collector {
       PAPI_event_info_t ei;
       if (PAPI_get_event_info(e.code, &ei) == PAPI_OK) {
         const std::string units = ei.units;
-        if (units == "nJ") e.scale = 1e-9, e.unit = "joule";
-        else if (units == "uJ") e.scale = 1e-6, e.unit = "joule";
-        else if (units == "mJ") e.scale = 1e-3, e.unit = "joule";
-        else if (!units.empty()) e.unit = units;
+        if (units == "nJ")
+          e.scale = 1e-9, e.unit = "joule";
+        else if (units == "uJ")
+          e.scale = 1e-6, e.unit = "joule";
+        else if (units == "mJ")
+          e.scale = 1e-3, e.unit = "joule";
+        else if (!units.empty())
+          e.unit = units;
       }
       // Probe: the event must be addable and startable on this thread (or system-wide).
       int es = PAPI_NULL;
@@ -140,6 +143,8 @@ class papi_collector final : public collector {
     if (!thread_codes.empty())
       for (int tid : own_threads()) m_sets.push_back(make_set(thread_codes, tid, cpu_component));
     if (!system_codes.empty()) m_sets.push_back(make_set(system_codes, -1, 0));
+    m_layout.clear();
+    for (const auto& x : m_sets) m_layout.emplace_back(x.n, x.per_thread);
   }
 
   std::vector<double> read() override {
@@ -157,15 +162,15 @@ class papi_collector final : public collector {
                                        const std::vector<double>& to) const override {
     std::vector<window_value> out(m_events.size());
     std::size_t pos = 0;
-    for (const auto& s : m_sets) {
+    for (const auto& [n, per_thread] : m_layout) {
       // Events of a set are in m_events order, restricted to its kind.
       std::size_t k = 0;
       for (std::size_t i = 0; i < m_events.size(); ++i) {
-        if (m_events[i].per_thread != s.per_thread) continue;
+        if (m_events[i].per_thread != per_thread) continue;
         out[i].value += (to[pos + k] - from[pos + k]) * m_events[i].scale;
         ++k;
       }
-      pos += s.n;
+      pos += n;
     }
     return out;
   }
@@ -212,6 +217,8 @@ class papi_collector final : public collector {
 
   std::vector<papi_event> m_events;
   std::vector<set> m_sets;
+  std::vector<std::pair<std::size_t, bool>>
+      m_layout;  // each set's size and kind, kept after stop()
 };
 
 }  // namespace
@@ -232,8 +239,9 @@ std::vector<std::string> papi_component_lines() {
     rapl = rapl || n == "rapl";
     powercap = powercap || n == "powercap";
     out.push_back(fmt::format("component {}: {}", n,
-                              info->disabled != 0 ? fmt::format("disabled: {}", info->disabled_reason)
-                                                  : std::string("enabled")));
+                              info->disabled != 0
+                                  ? fmt::format("disabled: {}", info->disabled_reason)
+                                  : std::string("enabled")));
   }
   if (!rapl) out.push_back("component rapl: not in this PAPI build");
   if (!powercap) out.push_back("component powercap: not in this PAPI build");

@@ -7,10 +7,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -110,9 +110,8 @@ cpu_id read_cpu_id() {
 std::optional<event_def> fp_ops_event(const cpu_id& id, std::string* why) {
   event_def e{"fp-ops", {}, "count", 1, true};
   if (id.vendor == "GenuineIntel" && id.family == 6) {
-    const std::pair<std::uint64_t, double> umasks[] = {{0x01, 1}, {0x02, 1}, {0x04, 2},
-                                                       {0x08, 4}, {0x10, 4}, {0x20, 8},
-                                                       {0x40, 8}, {0x80, 16}};
+    const std::pair<std::uint64_t, double> umasks[] = {{0x01, 1}, {0x02, 1}, {0x04, 2}, {0x08, 4},
+                                                       {0x10, 4}, {0x20, 8}, {0x40, 8}, {0x80, 16}};
     for (const auto& [u, w] : umasks) e.parts.push_back({PERF_TYPE_RAW, 0xC7 | (u << 8), w});
     return e;
   }
@@ -228,8 +227,9 @@ class perf_event_collector final : public collector {
       }
       m_events.push_back(e);
     }
-    std::string scope = fmt::format("every thread of this process alive when timing starts, {}",
-                                    m_access.exclude_kernel ? "user space only" : "user and kernel");
+    std::string scope =
+        fmt::format("every thread of this process alive when timing starts, {}",
+                    m_access.exclude_kernel ? "user space only" : "user and kernel");
     for (const auto& e : m_events) {
       metric_info m;
       m.name = e.name;
@@ -267,6 +267,7 @@ class perf_event_collector final : public collector {
 
   void start() override {
     stop();
+    m_layout.clear();
     for (pid_t tid : own_threads()) {
       // A thread's counters are kept only when all of them open: the read layout is fixed.
       std::vector<std::pair<int, std::size_t>> fds;
@@ -301,6 +302,7 @@ class perf_event_collector final : public collector {
       }
       if (gone) continue;
       m_fds.insert(m_fds.end(), fds.begin(), fds.end());
+      for (const auto& f : fds) m_layout.push_back(f.second);
       m_members.insert(m_members.end(), members.begin(), members.end());
     }
   }
@@ -337,8 +339,7 @@ class perf_event_collector final : public collector {
     std::vector<double> min_fraction(m_events.size(), 1.0);
     std::vector<bool> ran(m_events.size(), false), on_cpu(m_events.size(), false);
     std::size_t pos = 0;
-    for (const auto& [fd, gi] : m_fds) {
-      (void)fd;
+    for (const std::size_t gi : m_layout) {
       const auto& g = m_groups[gi];
       const double enabled = to[pos] - from[pos];
       const double running = to[pos + 1] - from[pos + 1];
@@ -400,6 +401,7 @@ class perf_event_collector final : public collector {
   std::vector<group> m_groups;
   std::vector<std::pair<int, std::size_t>> m_fds;  // (fd read, its group)
   std::vector<int> m_members;                      // group members, closed with the leaders
+  std::vector<std::size_t> m_layout;               // the group of each fd read, kept after stop()
   std::vector<std::uint64_t> m_buf;
   std::size_t m_read_size = 0;
 };
@@ -422,7 +424,7 @@ std::vector<std::string> perf_event_names() {
 
 perf_access read_perf_access() {
   perf_access a;
-  a.paranoid = [] () -> std::optional<int> {
+  a.paranoid = []() -> std::optional<int> {
     const auto v = sysfs::read_int(sysfs::proc("sys/kernel/perf_event_paranoid"));
     if (!v) return std::nullopt;
     return static_cast<int>(*v);

@@ -120,14 +120,13 @@ class rapl_collector final : public collector {
     }
     if (zones.empty()) {
       std::error_code ec;
-      m_reason =
-          fs::exists(powercap_dir(), ec)
-              ? fmt::format("no RAPL zone under {} (the intel_rapl_msr module not loaded?)",
-                            powercap_dir().string())
-              : fmt::format(
-                    "no RAPL here: {} does not exist (a VM, or a kernel without powercap; "
-                    "'modprobe intel_rapl_msr' on bare metal)",
-                    powercap_dir().string());
+      m_reason = fs::exists(powercap_dir(), ec)
+                     ? fmt::format("no RAPL zone under {} (the intel_rapl_msr module not loaded?)",
+                                   powercap_dir().string())
+                     : fmt::format(
+                           "no RAPL here: {} does not exist (a VM, or a kernel without powercap; "
+                           "'modprobe intel_rapl_msr' on bare metal)",
+                           powercap_dir().string());
       for (const auto& e : events) m_unavailable[e == "rapl" ? "energy" : e] = m_reason;
       return;
     }

@@ -74,8 +74,7 @@ class rusage_collector final : public collector {
                                        const std::vector<double>& to) const override {
     std::vector<window_value> out(m_fields.size());
     for (std::size_t k = 0; k < m_fields.size(); ++k)
-      out[k].value = fields[m_fields[k]].kind == metric_kind::counter ? to[k] - from[k]
-                                                                            : to[k];
+      out[k].value = fields[m_fields[k]].kind == metric_kind::counter ? to[k] - from[k] : to[k];
     return out;
   }
   void stop() noexcept override {}
