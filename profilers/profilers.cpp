@@ -161,10 +161,20 @@ std::string describe_counters() {
       out += fmt::format("  {:<30} available ({})\n", m.name, m.unit);
       available.push_back(m.name);
     }
-    if (any)
-      for (const auto& [name, why] : c->unavailable())
-        out += fmt::format("  {:<30} unavailable: {}\n", name, why);
-    else if (!c->unavailable().empty()) {
+    if (any) {
+      // Grouped by reason: a VM without a PMU has one reason for a dozen events.
+      std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
+      for (const auto& [name, why] : c->unavailable()) {
+        auto it = std::find_if(by_reason.begin(), by_reason.end(),
+                               [&](const auto& g) { return g.first == why; });
+        if (it == by_reason.end())
+          by_reason.push_back({why, {name}});
+        else
+          it->second.push_back(name);
+      }
+      for (const auto& [why, names] : by_reason)
+        out += fmt::format("  unavailable: {}\n    because {}\n", fmt::join(names, ", "), why);
+    } else if (!c->unavailable().empty()) {
       std::vector<std::string> names;
       for (const auto& [name, why] : c->unavailable()) names.push_back(name);
       out += fmt::format("  not measured here: {}\n", fmt::join(names, ", "));

@@ -63,6 +63,25 @@ TEST(Schema, WrongTypesAndUnknownFieldsAreCaught) {
   EXPECT_NE(errors_text(doc).find("context"), std::string::npos) << errors_text(doc);
 }
 
+TEST(Schema, CountersAreCheckedStrictly) {
+  auto doc = golden();
+  json* counters = nullptr;
+  for (auto& r : doc["results"])
+    if (r.contains("counters")) counters = &r["counters"];
+  ASSERT_NE(counters, nullptr) << "the golden file carries counters";
+  EXPECT_EQ(errors_text(doc), "");
+  // A value must say what it is (collector, unit, per-repetition values, statistics).
+  (*counters)["values"]["cycles"] = {{"value", 0}};
+  EXPECT_NE(errors_text(doc).find("cycles"), std::string::npos) << errors_text(doc);
+  doc = golden();
+  for (auto& r : doc["results"])
+    if (r.contains("counters")) r["counters"]["pass"] = "sometimes";
+  EXPECT_NE(errors_text(doc).find("pass"), std::string::npos) << errors_text(doc);
+  doc = golden();
+  doc["context"]["collectors"]["perf_event"]["status"] = "maybe";
+  EXPECT_NE(errors_text(doc).find("collectors"), std::string::npos) << errors_text(doc);
+}
+
 TEST(Schema, SkippedResultNeedsAReason) {
   auto doc = golden();
   for (auto& r : doc["results"])
