@@ -22,9 +22,32 @@ std::string format_rate(double v, const std::string& metric) {
   return fmt::format("{:.4g} items/s", v);
 }
 
+// The derived counter metrics a person reads first, those that were measured.
+std::string format_counters(const json& r) {
+  if (!r.contains("counters")) return "-";
+  const auto& d = r["counters"]["derived"];
+  std::vector<std::string> parts;
+  auto add = [&](const char* key, const char* fmt_spec) {
+    if (d.contains(key))
+      parts.push_back(fmt::format(fmt::runtime(fmt_spec), d[key]["value"].get<double>()));
+  };
+  add("ipc", "IPC {:.2f}");
+  add("ghz_effective", "{:.2f} GHz");
+  add("busy_threads", "{:.1f} thr");
+  add("average_watts", "{:.0f} W");
+  add("gflop_per_joule", "{:.2f} GFLOP/J");
+  if (d.contains("fp_work_ratio") && d["fp_work_ratio"].value("flagged", false))
+    parts.push_back(fmt::format("fp x{:.2f} (!)", d["fp_work_ratio"]["value"].get<double>()));
+  if (parts.empty()) return "-";
+  std::string out = parts[0];
+  for (std::size_t i = 1; i < parts.size(); ++i) out += ", " + parts[i];
+  return out;
+}
+
 std::string format_table(const json& doc) {
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"problem", "status", "median", "cv", "rate", "% ceiling", "verification"});
+  rows.push_back(
+      {"problem", "status", "median", "cv", "rate", "% ceiling", "counters", "verification"});
   for (const auto& r : doc.value("results", json::array())) {
     std::vector<std::string> row;
     row.push_back(r.value("key", "?"));
@@ -57,6 +80,7 @@ std::string format_table(const json& doc) {
       if (r["ceiling"].value("exceeded", false)) share += " (!)";
     }
     row.push_back(share);
+    row.push_back(format_counters(r));
     std::string ver = "-";
     if (r.contains("verification")) {
       ver = r["verification"].value("status", "-");

@@ -31,5 +31,27 @@ TEST(Table, UnitsAndUnmeasuredValues) {
   EXPECT_NE(row.find("no bf16 here"), std::string::npos) << row;
 }
 
+TEST(Table, CountersShowTheDerivedMetricsThatWereMeasured) {
+  const nlohmann::json doc = {{"results",
+                               {{{"key", "gemm:f32 m=1"},
+                                 {"status", "ok"},
+                                 {"statistics", {{"median_s", 0.002}}},
+                                 {"counters",
+                                  {{"derived",
+                                    {{"ipc", {{"value", 2.345}}},
+                                     {"average_watts", {{"value", 212.4}}},
+                                     {"fp_work_ratio", {{"value", 0.5}, {"flagged", true}}}}}}}},
+                                {{"key", "peak:f32"},
+                                 {"status", "ok"},
+                                 {"statistics", {{"median_s", 0.02}}},
+                                 {"counters", {{"derived", nlohmann::json::object()}}}}}}};
+  const std::string t = format_table(doc);
+  EXPECT_NE(t.find("IPC 2.35, 212 W, fp x0.50 (!)"), std::string::npos) << t;
+  // Nothing derived (no PMU, no RAPL): a dash, not a zero.
+  const auto row = t.substr(t.find("peak:f32"));
+  EXPECT_EQ(row.find("IPC"), std::string::npos) << row;
+  EXPECT_EQ(row.find(" 0 "), std::string::npos) << row;
+}
+
 }  // namespace
 }  // namespace mlhpc
