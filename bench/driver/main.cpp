@@ -437,11 +437,16 @@ int main(int argc, char** argv) {
     register_all(reg);
     if (*list) return cmd_list(reg, list_counters);
     if (*sysinfo) {
+      // The collectors of the default set, as a run would start them.
+      const auto cs = profilers::make_collectors(profilers::expand_counters("default"));
+      std::vector<const collector*> all;
+      for (const auto& c : cs) all.push_back(c.get());
       const json j = {{"tool", build_context()},
                       {"system", system_context()},
                       {"libraries", library_context(reg.all())},
                       {"affinity", affinity_context(static_cast<int>(allowed_cpus().size()))},
-                      {"environment", environment_context()}};
+                      {"environment", environment_context()},
+                      {"collectors", collectors_context(all, {})}};
       std::cout << j.dump(2) << '\n';
       return 0;
     }

@@ -387,7 +387,8 @@ class perf_event_collector final : public collector {
     if (err == EACCES || err == EPERM)
       return fmt::format(
           "permission denied ({}): lower kernel.perf_event_paranoid (sysctl "
-          "kernel.perf_event_paranoid=2) or grant CAP_PERFMON",
+          "kernel.perf_event_paranoid=2) or grant CAP_PERFMON; in a container, its seccomp "
+          "profile may block perf_event_open",
           errno_text(err));
     if (err == EINVAL) return fmt::format("rejected by the kernel ({})", errno_text(err));
     return errno_text(err);

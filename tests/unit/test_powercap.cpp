@@ -124,7 +124,7 @@ TEST(Powercap, AnUnreadableZoneIsReportedWithTheFix) {
     setenv("MLHPC_SYSFS_ROOT", f.root().c_str(), 1);
     if (geteuid() == 0) {
       chmod(f.root().c_str(), 0755);
-      if (setgid(65534) != 0 || setuid(65534) != 0) _exit(10);
+      if (setgid(65534) != 0 || setuid(65534) != 0) _exit(77);  // no CAP_SETUID here
     } else {
       chmod((f.dir("intel-rapl:2") / "energy_uj").c_str(), 0000);
     }
@@ -141,6 +141,7 @@ TEST(Powercap, AnUnreadableZoneIsReportedWithTheFix) {
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "root without CAP_SETUID cannot drop root here";
   EXPECT_EQ(WEXITSTATUS(status), 0) << "see the _exit codes in the child";
   // The fixture stays removable by its owner (the tree was created by this process).
 }
