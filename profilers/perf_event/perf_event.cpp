@@ -350,15 +350,15 @@ class perf_event_collector final : public collector {
         // A thread that was never on a CPU in the window has nothing to count.
         if (enabled <= 0) continue;
         on_cpu[ei] = true;
-        if (running <= 0) {
+        const auto sc = scale_multiplexed(delta, enabled, running);
+        if (!sc) {
           min_fraction[ei] = 0;
           continue;
         }
         ran[ei] = true;
-        const double fraction = running < enabled ? running / enabled : 1.0;
-        min_fraction[ei] = std::min(min_fraction[ei], fraction);
+        min_fraction[ei] = std::min(min_fraction[ei], sc->running_fraction);
         const auto& e = m_events[ei];
-        out[ei].value += delta / fraction * e.parts[pi].weight * e.scale;
+        out[ei].value += sc->value * e.parts[pi].weight * e.scale;
       }
     }
     for (std::size_t i = 0; i < out.size(); ++i) {
@@ -408,6 +408,13 @@ class perf_event_collector final : public collector {
 };
 
 }  // namespace
+
+std::optional<scaled_count> scale_multiplexed(double delta, double enabled, double running) {
+  if (running <= 0) return std::nullopt;
+  if (running >= enabled) return scaled_count{delta, 1.0};
+  const double fraction = running / enabled;
+  return scaled_count{delta / fraction, fraction};
+}
 
 bool perf_event_claims(const std::string& event) {
   if (event == "fp-ops" || raw_event(event)) return true;

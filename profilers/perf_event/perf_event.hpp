@@ -33,6 +33,15 @@ perf_access read_perf_access();
 // (cpu, cpu_core, cpu_atom, armv8_*), empty in a VM without a virtual PMU.
 std::vector<std::string> cpu_pmus();
 
+// A count of `delta` over a window in which the counter was enabled for `enabled` and on the PMU
+// for `running` (nanoseconds): the count scaled to the whole window and the running fraction.
+// nullopt when it was never on the PMU (then nothing is known: not 0).
+struct scaled_count {
+  double value = 0;
+  double running_fraction = 1;
+};
+std::optional<scaled_count> scale_multiplexed(double delta, double enabled, double running);
+
 std::unique_ptr<collector> make_perf_event_collector(const std::vector<std::string>& events);
 
 }  // namespace mlhpc::profilers

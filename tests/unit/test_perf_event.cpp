@@ -119,6 +119,18 @@ TEST(PerfEvent, HardwareEventsSayWhyNotWhereThereIsNoPmu) {
   EXPECT_NE(c->unavailable().at("cycles").find("no PMU in this VM"), std::string::npos);
 }
 
+TEST(PerfEvent, MultiplexedCountsAreScaledToTheWholeWindow) {
+  const auto full = scale_multiplexed(1000, 4e6, 4e6);
+  ASSERT_TRUE(full);
+  EXPECT_DOUBLE_EQ(full->value, 1000);
+  EXPECT_DOUBLE_EQ(full->running_fraction, 1);
+  const auto quarter = scale_multiplexed(1000, 4e6, 1e6);
+  ASSERT_TRUE(quarter);
+  EXPECT_DOUBLE_EQ(quarter->value, 4000);
+  EXPECT_DOUBLE_EQ(quarter->running_fraction, 0.25);
+  EXPECT_FALSE(scale_multiplexed(0, 4e6, 0));  // never on the PMU: unknown, not 0
+}
+
 TEST(PerfEvent, UnknownNamesAndRawEncodings) {
   EXPECT_TRUE(perf_event_claims("cycles"));
   EXPECT_TRUE(perf_event_claims("r01c7"));
