@@ -161,7 +161,7 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
     std::function<void(const measurement&)> sample_cb;
     if (obs.on_sample) sample_cb = [&](const measurement& m) { obs.on_sample(pp, m); };
     counter_setup* cset = opt.counters;
-    const bool collect = cset != nullptr && !cset->collectors.empty();
+    const bool collect = cset != nullptr && (!cset->collectors.empty() || !cset->failed.empty());
     std::unique_ptr<counter_session> counters;
     if (collect && !cset->separate_pass) counters = std::make_unique<counter_session>(*cset);
     const measurement m =

@@ -81,10 +81,14 @@ suite parse_suite(const std::string& text, const std::string& origin) {
         s.max_time_s = number<double>(origin, v, what);
       else if (key == "ci_target")
         s.ci_target = number<double>(origin, v, what);
+      else if (key == "counters")
+        s.counters = scalar(origin, v, what);
+      else if (key == "counter_pass")
+        s.counter_pass = scalar(origin, v, what);
       else
         fail(origin, kv.first,
              fmt::format("unknown setting '{}' (expected repetitions, warmup, threads, min_time, "
-                         "max_time, ci_target)",
+                         "max_time, ci_target, counters, counter_pass)",
                          key));
     }
   }

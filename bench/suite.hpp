@@ -23,6 +23,7 @@ struct suite {
   std::string path;
   std::optional<int> repetitions, warmup, threads;
   std::optional<double> min_time_s, max_time_s, ci_target;
+  std::optional<std::string> counters, counter_pass;  // as --counters, --counter-pass
   std::vector<plan_entry> entries;
 };
 

@@ -49,8 +49,7 @@ struct run_cli {
   std::uint64_t seed = 42;
   std::string out;
   std::string ceilings;
-  std::string counters = "default";
-  std::string counter_pass = "inline";
+  std::optional<std::string> counters, counter_pass;
   bool dry_run = false;
   bool quiet = false;
 };
@@ -213,10 +212,15 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   if (opt.threads < 1 || opt.threads > 4096)
     throw usage_error(fmt::format("threads {}: expected between 1 and 4096", opt.threads));
 
-  if (cli.counter_pass != "inline" && cli.counter_pass != "separate")
+  const std::string counter_spec =
+      cli.counters ? *cli.counters : (st && st->counters ? *st->counters : "default");
+  const std::string counter_pass = cli.counter_pass
+                                       ? *cli.counter_pass
+                                       : (st && st->counter_pass ? *st->counter_pass : "inline");
+  if (counter_pass != "inline" && counter_pass != "separate")
     throw usage_error(
-        fmt::format("--counter-pass '{}': expected inline or separate", cli.counter_pass));
-  const auto counter_events = profilers::expand_counters(cli.counters);
+        fmt::format("--counter-pass '{}': expected inline or separate", counter_pass));
+  const auto counter_events = profilers::expand_counters(counter_spec);
   const auto plan = make_plan(reg, entries, available_memory_bytes());
   if (cli.dry_run) {
     for (std::size_t i = 0; i < plan.size(); ++i) fmt::print("{:>4}  {}\n", i + 1, plan[i].label());
@@ -237,8 +241,8 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   // the context and in every result.
   const auto collectors = profilers::make_collectors(counter_events);
   counter_setup counters;
-  counters.spec = cli.counters;
-  counters.separate_pass = cli.counter_pass == "separate";
+  counters.spec = counter_spec;
+  counters.separate_pass = counter_pass == "separate";
   counters.log = [](const std::string& m) { log(m); };
   std::vector<const collector*> all_collectors;
   for (const auto& c : collectors) {
@@ -270,7 +274,7 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
                  "inputs are pseudo-random: each element is splitmix64(seed, stream, index) "
                  "mapped to the type's range; the seed is --seed"}};
   doc["run"]["counters"] = {
-      {"spec", cli.counters}, {"events", counter_events}, {"pass", cli.counter_pass}};
+      {"spec", counter_spec}, {"events", counter_events}, {"pass", counter_pass}};
   if (st) doc["run"]["suite"] = {{"name", st->name}, {"file", st->path}};
   if (!cli.ceilings.empty()) doc["run"]["ceilings_file"] = cli.ceilings;
   doc["context"] = {{"tool", build_context()},

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "bench/result_file.hpp"
 #include "tests/support/process.hpp"
@@ -120,6 +121,18 @@ TEST_F(CountersCli, ASeparatePassCollectsAfterTimingWithTheSameSamples) {
   EXPECT_EQ(r["counters"]["pass_samples_s"].size(), r["measurement"]["samples_s"].size());
   EXPECT_EQ(r["counters"]["values"]["user-time"]["collector"], "rusage");
   EXPECT_NE(r["repro"].get<std::string>().find("--counter-pass separate"), std::string::npos);
+}
+
+TEST_F(CountersCli, ASuiteSetsCountersAndTheCommandLineOverridesIt) {
+  std::ofstream(path("s.yaml")) << "name: c\nsettings: {repetitions: 6, max_time: 0.1, counters: "
+                                   "'task-clock,rusage', counter_pass: separate}\nproblems:\n"
+                                   "  - workload: peak:f32\n    set: {chunks: 4}\n";
+  json doc = run_ok({"--suite", path("s.yaml")});
+  EXPECT_EQ(doc["run"]["counters"]["spec"], "task-clock,rusage");
+  EXPECT_EQ(doc["results"][0]["counters"]["pass"], "separate");
+  doc = run_ok({"--suite", path("s.yaml"), "--counters", "none", "--counter-pass", "inline"});
+  EXPECT_FALSE(doc["results"][0].contains("counters"));
+  EXPECT_EQ(doc["run"]["counters"]["pass"], "inline");
 }
 
 TEST_F(CountersCli, PapiEventsAreCountedOrSayWhyNot) {

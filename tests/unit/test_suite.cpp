@@ -62,7 +62,7 @@ TEST(Suite, Errors) {
             "suite 't.yaml' line 1: settings.repetitions: 'many' is not a whole number");
   EXPECT_EQ(usage_message("settings: {speed: 3}\nproblems:\n  - workload: gemm\n"),
             "suite 't.yaml' line 1: unknown setting 'speed' (expected repetitions, warmup, "
-            "threads, min_time, max_time, ci_target)");
+            "threads, min_time, max_time, ci_target, counters, counter_pass)");
   EXPECT_EQ(usage_message("problems:\n  - set: {m: 1}\n"),
             "suite 't.yaml' line 2: problem 1: missing 'workload'");
   EXPECT_EQ(usage_message("problems:\n  - workload: gemm\n    sett: {m: 1}\n"),
