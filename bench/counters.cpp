@@ -364,15 +364,14 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
       gpu_j += tot.per_repetition();
       gpu_s = std::max(gpu_s, tot.seconds / static_cast<double>(tot.repetitions));
       gpu_parts.push_back(name);
-    } else if (name.rfind("PAPI_", 0) != 0 && name.find(":::") != std::string::npos &&
-               tot.collector == "papi") {
-      continue;  // PAPI's own energy events are reported as values, not summed here
     }
   }
+  auto energy_name = [](const std::string& n) {
+    return n.rfind("energy", 0) == 0 || n.find(":energy") != std::string::npos || n == "rapl" ||
+           n == "nvml" || n == "gpu-energy";
+  };
   bool energy_requested = false;
-  for (const auto& [n, r] : why_not)
-    energy_requested = energy_requested || n.rfind("energy", 0) == 0 ||
-                       n.find(":energy") != std::string::npos || n == "rapl" || n == "nvml";
+  for (const auto& [n, r] : why_not) energy_requested = energy_requested || energy_name(n);
   if (!cpu_parts.empty() || !gpu_parts.empty()) {
     const double joules = cpu_j + gpu_j;
     std::vector<std::string> parts = cpu_parts;
@@ -402,8 +401,7 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
   } else if (energy_requested) {
     std::string reason = "no energy counter could be read";
     for (const auto& [n, r] : why_not)
-      if (n.rfind("energy", 0) == 0 || n.find(":energy") != std::string::npos || n == "rapl" ||
-          n == "nvml") {
+      if (energy_name(n)) {
         reason = fmt::format("needs {}: {}", n, r);
         break;
       }
