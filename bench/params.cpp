@@ -179,7 +179,7 @@ std::string normalize_value(const param_spec& spec, const std::string& raw) {
     case param_type::text:
       if (raw.empty())
         throw usage_error(fmt::format("parameter {}: expected a non-empty value", spec.name));
-      return raw;
+      return spec.normalize ? spec.normalize(raw) : raw;
   }
   MLHPC_ASSERT(false);
 }
@@ -208,8 +208,17 @@ std::vector<problem_params> expand(const std::vector<param_spec>& specs,
     else
       merged.push_back(std::move(checked));
   }
+  // A default such as "fwd_training,bwd_data,bwd_weights" is a sweep of its own, varied slower
+  // than anything the user set.
+  std::vector<setting> default_sweeps;
+  for (const auto& p : specs)
+    if (p.default_value.find(',') != std::string::npos &&
+        std::none_of(merged.begin(), merged.end(), [&](const auto& m) { return m.key == p.name; }))
+      default_sweeps.push_back(parse_setting(p.name + "=" + p.default_value));
+  merged.insert(merged.begin(), default_sweeps.begin(), default_sweeps.end());
   std::vector<std::pair<std::string, std::string>> base;
-  for (const auto& p : specs) base.emplace_back(p.name, p.default_value);
+  for (const auto& p : specs)
+    base.emplace_back(p.name, p.default_value.substr(0, p.default_value.find(',')));
 
   std::vector<problem_params> out{problem_params(base)};
   for (const auto& s : merged) {

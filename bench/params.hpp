@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -24,6 +25,9 @@ struct param_spec {
   std::int64_t min_value = 1;
   std::int64_t max_value = INT64_MAX;
   std::vector<std::string> special = {};
+  // For text: checks a value and returns its canonical form (throws usage_error), so that the
+  // problem key is the same however the user wrote it.
+  std::function<std::string(const std::string&)> normalize = {};
 };
 
 std::string to_string(param_type t);
@@ -69,7 +73,8 @@ setting parse_setting(const std::string& text);
 std::string normalize_value(const param_spec& spec, const std::string& raw);
 
 // The cartesian product of the settings over the defaults, in the order the settings were given
-// (the last setting varies fastest). A key set twice: the later one wins. Unknown keys throw
+// (the last setting varies fastest); a default listing several values ("a,b") sweeps them when
+// the key is not set, varied slowest. A key set twice: the later one wins. Unknown keys throw
 // usage_error listing the known ones, prefixed with `context` (for example "workload gemm").
 std::vector<problem_params> expand(const std::vector<param_spec>& specs,
                                    const std::vector<setting>& settings,

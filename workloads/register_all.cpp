@@ -2,10 +2,12 @@
 // are dropped by the linker). A backend that was not built still registers its workload, whose
 // problems are then skipped with the reason.
 #include "bench/registry.hpp"
+#include "workloads/conv/conv.hpp"
 #include "workloads/gemm/gemm.hpp"
 #include "workloads/peak/peak.hpp"
 #include "workloads/stream/stream.hpp"
 #if MLHPC_HAVE_DNNL
+#include "workloads/conv/conv-onednn.hpp"
 #include "workloads/gemm/gemm-onednn.hpp"
 #endif
 
@@ -16,8 +18,12 @@ void register_all(registry& r) {
   r.add(stream::make_workload());
 #if MLHPC_HAVE_DNNL
   r.add(gemm::make_workload(gemm::make_onednn_backend(), ""));
+  r.add(conv::make_workload(conv::make_onednn_backend(), ""));
 #else
   r.add(gemm::make_workload(nullptr,
+                            "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev "
+                            "missing at configure time)"));
+  r.add(conv::make_workload(nullptr,
                             "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev "
                             "missing at configure time)"));
 #endif
