@@ -136,17 +136,18 @@ void validate(const desc& d, const std::string& line) {
                     "input {}x{}",
                     d.oh, d.ow, d.kh_extent(), d.kw_extent(), d.ih + 2 * d.ph, d.iw + 2 * d.pw));
   // The implied end padding may be negative (input rows a stride skips) but not so negative
-  // that the last window starts past the input, nor larger than a kernel.
-  for (const auto& [name, end, s, kext] : {std::tuple{"oh", d.ph_end(), d.sh, d.kh_extent()},
-                                           std::tuple{"ow", d.pw_end(), d.sw, d.kw_extent()}}) {
-    if (end <= -s || end >= kext)
+  // that the last window starts past the input, nor larger than the kernel or the start padding
+  // (DeepBench pads a 1x1 kernel by 3).
+  for (const auto& [name, end, s, kext, p] :
+       {std::tuple{"oh", d.ph_end(), d.sh, d.kh_extent(), d.ph},
+        std::tuple{"ow", d.pw_end(), d.sw, d.kw_extent(), d.pw}}) {
+    const std::int64_t hi = std::max(p, kext - 1);
+    if (end <= -s || end > hi)
       fail(
           fmt::format("{} {} does not match the input, kernel, stride and padding (implied end "
                       "padding {}; expected between {} and {})",
-                      name, name == std::string("oh") ? d.oh : d.ow, end, -s + 1, kext - 1));
+                      name, name == std::string("oh") ? d.oh : d.ow, end, -s + 1, hi));
   }
-  if (d.ph >= d.kh_extent() || d.pw >= d.kw_extent())
-    fail("padding must be smaller than the kernel extent");
   const double elems = static_cast<double>(d.mb) * static_cast<double>(std::max(d.ic, d.oc)) *
                        static_cast<double>(std::max(d.ih * d.iw, d.oh * d.ow));
   if (elems > static_cast<double>(std::numeric_limits<std::int32_t>::max()))
@@ -356,6 +357,9 @@ class conv_workload final : public workload {
              "f32",
              "f32; bf16 (f32 outputs); int8 (u8 x s8 -> s32, fwd_inference only)",
              {"f32", "bf16", "int8"}},
+            {"count", param_type::integer, "1",
+             "occurrences of this layer in its network (batch files set it); weights the "
+             "network summary, not the measurement"},
             {"layout",
              param_type::choice,
              "nchw",
