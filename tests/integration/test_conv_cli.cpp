@@ -1,0 +1,69 @@
+// conv through the driver: problem lines on the command line, batch files, and bad lines.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "bench/result_file.hpp"
+#include "tests/support/process.hpp"
+
+namespace mlhpc {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::mlhpc;
+
+TEST(ConvCli, BadProblemLinesAreUsageErrorsThatPointAtTheField) {
+  const auto out = fs::temp_directory_path() / "mlhpc-conv-never.json";
+  const auto r = mlhpc({"run", "-w", "conv", "--set", "problem=mb32ic64ih56oc64oh56kh3ph1q7",
+                        "--out", out.string()});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("problem 'mb32ic64ih56oc64oh56kh3ph1q7': unknown field at position 27"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  const auto g = mlhpc({"run", "-w", "conv", "--set", "problem=g3ic64ih56oc64oh56kh3ph1",
+                        "--out", out.string()});
+  EXPECT_EQ(g.status, 2);
+  EXPECT_NE(g.err.find("ic 64 is not divisible by g 3"), std::string::npos) << g.err;
+}
+
+TEST(ConvCli, ATrainingStepOfOneLayerIsThreeVerifiedPasses) {
+  const auto out = fs::temp_directory_path() / "mlhpc-conv-step.json";
+  // Written non-canonically: the result keys carry the canonical line.
+  const auto r = mlhpc({"run", "-q", "-w", "conv", "--set",
+                        "problem=mb4_ic16ih14iw14_oc32oh7kh3sh2ph1pw1", "-r", "6", "--max-time",
+                        "0.2", "--counters", "none", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(test::slurp(out.string()));
+  fs::remove(out);
+  EXPECT_TRUE(validate_result(doc).empty());
+  ASSERT_EQ(doc["results"].size(), 3U);
+  std::vector<std::string> passes;
+  for (const auto& res : doc["results"]) {
+    passes.push_back(res["parameters"]["pass"]);
+    EXPECT_EQ(res["parameters"]["problem"], "mb4ic16ih14oc32oh7kh3sh2ph1");
+    EXPECT_EQ(res["status"], "ok");
+    EXPECT_EQ(res["verification"]["status"], "passed");
+    EXPECT_FALSE(res["details"]["implementation"].get<std::string>().empty());
+    EXPECT_TRUE(res["details"]["tensors"].is_object());
+    EXPECT_DOUBLE_EQ(res["work"]["flops"].get<double>(), 2.0 * 4 * 32 * 16 * 7 * 7 * 9);
+  }
+  EXPECT_EQ(passes, (std::vector<std::string>{"fwd_training", "bwd_data", "bwd_weights"}));
+}
+
+TEST(ConvCli, BatchFilesListTheNetworks) {
+  auto r = mlhpc({"run", "-w", "conv", "--set", "shapes=resnet50_v1_5", "--dry-run"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("69 problem(s)"), std::string::npos) << r.out;  // 23 layers x 3 passes
+  EXPECT_NE(r.out.find("problem=mb32ic3ih224oc64oh112kh7sh2ph3n\"conv1\""), std::string::npos);
+  r = mlhpc({"run", "-w", "conv", "--set", "shapes=resnet50_v1", "--set", "pass=fwd_inference",
+             "--dry-run"});
+  EXPECT_NE(r.out.find("20 problem(s)"), std::string::npos) << r.out;
+  r = mlhpc({"run", "-w", "conv", "--set", "shapes=deepbench_train", "--set", "pass=bwd_data",
+             "--dry-run"});
+  EXPECT_NE(r.out.find("90 problem(s)"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace mlhpc
