@@ -22,8 +22,8 @@ TEST(ConvCli, BadProblemLinesAreUsageErrorsThatPointAtTheField) {
             std::string::npos)
       << r.err;
   EXPECT_FALSE(fs::exists(out));
-  const auto g = mlhpc({"run", "-w", "conv", "--set", "problem=g3ic64ih56oc64oh56kh3ph1",
-                        "--out", out.string()});
+  const auto g = mlhpc(
+      {"run", "-w", "conv", "--set", "problem=g3ic64ih56oc64oh56kh3ph1", "--out", out.string()});
   EXPECT_EQ(g.status, 2);
   EXPECT_NE(g.err.find("ic 64 is not divisible by g 3"), std::string::npos) << g.err;
 }
@@ -31,9 +31,9 @@ TEST(ConvCli, BadProblemLinesAreUsageErrorsThatPointAtTheField) {
 TEST(ConvCli, ATrainingStepOfOneLayerIsThreeVerifiedPasses) {
   const auto out = fs::temp_directory_path() / "mlhpc-conv-step.json";
   // Written non-canonically: the result keys carry the canonical line.
-  const auto r = mlhpc({"run", "-q", "-w", "conv", "--set",
-                        "problem=mb4_ic16ih14iw14_oc32oh7kh3sh2ph1pw1", "-r", "6", "--max-time",
-                        "0.2", "--counters", "none", "--out", out.string()});
+  const auto r =
+      mlhpc({"run", "-q", "-w", "conv", "--set", "problem=mb4_ic16ih14iw14_oc32oh7kh3sh2ph1pw1",
+             "-r", "6", "--max-time", "0.2", "--counters", "none", "--out", out.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   const json doc = json::parse(test::slurp(out.string()));
   fs::remove(out);

@@ -20,9 +20,8 @@ std::string message_of(const std::string& line) {
 TEST(ConvLine, CanonicalLinesRoundTrip) {
   for (const char* s : {"mb32ic64ih56oc64oh56kh3ph1", "ic3ih224oc64oh112kh7sh2ph3n\"conv1\"",
                         "g32mb8ic256ih28oc256oh28kh3ph1", "mb16ic1ih161iw700oc32oh79kh5kw20sh2",
-                        "ic2ih9oc3oh5kh3dh1", "ic256ih56oc512oh28kh1sh2",
-                        "mb4ic3ih8oc4oh4kh3sh2", "ic8ih7iw9oc8oh7ow5kh3kw5sw2ph1pw0",
-                        "mb16ic2048ih7oc512oh7kh1sh2ph3"}) {
+                        "ic2ih9oc3oh5kh3dh1", "ic256ih56oc512oh28kh1sh2", "mb4ic3ih8oc4oh4kh3sh2",
+                        "ic8ih7iw9oc8oh7ow5kh3kw5sw2ph1pw0", "mb16ic2048ih7oc512oh7kh1sh2ph3"}) {
     EXPECT_EQ(to_string(parse(s)), s);
   }
 }
