@@ -44,6 +44,25 @@ std::string format_counters(const json& r) {
   return out;
 }
 
+std::string format_summaries(const json& doc) {
+  std::string out;
+  for (const auto& sm : doc.value("summaries", json::array())) {
+    out += fmt::format("\nnetwork {} ({} {}, {} layers, {} convolutions, batch {}):\n",
+                       sm.value("network", "?"), sm.value("dtype", "?"), sm.value("layout", "?"),
+                       sm.value("layers", 0), sm.value("convolutions", 0), sm.value("batch", 0));
+    if (sm.contains("forward_s"))
+      out += fmt::format("  forward        {:>10}  ({:.1f} images/s)\n",
+                         format_seconds(sm["forward_s"]), sm["forward_images_per_s"].get<double>());
+    if (sm.contains("training_step_s"))
+      out += fmt::format("  training step  {:>10}  ({:.1f} images/s; convolutions only)\n",
+                         format_seconds(sm["training_step_s"]),
+                         sm["training_images_per_s"].get<double>());
+    for (const auto& [k, why] : sm.value("unavailable", json::object()).items())
+      out += fmt::format("  {}: unavailable: {}\n", k, why.get<std::string>());
+  }
+  return out;
+}
+
 std::string format_table(const json& doc) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back(

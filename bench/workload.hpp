@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -108,6 +109,16 @@ class workload {
   virtual std::optional<ceiling_ref> provides_ceiling(const std::string& variant) const {
     (void)variant;
     return std::nullopt;
+  }
+  // Networks whose layers this workload's shape lists hold, for --set network=NAME: name -> list.
+  virtual std::map<std::string, std::string> networks() const { return {}; }
+  // A whole-network summary (synthetic per-step times from the per-layer results of the
+  // network's list in `results`), or null when this run has none of its results.
+  virtual nlohmann::json summarize_network(const std::string& network,
+                                           const nlohmann::json& results) const {
+    (void)network;
+    (void)results;
+    return nullptr;
   }
   // Names and run-time versions of the libraries behind this workload ({"onednn": {...}}).
   virtual nlohmann::json libraries() const { return nlohmann::json::object(); }

@@ -148,10 +148,32 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   // Each --set goes to the --workload entries that declare its key, so that one command line
   // can mix workloads; a key no entry declares is an error (shapes= goes to every entry).
   std::vector<bool> set_used(sets.size(), false);
+  std::vector<std::pair<const workload*, std::string>> networks;
   for (const auto& w : cli.workloads) {
     const auto ref = resolve(reg, w);
     std::vector<setting> mine;
+    const auto nets = ref.w->networks();
     for (std::size_t i = 0; i < sets.size(); ++i) {
+      if (sets[i].key == "network" && !nets.empty()) {
+        // network=NAME runs the network's shape list and adds its summary to the result.
+        setting shapes{"shapes", {}};
+        for (const auto& n : sets[i].values) {
+          const auto it = nets.find(n);
+          if (it == nets.end()) {
+            std::vector<std::string> known;
+            for (const auto& [k, v] : nets) known.push_back(k);
+            throw usage_error(
+                fmt::format("--set network={}: unknown network for {} (expected one "
+                            "of: {})",
+                            n, ref.w->name(), fmt::join(known, ", ")));
+          }
+          shapes.values.push_back(it->second);
+          networks.push_back({ref.w, n});
+        }
+        mine.push_back(shapes);
+        set_used[i] = true;
+        continue;
+      }
       bool declared = sets[i].key == "shapes";
       for (const auto& v : ref.variants)
         for (const auto& p : ref.w->parameters(v)) declared = declared || p.name == sets[i].key;
@@ -288,6 +310,12 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
 
   auto save = [&] {
     apply_ceilings(doc, external_ceilings);
+    if (!networks.empty()) {
+      doc["summaries"] = json::array();
+      for (const auto& [w, n] : networks)
+        if (auto sm = w->summarize_network(n, doc["results"]); !sm.is_null())
+          doc["summaries"].push_back(std::move(sm));
+    }
     doc["context"]["collectors"] = collectors_context(all_collectors, counters.failed);
     if (!to_stdout) write_json_atomically(out, doc);
   };
@@ -346,9 +374,9 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   for (const auto& r : doc["results"]) failed += r["status"] == "failed";
   if (to_stdout) {
     std::cout << doc.dump(2) << '\n';
-    std::cerr << '\n' << table;
+    std::cerr << '\n' << table << format_summaries(doc);
   } else {
-    std::cout << '\n' << table;
+    std::cout << '\n' << table << format_summaries(doc);
     std::cout << fmt::format("\nresults: {}\n", out);
   }
   for (const auto& [key, c] : doc["ceilings"].items())

@@ -52,6 +52,17 @@ TEST(ConvCli, ATrainingStepOfOneLayerIsThreeVerifiedPasses) {
   EXPECT_EQ(passes, (std::vector<std::string>{"fwd_training", "bwd_data", "bwd_weights"}));
 }
 
+TEST(ConvCli, UnknownNetworksAreUsageErrors) {
+  const auto r = mlhpc({"run", "-w", "conv", "--set", "network=resnet5", "--dry-run"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--set network=resnet5: unknown network for conv (expected one of: "
+                       "resnet50, resnet50_v1, resnet50_v1_5)"),
+            std::string::npos)
+      << r.err;
+  const auto ok = mlhpc({"run", "-w", "conv", "--set", "network=resnet50", "--dry-run"});
+  EXPECT_NE(ok.out.find("69 problem(s)"), std::string::npos) << ok.out;
+}
+
 TEST(ConvCli, BatchFilesListTheNetworks) {
   auto r = mlhpc({"run", "-w", "conv", "--set", "shapes=resnet50_v1_5", "--dry-run"});
   EXPECT_EQ(r.status, 0) << r.err;

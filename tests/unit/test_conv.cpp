@@ -94,3 +94,61 @@ TEST(ConvLine, BadLinesPointAtTheBadField) {
 
 }  // namespace
 }  // namespace mlhpc::conv
+
+namespace mlhpc::conv {
+namespace {
+
+nlohmann::json result(const std::string& problem, const std::string& pass, int count, int line,
+                      double median, const std::string& status = "ok") {
+  nlohmann::json r = {{"workload", "conv"},
+                      {"status", status},
+                      {"parameters",
+                       {{"problem", problem},
+                        {"pass", pass},
+                        {"dtype", "f32"},
+                        {"layout", "nchw"},
+                        {"count", count}}},
+                      {"shape_list", {{"list", "resnet50_v1_5"}, {"line", line}}}};
+  if (status == "ok")
+    r["statistics"] = {{"median_s", median}};
+  else
+    r["reason"] = "out of memory";
+  return r;
+}
+
+TEST(ConvNetwork, LayerTimesWeightedByTheirCountsGiveTheStep) {
+  nlohmann::json results = nlohmann::json::array();
+  const std::string first = "mb8ic3ih32oc16oh16kh3sh2ph1n\"stem\"",
+                    body = "mb8ic16ih16oc16oh16kh3ph1";
+  for (const auto& [pass, t] :
+       {std::pair{"fwd_training", 1.0}, {"bwd_data", 10.0}, {"bwd_weights", 2.0}})
+    results.push_back(result(first, pass, 1, 4, t));
+  for (const auto& [pass, t] :
+       {std::pair{"fwd_training", 0.5}, {"bwd_data", 0.25}, {"bwd_weights", 0.75}})
+    results.push_back(result(body, pass, 3, 5, t));
+  const auto s = network_summary("resnet50", "resnet50_v1_5", results);
+  EXPECT_EQ(s["layers"], 2);
+  EXPECT_EQ(s["convolutions"], 4);
+  EXPECT_EQ(s["batch"], 8);
+  EXPECT_DOUBLE_EQ(s["forward_s"].get<double>(), 1.0 + 3 * 0.5);
+  // The first layer's bwd_data (10 s) is left out: its input is the images.
+  EXPECT_DOUBLE_EQ(s["training_step_s"].get<double>(), (1.0 + 2.0) + 3 * (0.5 + 0.25 + 0.75));
+  EXPECT_DOUBLE_EQ(s["training_images_per_s"].get<double>(), 8 / 7.5);
+  EXPECT_FALSE(s.contains("unavailable"));
+}
+
+TEST(ConvNetwork, AMissingPassMakesTheTotalUnavailableNotSmaller) {
+  nlohmann::json results = nlohmann::json::array();
+  results.push_back(result("mb8ic16ih16oc16oh16kh3ph1", "fwd_training", 2, 4, 0.5));
+  results.push_back(result("mb8ic16ih16oc16oh16kh3ph1", "bwd_weights", 2, 4, 0.5, "failed"));
+  const auto s = network_summary("resnet50", "resnet50_v1_5", results);
+  EXPECT_DOUBLE_EQ(s["forward_s"].get<double>(), 1.0);
+  EXPECT_FALSE(s.contains("training_step_s"));
+  EXPECT_NE(s["unavailable"]["training_step_s"].get<std::string>().find("bwd_weights (failed"),
+            std::string::npos)
+      << s.dump(1);
+  EXPECT_TRUE(network_summary("resnet50", "resnet50_v1", results).is_null());
+}
+
+}  // namespace
+}  // namespace mlhpc::conv

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <map>
+
+#include <fmt/ranges.h>
 
 #include "bench/error.hpp"
 
@@ -395,6 +398,15 @@ class conv_workload final : public workload {
   nlohmann::json libraries() const override {
     return m_backend ? m_backend->libraries() : nlohmann::json::object();
   }
+  std::map<std::string, std::string> networks() const override {
+    return {{"resnet50", "resnet50_v1_5"},
+            {"resnet50_v1_5", "resnet50_v1_5"},
+            {"resnet50_v1", "resnet50_v1"}};
+  }
+  nlohmann::json summarize_network(const std::string& network,
+                                   const nlohmann::json& results) const override {
+    return network_summary(network, networks().at(network), results);
+  }
 
  private:
   std::unique_ptr<backend> m_backend;
@@ -402,6 +414,108 @@ class conv_workload final : public workload {
 };
 
 }  // namespace
+
+nlohmann::json network_summary(const std::string& network, const std::string& list,
+                               const nlohmann::json& results) {
+  using nlohmann::json;
+  // Layers in list order, per (dtype, layout): each pass's median time.
+  struct layer {
+    std::string problem;
+    std::int64_t count = 1, line = 0, mb = 0;
+    std::map<std::string, double> median_s;
+    std::map<std::string, std::string> not_ok;
+  };
+  std::map<std::pair<std::string, std::string>, std::vector<layer>> groups;
+  for (const auto& r : results) {
+    if (r.value("workload", "") != "conv" || !r.contains("shape_list") ||
+        r["shape_list"].value("list", "") != list)
+      continue;
+    const auto& p = r["parameters"];
+    auto& layers = groups[{p["dtype"].get<std::string>(), p["layout"].get<std::string>()}];
+    const std::string problem = p["problem"];
+    auto it = std::find_if(layers.begin(), layers.end(),
+                           [&](const layer& l) { return l.problem == problem; });
+    if (it == layers.end()) {
+      layer l;
+      l.problem = problem;
+      l.count = p["count"].get<std::int64_t>();
+      l.line = r["shape_list"].value("line", 0);
+      l.mb = parse(problem).mb;
+      layers.push_back(l);
+      it = layers.end() - 1;
+    }
+    const std::string pass_name = p["pass"];
+    if (r.value("status", "") == "ok")
+      it->median_s[pass_name] = r["statistics"]["median_s"];
+    else
+      it->not_ok[pass_name] = r.value("status", "?") + ": " + r.value("reason", "");
+  }
+  if (groups.empty()) return nullptr;
+  // One summary object per run: the first (dtype, layout) group; others are listed as their own
+  // entries of "groups".
+  json out = json::object();
+  json all = json::array();
+  for (auto& [key, layers] : groups) {
+    std::sort(layers.begin(), layers.end(),
+              [](const layer& a, const layer& b) { return a.line < b.line; });
+    json sm = {{"kind", "network"},         {"network", network},   {"shape_list", list},
+               {"dtype", key.first},        {"layout", key.second}, {"layers", layers.size()},
+               {"batch", layers.front().mb}};
+    std::int64_t convs = 0;
+    double fwd = 0, step = 0;
+    std::vector<std::string> fwd_missing, step_missing;
+    json per = json::array();
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const auto& l = layers[i];
+      convs += l.count;
+      const auto c = static_cast<double>(l.count);
+      json row = {{"problem", l.problem}, {"count", l.count}};
+      for (const auto& [ps, t] : l.median_s) row[ps + "_s"] = t;
+      auto get = [&](const char* ps, std::vector<std::string>& missing) -> double {
+        const auto it = l.median_s.find(ps);
+        if (it != l.median_s.end()) return it->second;
+        const auto bad = l.not_ok.find(ps);
+        missing.push_back(fmt::format("{} {}{}", l.problem, ps,
+                                      bad != l.not_ok.end() ? " (" + bad->second + ")" : ""));
+        return 0;
+      };
+      fwd += c * get("fwd_training", fwd_missing);
+      step += c * get("fwd_training", step_missing);
+      step += c * get("bwd_weights", step_missing);
+      // The first layer reads the images: a framework computes no gradient for its input.
+      if (i > 0) step += c * get("bwd_data", step_missing);
+      per.push_back(row);
+    }
+    sm["convolutions"] = convs;
+    sm["per_layer"] = per;
+    const double batch = static_cast<double>(layers.front().mb);
+    json unavailable = json::object();
+    if (fwd_missing.empty()) {
+      sm["forward_s"] = fwd;
+      sm["forward_images_per_s"] = batch / fwd;
+    } else {
+      unavailable["forward_s"] = fmt::format("missing {}", fmt::join(fwd_missing, "; "));
+    }
+    if (step_missing.empty()) {
+      sm["training_step_s"] = step;
+      sm["training_images_per_s"] = batch / step;
+    } else {
+      unavailable["training_step_s"] = fmt::format("missing {}", fmt::join(step_missing, "; "));
+    }
+    if (!unavailable.empty()) sm["unavailable"] = unavailable;
+    sm["method"] =
+        "sum over the layers of count x the median time of each pass (forward: fwd_training; "
+        "training step: fwd_training + bwd_data + bwd_weights, without bwd_data of the first "
+        "layer, whose input is the images); convolutions only: no batch norm, activations, "
+        "pooling, FC layer, optimizer or reorders between layers";
+    all.push_back(sm);
+  }
+  if (all.size() == 1) return all.front();
+  out = all.front();
+  out["other_groups"] = json::array();
+  for (std::size_t i = 1; i < all.size(); ++i) out["other_groups"].push_back(all[i]);
+  return out;
+}
 
 std::unique_ptr<workload> make_workload(std::unique_ptr<backend> b, std::string why_missing) {
   return std::make_unique<conv_workload>(std::move(b), std::move(why_missing));
