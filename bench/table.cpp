@@ -46,7 +46,12 @@ std::string format_counters(const json& r) {
 
 std::string format_summaries(const json& doc) {
   std::string out;
+  std::vector<json> all;
   for (const auto& sm : doc.value("summaries", json::array())) {
+    all.push_back(sm);
+    for (const auto& g : sm.value("other_groups", json::array())) all.push_back(g);
+  }
+  for (const auto& sm : all) {
     out += fmt::format("\nnetwork {} ({} {}, {} layers, {} convolutions, batch {}):\n",
                        sm.value("network", "?"), sm.value("dtype", "?"), sm.value("layout", "?"),
                        sm.value("layers", 0), sm.value("convolutions", 0), sm.value("batch", 0));
