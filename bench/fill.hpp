@@ -3,6 +3,7 @@
 // hash of (seed, stream, i) (splitmix64), so the same seed gives the same data whatever the
 // number of threads, and fills run in parallel with first-touch placement.
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 
@@ -31,6 +32,20 @@ void fill_uniform(std::span<std::int8_t> data, std::uint64_t seed, std::uint64_t
                   int hi);
 void fill_uniform(std::span<std::uint8_t> data, std::uint64_t seed, std::uint64_t stream, int lo,
                   int hi);
+
+// Round-to-nearest-even float -> bfloat16 and back.
+inline std::uint16_t to_bf16(float f) {
+  std::uint32_t u = 0;
+  std::memcpy(&u, &f, 4);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<std::uint16_t>(u >> 16);
+}
+inline float from_bf16(std::uint16_t h) {
+  const std::uint32_t u = static_cast<std::uint32_t>(h) << 16;
+  float f = 0;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
 
 // How to describe a fill in a result: "uniform[-1,1) splitmix64(seed, stream=...)".
 std::string describe_fill(const std::string& range, std::uint64_t stream);

@@ -63,13 +63,6 @@ std::size_t dt_size(dt t) {
   return t == dt::f32 || t == dt::s32 ? 4 : t == dt::bf16 ? 2 : 1;
 }
 
-std::uint16_t to_bf16(float f) {
-  std::uint32_t u = 0;
-  std::memcpy(&u, &f, 4);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<std::uint16_t>(u >> 16);
-}
-
 // A tensor: the framework's plain copy, the primitive's copy (the same memory when the layouts
 // agree) and the reorder between them.
 struct tensor {

@@ -45,19 +45,6 @@ class backend {
 std::unique_ptr<workload> make_workload(std::unique_ptr<backend> b, std::string why_missing);
 
 // ---- inputs --------------------------------------------------------------------------------
-// Round-to-nearest-even float -> bfloat16 and back.
-inline std::uint16_t to_bf16(float f) {
-  std::uint32_t u = 0;
-  std::memcpy(&u, &f, 4);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<std::uint16_t>(u >> 16);
-}
-inline float from_bf16(std::uint16_t h) {
-  const std::uint32_t u = static_cast<std::uint32_t>(h) << 16;
-  float f = 0;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 // Fill streams and ranges, recorded with every result.
 inline constexpr std::uint64_t stream_a = 11, stream_b = 12;
