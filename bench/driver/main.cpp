@@ -25,6 +25,7 @@
 #include "bench/table.hpp"
 #include "mlhpc_config.hpp"
 #include "profilers/profilers.hpp"
+#include "reports/compare.hpp"
 
 namespace {
 
@@ -125,6 +126,47 @@ int cmd_validate(const std::string& path) {
   }
   for (const auto& e : errors) fmt::print(stderr, "{}: invalid at {}: {}\n", path, e.where, e.what);
   return 1;
+}
+
+// ------------------------------------------------------------------------------------- compare
+struct compare_cli {
+  std::vector<std::string> files;
+  std::string format = "table";
+  std::string out;
+  reports::compare_options opt;
+};
+
+int cmd_compare(const compare_cli& cli) {
+  if (cli.files.size() < 2)
+    throw usage_error("compare: expected BASE NEW [NEW...] (two result files at least)");
+  if (!(cli.opt.threshold > 0 && cli.opt.threshold < 1))
+    throw usage_error(fmt::format(
+        "--threshold {}: expected a fraction between 0 and 1 (0.05 = 5 %)", cli.opt.threshold));
+  const std::vector<std::string> formats = {"table", "markdown", "junit", "json"};
+  if (std::find(formats.begin(), formats.end(), cli.format) == formats.end())
+    throw usage_error(
+        fmt::format("--format '{}': expected table, markdown, junit or json", cli.format));
+  if (!cli.out.empty()) check_writable(cli.out);
+  const json base = reports::load_result_file(cli.files[0]);
+  std::vector<json> comparisons;
+  for (std::size_t i = 1; i < cli.files.size(); ++i)
+    comparisons.push_back(reports::compare(
+        base, cli.files[0], reports::load_result_file(cli.files[i]), cli.files[i], cli.opt));
+  std::string text;
+  if (cli.format == "table") text = reports::format_console(comparisons);
+  if (cli.format == "markdown") text = reports::format_markdown(comparisons);
+  if (cli.format == "junit") text = reports::format_junit(comparisons);
+  if (cli.format == "json") text = json{{"comparisons", comparisons}}.dump(2) + "\n";
+  if (cli.out.empty() || cli.out == "-") {
+    std::cout << text;
+  } else {
+    std::ofstream(cli.out) << text;
+    // The console keeps a short account when the report goes to a file.
+    if (cli.format != "table") std::cout << reports::format_console(comparisons);
+  }
+  int regressed = 0;
+  for (const auto& c : comparisons) regressed += c["regressed"].get<int>();
+  return regressed > 0 ? 1 : 0;
 }
 
 // ----------------------------------------------------------------------------------------- run
@@ -412,6 +454,18 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check a result file against the schema");
   validate->add_option("file", validate_path, "Result file")->required();
 
+  compare_cli cc;
+  auto* cmp = app.add_subcommand(
+      "compare",
+      "Compare result files: BASE NEW [NEW...]; exit 1 when something regressed, 2 for bad input");
+  cmp->add_option("files", cc.files, "BASE, then one or more NEW result files")->required();
+  cmp->add_option("--threshold", cc.opt.threshold,
+                  "Smallest change that counts, as a fraction (default 0.05)");
+  cmp->add_option("--format", cc.format, "table (default), markdown, junit or json");
+  cmp->add_option("-o,--out", cc.out, "Write the report here instead of stdout");
+  cmp->add_option("--seed", cc.opt.seed, "Seed of the bootstrap resampling (default 1)");
+  cmp->add_option("--resamples", cc.opt.resamples, "Bootstrap resamples (default 2000)");
+
   run_cli rc;
   auto* run = app.add_subcommand("run", "Run workloads and write a result file");
   run->add_option("-w,--workload", rc.workloads,
@@ -483,6 +537,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*validate) return cmd_validate(validate_path);
+    if (*cmp) return cmd_compare(cc);
     if (*run) return cmd_run(reg, rc, args);
   } catch (const usage_error& e) {
     fmt::print(stderr, "mlhpc: error: {}\n", e.what());

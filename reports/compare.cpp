@@ -1,0 +1,425 @@
+#include "reports/compare.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "bench/error.hpp"
+#include "bench/result_file.hpp"
+#include "reports/statistics.hpp"
+
+namespace mlhpc::reports {
+
+using nlohmann::json;
+
+json load_result_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw usage_error(fmt::format("'{}': cannot read the file", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json doc;
+  try {
+    doc = json::parse(ss.str());
+  } catch (const json::parse_error& e) {
+    throw usage_error(fmt::format("'{}': not a complete JSON document ({})", path, e.what()));
+  }
+  if (!doc.is_object() || !doc.contains("schema_version") || !doc["schema_version"].is_string())
+    throw usage_error(fmt::format("'{}': not an mlhpc result file (no schema_version)", path));
+  const std::string version = doc["schema_version"];
+  if (version.substr(0, version.find('.')) != "1")
+    throw usage_error(
+        fmt::format("'{}': schema version {} has another major version than this tool reads (1.x)",
+                    path, version));
+  const auto errors = validate_result(doc);
+  if (!errors.empty())
+    throw usage_error(fmt::format("'{}': does not match the result schema at {}: {}", path,
+                                  errors.front().where, errors.front().what));
+  std::set<std::string> keys;
+  for (const auto& r : doc["results"]) {
+    const std::string key = r["key"];
+    if (!keys.insert(key).second)
+      throw usage_error(fmt::format(
+          "'{}': the result key '{}' appears twice; a comparison needs one result per problem",
+          path, key));
+  }
+  return doc;
+}
+
+namespace {
+
+std::string text_of(const json& j) {
+  return j.is_string() ? j.get<std::string>() : j.dump();
+}
+
+// What of the context changes the meaning of a comparison.
+json context_differences(const json& a, const json& b) {
+  json out = json::array();
+  auto at = [](const json& doc, const std::vector<std::string>& path) -> json {
+    const json* p = &doc;
+    for (const auto& k : path) {
+      if (!p->is_object() || !p->contains(k)) return nullptr;
+      p = &(*p)[k];
+    }
+    return *p;
+  };
+  const std::vector<std::pair<std::string, std::vector<std::string>>> fields = {
+      {"host", {"context", "system", "host"}},
+      {"CPU model", {"context", "system", "cpu", "model_name"}},
+      {"CPU vendor", {"context", "system", "cpu", "vendor"}},
+      {"CPU family/model", {"context", "system", "cpu", "model"}},
+      {"sockets", {"context", "system", "topology", "sockets"}},
+      {"cores", {"context", "system", "topology", "cores"}},
+      {"hardware threads", {"context", "system", "topology", "hardware_threads"}},
+      {"governor", {"context", "system", "frequency", "governor"}},
+      {"threads", {"run", "threads"}},
+      {"compiler", {"context", "tool", "compiler"}},
+      {"build type", {"context", "tool", "build_type"}},
+      {"kernel", {"context", "system", "kernel"}},
+  };
+  for (const auto& [what, path] : fields) {
+    const json x = at(a, path), y = at(b, path);
+    if (x != y) out.push_back({{"what", what}, {"base", x}, {"new", y}});
+  }
+  const json la = at(a, {"context", "libraries"}), lb = at(b, {"context", "libraries"});
+  std::set<std::string> libs;
+  if (la.is_object())
+    for (const auto& [k, v] : la.items()) libs.insert(k);
+  if (lb.is_object())
+    for (const auto& [k, v] : lb.items()) libs.insert(k);
+  for (const auto& lib : libs) {
+    const json x = la.is_object() && la.contains(lib) ? la[lib] : json(nullptr);
+    const json y = lb.is_object() && lb.contains(lib) ? lb[lib] : json(nullptr);
+    const json vx = x.is_object() && x.contains("version") ? x["version"] : x;
+    const json vy = y.is_object() && y.contains("version") ? y["version"] : y;
+    if (vx != vy) out.push_back({{"what", "library " + lib}, {"base", vx}, {"new", vy}});
+  }
+  return out;
+}
+
+std::vector<double> samples_of(const json& r) {
+  std::vector<double> v;
+  if (r.contains("measurement"))
+    for (const auto& x : r["measurement"]["samples_s"]) v.push_back(x.get<double>());
+  return v;
+}
+
+// The rate the result is judged by and whether higher is better (every rate is work / time).
+std::pair<std::string, std::string> metric_of(const json& r) {
+  if (r.contains("rates")) {
+    for (const char* c : {"ceiling", "provides_ceiling"})
+      if (r.contains(c)) return {r[c]["metric"].get<std::string>(), "higher is better"};
+    for (const char* m : {"flops_per_s", "bytes_per_s", "items_per_s"})
+      if (r["rates"].contains(m)) return {m, "higher is better"};
+  }
+  return {"time", "lower is better"};
+}
+
+json compare_pair(const json& a, const json& b, const compare_options& opt) {
+  json p = {{"key", a["key"]}, {"workload", a["workload"]}};
+  const auto [metric, direction] = metric_of(b);
+  p["metric"] = metric;
+  p["direction"] = direction;
+  json warnings = json::array();
+  auto verdict = [&](const std::string& v, const std::string& why) {
+    p["verdict"] = v;
+    p["reason"] = why;
+    if (!warnings.empty()) p["warnings"] = warnings;
+    return p;
+  };
+  const std::string sa = a["status"], sb = b["status"];
+  if (sb == "failed" && sa == "ok")
+    return verdict("regressed",
+                   fmt::format("the new run's problem failed: {}", b.value("reason", "?")));
+  if (sa != "ok" || sb != "ok")
+    return verdict("inconclusive",
+                   fmt::format("not measured on both sides (base {}, new {})", sa, sb));
+  const auto x = samples_of(a), y = samples_of(b);
+  p["base_n"] = x.size();
+  p["new_n"] = y.size();
+  for (const auto& [side, n] : {std::pair{"base", x.size()}, {"new", y.size()}})
+    if (static_cast<int>(n) < opt.warn_samples)
+      warnings.push_back(
+          fmt::format("{} has {} samples; at least {} are advised", side, n, opt.warn_samples));
+  const auto ci = bootstrap_median_ratio(x, y, opt.resamples, 0.95, opt.seed);
+  const auto u = mann_whitney_u(x, y);
+  p["base_median_s"] = a["statistics"]["median_s"];
+  p["new_median_s"] = b["statistics"]["median_s"];
+  p["time_ratio"] = ci.ratio;
+  p["time_ratio_ci95"] = {{"low", ci.low},
+                          {"high", ci.high},
+                          {"method", "percentile bootstrap"},
+                          {"resamples", ci.resamples}};
+  // The judged metric's ratio: rates are work / time, so the inverse for "higher is better".
+  p["metric_ratio"] = metric == "time" ? ci.ratio : 1 / ci.ratio;
+  p["p_value"] = u.p_value;
+  p["test"] = u.exact ? "Mann-Whitney U, exact" : "Mann-Whitney U, normal approximation";
+  const double up = 1 + opt.threshold, down = 1 / (1 + opt.threshold);
+  if (static_cast<int>(std::min(x.size(), y.size())) < opt.min_samples)
+    return verdict("inconclusive", fmt::format("fewer than {} samples on a side", opt.min_samples));
+  const bool significant = u.p_value < opt.alpha;
+  if (significant && ci.low > up)
+    return verdict("regressed", fmt::format("{:.1f} % slower (95 % interval {:.1f} to {:.1f} %), "
+                                            "p = {:.2g}",
+                                            (ci.ratio - 1) * 100, (ci.low - 1) * 100,
+                                            (ci.high - 1) * 100, u.p_value));
+  if (significant && ci.high < down)
+    return verdict("improved", fmt::format("{:.1f} % faster (95 % interval {:.1f} to {:.1f} %), "
+                                           "p = {:.2g}",
+                                           (1 - ci.ratio) * 100, (1 - ci.high) * 100,
+                                           (1 - ci.low) * 100, u.p_value));
+  if (ci.low >= down && ci.high <= up)
+    return verdict("unchanged", fmt::format("the 95 % interval of the time ratio, {:.3f} to "
+                                            "{:.3f}, is within the {:.0f} % threshold",
+                                            ci.low, ci.high, opt.threshold * 100));
+  return verdict("inconclusive",
+                 fmt::format("the 95 % interval of the time ratio, {:.3f} to {:.3f}, straddles "
+                             "the {:.0f} % threshold{}",
+                             ci.low, ci.high, opt.threshold * 100,
+                             significant ? "" : fmt::format(" (p = {:.2g})", u.p_value)));
+}
+
+json summary_of(const json& pairs) {
+  std::map<std::string, std::vector<double>> by;
+  std::map<std::string, std::map<std::string, int>> counts;
+  std::vector<double> all;
+  std::map<std::string, int> total;
+  for (const auto& p : pairs) {
+    const std::string w = p["workload"], v = p["verdict"];
+    ++counts[w][v];
+    ++total[v];
+    if (p.contains("time_ratio")) {
+      by[w].push_back(p["time_ratio"]);
+      all.push_back(p["time_ratio"]);
+    }
+  }
+  json out = {{"by_workload", json::object()}};
+  for (const auto& [w, c] : counts) {
+    json s = {{"verdicts", c}};
+    if (by.count(w)) {
+      s["geomean_time_ratio"] = geometric_mean(by[w]);
+      s["pairs_measured"] = by[w].size();
+    }
+    out["by_workload"][w] = s;
+  }
+  out["overall"] = {{"verdicts", total}, {"pairs_measured", all.size()}};
+  if (!all.empty()) out["overall"]["geomean_time_ratio"] = geometric_mean(all);
+  return out;
+}
+
+}  // namespace
+
+json compare(const json& base, const std::string& base_path, const json& neu,
+             const std::string& new_path, const compare_options& opt) {
+  json out = {{"base", base_path},
+              {"new", new_path},
+              {"threshold", opt.threshold},
+              {"alpha", opt.alpha},
+              {"context_differences", context_differences(base, neu)}};
+  std::map<std::string, const json*> in_base, in_new;
+  for (const auto& r : base["results"]) in_base[r["key"]] = &r;
+  for (const auto& r : neu["results"]) in_new[r["key"]] = &r;
+  json pairs = json::array(), only_base = json::array(), only_new = json::array();
+  for (const auto& r : base["results"]) {
+    const std::string key = r["key"];
+    if (!in_new.count(key)) {
+      only_base.push_back(key);
+      continue;
+    }
+    pairs.push_back(compare_pair(r, *in_new[key], opt));
+  }
+  for (const auto& r : neu["results"])
+    if (!in_base.count(r["key"])) only_new.push_back(r["key"]);
+  out["pairs"] = pairs;
+  out["only_in_base"] = only_base;
+  out["only_in_new"] = only_new;
+  out["summary"] = summary_of(pairs);
+  int regressed = 0;
+  for (const auto& p : pairs) regressed += p["verdict"] == "regressed";
+  out["regressed"] = regressed;
+  return out;
+}
+
+namespace {
+
+std::string ratio_text(const json& p) {
+  if (!p.contains("time_ratio")) return "-";
+  return fmt::format("{:.3f} [{:.3f}, {:.3f}]", p["time_ratio"].get<double>(),
+                     p["time_ratio_ci95"]["low"].get<double>(),
+                     p["time_ratio_ci95"]["high"].get<double>());
+}
+
+std::string seconds(const json& p, const char* key) {
+  if (!p.contains(key)) return "-";
+  const double s = p[key];
+  if (s >= 1) return fmt::format("{:.3g} s", s);
+  if (s >= 1e-3) return fmt::format("{:.3g} ms", s * 1e3);
+  return fmt::format("{:.3g} us", s * 1e6);
+}
+
+}  // namespace
+
+std::string format_console(const std::vector<json>& comparisons) {
+  std::string out;
+  for (const auto& c : comparisons) {
+    out += fmt::format("compare {} (base) with {} (new); threshold {:.0f} %\n",
+                       c["base"].get<std::string>(), c["new"].get<std::string>(),
+                       c["threshold"].get<double>() * 100);
+    if (!c["context_differences"].empty()) {
+      out +=
+          "WARNING: the two runs differ in what matters; a difference below may be the "
+          "system, not a regression:\n";
+      for (const auto& d : c["context_differences"])
+        out += fmt::format("  {}: {} -> {}\n", d["what"].get<std::string>(), text_of(d["base"]),
+                           text_of(d["new"]));
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"problem", "base", "new", "time ratio [95% CI]", "p", "verdict"}};
+    for (const auto& p : c["pairs"])
+      rows.push_back(
+          {p["key"], seconds(p, "base_median_s"), seconds(p, "new_median_s"), ratio_text(p),
+           p.contains("p_value") ? fmt::format("{:.2g}", p["p_value"].get<double>()) : "-",
+           p["verdict"]});
+    std::vector<std::size_t> w(rows[0].size(), 0);
+    for (const auto& r : rows)
+      for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
+    for (const auto& r : rows) {
+      for (std::size_t i = 0; i < r.size(); ++i)
+        out += i + 1 == r.size() ? r[i] : fmt::format("{:<{}}  ", r[i], w[i]);
+      out += '\n';
+    }
+    for (const auto& p : c["pairs"])
+      if (p.contains("warnings"))
+        for (const auto& wn : p["warnings"])
+          out +=
+              fmt::format("warning: {}: {}\n", p["key"].get<std::string>(), wn.get<std::string>());
+    for (const auto& k : c["only_in_base"])
+      out += fmt::format("only in base: {}\n", k.get<std::string>());
+    for (const auto& k : c["only_in_new"])
+      out += fmt::format("only in new: {}\n", k.get<std::string>());
+    for (const auto& [w2, s] : c["summary"]["by_workload"].items())
+      if (s.contains("geomean_time_ratio"))
+        out += fmt::format("{}: geometric mean time ratio {:.3f} over {} pairs\n", w2,
+                           s["geomean_time_ratio"].get<double>(), s["pairs_measured"].get<int>());
+    if (c["summary"]["overall"].contains("geomean_time_ratio"))
+      out += fmt::format("overall: geometric mean time ratio {:.3f}; {} regressed\n\n",
+                         c["summary"]["overall"]["geomean_time_ratio"].get<double>(),
+                         c["regressed"].get<int>());
+  }
+  return out;
+}
+
+std::string format_markdown(const std::vector<json>& comparisons) {
+  auto cell = [](std::string s) {
+    std::string out;
+    for (char ch : s) {
+      if (ch == '|' || ch == '<' || ch == '>' || ch == '*' || ch == '_' || ch == '`' || ch == '[' ||
+          ch == ']' || ch == '\\')
+        out += '\\';
+      if (ch == '\n') {
+        out += ' ';
+        continue;
+      }
+      out += ch;
+    }
+    return out;
+  };
+  std::string out;
+  for (const auto& c : comparisons) {
+    out += fmt::format("### mlhpc compare: {} vs {}\n\n", cell(c["new"]), cell(c["base"]));
+    if (!c["context_differences"].empty()) {
+      out += "> **Warning:** the runs differ in hardware or software that matters:\n";
+      for (const auto& d : c["context_differences"])
+        out += fmt::format("> - {}: {} → {}\n", cell(d["what"]), cell(text_of(d["base"])),
+                           cell(text_of(d["new"])));
+      out += "\n";
+    }
+    out +=
+        "| problem | base | new | time ratio [95% CI] | p | verdict |\n|---|---|---|---|---|---|\n";
+    for (const auto& p : c["pairs"])
+      out += fmt::format(
+          "| {} | {} | {} | {} | {} | {} |\n", cell(p["key"]), seconds(p, "base_median_s"),
+          seconds(p, "new_median_s"), ratio_text(p),
+          p.contains("p_value") ? fmt::format("{:.2g}", p["p_value"].get<double>()) : "-",
+          p["verdict"] == "regressed" ? "**regressed**" : p["verdict"].get<std::string>());
+    out += fmt::format("\n{} regressed; threshold {:.0f} %", c["regressed"].get<int>(),
+                       c["threshold"].get<double>() * 100);
+    if (c["summary"]["overall"].contains("geomean_time_ratio"))
+      out += fmt::format("; geometric mean time ratio {:.3f}",
+                         c["summary"]["overall"]["geomean_time_ratio"].get<double>());
+    out += ".\n\n";
+  }
+  return out;
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        // Control characters other than tab and newline are not allowed in XML 1.0.
+        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
+          out += "?";
+        else
+          out += ch;
+    }
+  }
+  return out;
+}
+
+std::string format_junit(const std::vector<json>& comparisons) {
+  int tests = 0, failures = 0, skipped = 0;
+  std::string body;
+  for (const auto& c : comparisons) {
+    std::string cases;
+    int t = 0, f = 0, s = 0;
+    for (const auto& p : c["pairs"]) {
+      ++t;
+      const std::string v = p["verdict"];
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\">", xml_escape(p["workload"]),
+                           xml_escape(p["key"]));
+      if (v == "regressed") {
+        ++f;
+        cases +=
+            fmt::format("<failure message=\"{}\" type=\"regressed\"/>", xml_escape(p["reason"]));
+      } else if (v == "inconclusive") {
+        ++s;
+        cases += fmt::format("<skipped message=\"{}\"/>", xml_escape(p["reason"]));
+      }
+      cases += fmt::format("<system-out>{}: {}</system-out></testcase>\n", xml_escape(v),
+                           xml_escape(p["reason"]));
+    }
+    body += fmt::format(
+        "  <testsuite name=\"mlhpc compare {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" "
+        "errors=\"0\">\n{}  </testsuite>\n",
+        xml_escape(c["new"]), t, f, s, cases);
+    tests += t;
+    failures += f;
+    skipped += s;
+  }
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"mlhpc compare\" "
+      "tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\">\n{}</testsuites>\n",
+      tests, failures, skipped, body);
+}
+
+}  // namespace mlhpc::reports

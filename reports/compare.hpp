@@ -1,0 +1,41 @@
+#pragma once
+// mlhpc compare: pairs the results of two result files by their key (workload, variant,
+// canonical parameters) and decides per pair, from the raw samples, whether the new run
+// regressed, improved, is unchanged or is inconclusive. Reads result JSON only.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlhpc::reports {
+
+struct compare_options {
+  double threshold = 0.05;  // a change counts only beyond this fraction
+  double alpha = 0.05;      // and when the U test's p-value is below this
+  int min_samples = 5;      // fewer on a side: inconclusive
+  int warn_samples = 9;     // fewer on a side: a warning
+  int resamples = 2000;     // bootstrap resamples
+  std::uint64_t seed = 1;
+};
+
+// Reads a result file and checks it: readable, complete JSON, valid against the schema, schema
+// major version 1, no duplicate result keys. Throws usage_error naming the file and the problem.
+nlohmann::json load_result_file(const std::string& path);
+
+// The comparison of `neu` against `base` (both loaded): context differences, one entry per
+// paired key with medians, time ratio new/base with its bootstrap interval, U test p-value and
+// verdict, the keys found on one side only, and geometric-mean summaries per workload and overall.
+nlohmann::json compare(const nlohmann::json& base, const std::string& base_path,
+                       const nlohmann::json& neu, const std::string& new_path,
+                       const compare_options& opt);
+
+// Renderings of one or more comparisons.
+std::string format_console(const std::vector<nlohmann::json>& comparisons);
+std::string format_markdown(const std::vector<nlohmann::json>& comparisons);
+std::string format_junit(const std::vector<nlohmann::json>& comparisons);
+
+// XML text escaping (& < > " ').
+std::string xml_escape(const std::string& s);
+
+}  // namespace mlhpc::reports

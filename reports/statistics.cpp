@@ -1,0 +1,137 @@
+#include "reports/statistics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "bench/error.hpp"
+#include "bench/fill.hpp"
+#include "bench/stats.hpp"
+
+namespace mlhpc::reports {
+
+namespace {
+
+// The median (type 7: the mean of the two middle values for even n) in linear time.
+double median_of(std::vector<double> v) {
+  const std::size_t n = v.size(), mid = n / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  const double hi = v[mid];
+  if (n % 2 == 1) return hi;
+  const double lo = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  return (lo + hi) / 2;
+}
+
+}  // namespace
+
+mann_whitney mann_whitney_u(std::span<const double> x, std::span<const double> y) {
+  MLHPC_ASSERT(!x.empty() && !y.empty());
+  const std::size_t n1 = x.size(), n2 = y.size(), n = n1 + n2;
+  // Ranks of the pooled sample, ties given their average rank.
+  std::vector<std::pair<double, int>> pooled;
+  for (double v : x) pooled.emplace_back(v, 0);
+  for (double v : y) pooled.emplace_back(v, 1);
+  std::sort(pooled.begin(), pooled.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  double rank_sum_x = 0, tie_term = 0;
+  bool ties = false;
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j < n && pooled[j].first == pooled[i].first) ++j;
+    const double t = static_cast<double>(j - i);
+    const double avg = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;
+    if (t > 1) {
+      ties = true;
+      tie_term += t * t * t - t;
+    }
+    for (std::size_t k = i; k < j; ++k)
+      if (pooled[k].second == 0) rank_sum_x += avg;
+    i = j;
+  }
+  const double d1 = static_cast<double>(n1), d2 = static_cast<double>(n2);
+  mann_whitney r;
+  r.u = rank_sum_x - d1 * (d1 + 1) / 2;
+  const double u_small = std::min(r.u, d1 * d2 - r.u);
+  if (!ties && n1 <= 20 && n2 <= 20) {
+    // Exact: the number of arrangements with each U, by the recurrence
+    // c(m, k, u) = c(m - 1, k, u - k) + c(m, k - 1, u) over m values of x and k of y.
+    const auto umax = static_cast<std::size_t>(n1 * n2);
+    std::vector<std::vector<double>> prev(n2 + 1, std::vector<double>(umax + 1, 0));
+    for (std::size_t k = 0; k <= n2; ++k) prev[k][0] = 1;  // m = 0
+    for (std::size_t m = 1; m <= n1; ++m) {
+      std::vector<std::vector<double>> cur(n2 + 1, std::vector<double>(umax + 1, 0));
+      cur[0][0] = 1;
+      for (std::size_t k = 1; k <= n2; ++k)
+        for (std::size_t u = 0; u <= umax; ++u)
+          cur[k][u] = (u >= k ? prev[k][u - k] : 0) + cur[k - 1][u];
+      prev = std::move(cur);
+    }
+    double total = 0, tail = 0;
+    for (std::size_t u = 0; u <= umax; ++u) {
+      total += prev[n2][u];
+      if (static_cast<double>(u) <= u_small) tail += prev[n2][u];
+    }
+    r.p_value = std::min(1.0, 2 * tail / total);
+    r.exact = true;
+    return r;
+  }
+  const double mean = d1 * d2 / 2;
+  const double nn = static_cast<double>(n);
+  const double var = d1 * d2 / 12 * ((nn + 1) - tie_term / (nn * (nn - 1)));
+  if (var <= 0) {
+    r.p_value = 1;  // every value tied: no evidence of a difference
+    return r;
+  }
+  const double z = (std::fabs(r.u - mean) - 0.5) / std::sqrt(var);
+  r.p_value = std::min(1.0, std::erfc(std::max(0.0, z) / std::sqrt(2.0)));
+  return r;
+}
+
+ratio_interval bootstrap_median_ratio(std::span<const double> x, std::span<const double> y,
+                                      int resamples, double level, std::uint64_t seed) {
+  MLHPC_ASSERT(!x.empty() && !y.empty() && resamples > 0);
+  ratio_interval r;
+  r.resamples = resamples;
+  r.ratio = median_of({y.begin(), y.end()}) / median_of({x.begin(), x.end()});
+  std::vector<double> ratios(static_cast<std::size_t>(resamples));
+  std::vector<double> bx(x.size()), by(y.size());
+  std::uint64_t draw = 0;
+  auto pick = [&](std::size_t n) {
+    return static_cast<std::size_t>(unit_random(seed, 77, draw++) * static_cast<double>(n));
+  };
+  for (int b = 0; b < resamples; ++b) {
+    for (auto& v : bx) v = x[std::min(pick(x.size()), x.size() - 1)];
+    for (auto& v : by) v = y[std::min(pick(y.size()), y.size() - 1)];
+    ratios[static_cast<std::size_t>(b)] = median_of(by) / median_of(bx);
+  }
+  std::sort(ratios.begin(), ratios.end());
+  r.low = quantile_sorted(ratios, (1 - level) / 2);
+  r.high = quantile_sorted(ratios, 1 - (1 - level) / 2);
+  return r;
+}
+
+double geometric_mean(std::span<const double> v) {
+  if (v.empty()) return 1;
+  double s = 0;
+  for (double x : v) s += std::log(x);
+  return std::exp(s / static_cast<double>(v.size()));
+}
+
+std::vector<double> robust_z(std::span<const double> v) {
+  std::vector<double> out(v.size(), 0);
+  if (v.empty()) return out;
+  const double med = median_of({v.begin(), v.end()});
+  std::vector<double> dev;
+  for (double x : v) dev.push_back(std::fabs(x - med));
+  const double mad = median_of(dev);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const double d = v[i] - med;
+    if (mad > 0)
+      out[i] = d / (1.4826 * mad);
+    else
+      out[i] = d == 0 ? 0 : std::copysign(std::numeric_limits<double>::infinity(), d);
+  }
+  return out;
+}
+
+}  // namespace mlhpc::reports

@@ -1,0 +1,41 @@
+#pragma once
+// Statistics for comparing two sets of samples: the Mann-Whitney U test and a bootstrap
+// confidence interval of the ratio of medians. Plain functions over vectors; edge cases written
+// down.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace mlhpc::reports {
+
+struct mann_whitney {
+  double u = 0;        // U of the first sample: pairs (x, y) with x > y, ties counted 1/2
+  double p_value = 1;  // two-sided
+  bool exact = false;  // exact distribution (small samples without ties) or normal approximation
+};
+// Two-sided Mann-Whitney U test of x against y. Exact null distribution when both samples have
+// at most 20 values and there are no ties; otherwise the normal approximation with tie
+// correction and continuity correction (as scipy.stats.mannwhitneyu, method "asymptotic").
+// Both samples must be non-empty.
+mann_whitney mann_whitney_u(std::span<const double> x, std::span<const double> y);
+
+struct ratio_interval {
+  double ratio = 0;  // median(y) / median(x) of the samples themselves
+  double low = 0, high = 0;
+  int resamples = 0;
+};
+// Percentile bootstrap of median(y) / median(x): both samples resampled with replacement,
+// independently, `resamples` times with a counter-based generator seeded by `seed` (the same
+// inputs and seed give the same interval). `level` 0.95 gives the 2.5th and 97.5th percentiles.
+ratio_interval bootstrap_median_ratio(std::span<const double> x, std::span<const double> y,
+                                      int resamples = 2000, double level = 0.95,
+                                      std::uint64_t seed = 1);
+
+// Geometric mean of positive values (1 for none).
+double geometric_mean(std::span<const double> v);
+
+// Median and MAD-based robust z-scores: (v - median) / (1.4826 * MAD); 0 where MAD is 0 and v is
+// the median.
+std::vector<double> robust_z(std::span<const double> v);
+
+}  // namespace mlhpc::reports
