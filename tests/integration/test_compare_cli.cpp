@@ -1,0 +1,128 @@
+// mlhpc compare end to end: planted differences from one real run, exit statuses, outputs, and
+// bad files with their messages.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "tests/support/process.hpp"
+
+namespace mlhpc {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::mlhpc;
+
+class CompareCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // CTest runs each test in its own process, in parallel: one directory per process.
+    s_dir = fs::temp_directory_path() / ("mlhpc-compare-cli-" + std::to_string(getpid()));
+    fs::remove_all(s_dir);
+    fs::create_directories(s_dir);
+    // One real run: two problems, enough samples for the tests.
+    const auto r = mlhpc({"run", "-q", "-w", "peak:f32", "-w", "stream:triad", "--set", "chunks=4",
+                          "--set", "array_bytes=2000000", "-r", "15", "--max-time", "0.3",
+                          "--counters", "none", "--out", path("base.json")});
+    ASSERT_EQ(r.status, 0) << r.err;
+    s_base = json::parse(test::slurp(path("base.json")));
+  }
+  static void TearDownTestSuite() { fs::remove_all(s_dir); }
+  static std::string path(const std::string& n) { return (s_dir / n).string(); }
+  static void write(const std::string& n, const json& j) { std::ofstream(path(n)) << j.dump(); }
+  static inline fs::path s_dir;
+  static inline json s_base;
+};
+
+TEST_F(CompareCli, EverySampleTenPercentSlowerIsARegression) {
+  json slow = s_base;
+  for (auto& r : slow["results"]) {
+    for (auto& x : r["measurement"]["samples_s"]) x = x.get<double>() * 1.1;
+    r["statistics"]["median_s"] = r["statistics"]["median_s"].get<double>() * 1.1;
+  }
+  write("slow.json", slow);
+  const auto r = mlhpc({"compare", path("base.json"), path("slow.json")});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n') > 3, true);
+  EXPECT_NE(r.out.find("regressed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 regressed"), std::string::npos) << r.out;
+}
+
+TEST_F(CompareCli, ReshuffledSamplesAreUnchanged) {
+  json shuffled = s_base;
+  std::mt19937 rng(5);
+  for (auto& r : shuffled["results"]) {
+    auto v = r["measurement"]["samples_s"].get<std::vector<double>>();
+    std::shuffle(v.begin(), v.end(), rng);
+    r["measurement"]["samples_s"] = v;
+  }
+  write("shuffled.json", shuffled);
+  const auto r = mlhpc({"compare", path("base.json"), path("shuffled.json"), "--format", "json"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  const json j = json::parse(r.out);
+  for (const auto& p : j["comparisons"][0]["pairs"]) EXPECT_EQ(p["verdict"], "unchanged") << p;
+}
+
+TEST_F(CompareCli, TooFewSamplesAreInconclusiveWithAWarning) {
+  json few = s_base;
+  for (auto& r : few["results"]) {
+    auto v = r["measurement"]["samples_s"].get<std::vector<double>>();
+    v.resize(3);
+    for (auto& x : v) x *= 1.5;
+    r["measurement"]["samples_s"] = v;
+  }
+  write("few.json", few);
+  const auto r = mlhpc({"compare", path("base.json"), path("few.json")});
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("inconclusive"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("new has 3 samples; at least 9 are advised"), std::string::npos) << r.out;
+}
+
+TEST_F(CompareCli, OutputsGoToFilesAndOneSidedKeysAreListed) {
+  json fewer = s_base;
+  fewer["results"].erase(1);
+  write("fewer.json", fewer);
+  const auto r = mlhpc({"compare", path("base.json"), path("fewer.json"), "--format", "junit",
+                        "-o", path("junit.xml")});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const std::string xml = test::slurp(path("junit.xml"));
+  EXPECT_EQ(xml.rfind("<?xml", 0), 0U);
+  EXPECT_NE(xml.find("<testsuites"), std::string::npos);
+  EXPECT_NE(r.out.find("only in base: stream:triad"), std::string::npos) << r.out;
+  const auto md = mlhpc({"compare", path("base.json"), path("fewer.json"), "--format", "markdown"});
+  EXPECT_NE(md.out.find("| problem | base | new |"), std::string::npos) << md.out;
+}
+
+TEST_F(CompareCli, BadFilesAreUsageErrors) {
+  const std::string text = test::slurp(path("base.json"));
+  std::ofstream(path("truncated.json")) << text.substr(0, text.size() / 2);
+  json other = s_base;
+  other["schema_version"] = "2.0.0";
+  write("v2.json", other);
+  json dup = s_base;
+  dup["results"].push_back(dup["results"][0]);
+  write("dup.json", dup);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {path("truncated.json"), "not a complete JSON document"},
+      {path("v2.json"), "schema version 2.0.0 has another major version than this tool reads"},
+      {path("dup.json"), "appears twice"},
+      {path("missing.json"), "cannot read the file"}};
+  for (const auto& [file, message] : cases) {
+    const auto r = mlhpc({"compare", path("base.json"), file});
+    EXPECT_EQ(r.status, 2) << file;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
+  }
+  const auto one = mlhpc({"compare", path("base.json")});
+  EXPECT_EQ(one.status, 2);
+  const auto fmt = mlhpc({"compare", path("base.json"), path("base.json"), "--format", "pdf"});
+  EXPECT_EQ(fmt.status, 2);
+  EXPECT_NE(fmt.err.find("--format 'pdf'"), std::string::npos) << fmt.err;
+}
+
+}  // namespace
+}  // namespace mlhpc

@@ -1,0 +1,187 @@
+// The comparison statistics against known values, the verdict rules on constructed samples, and
+// the renderings (JUnit XML well-formed, markup escaped).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "reports/compare.hpp"
+#include "reports/statistics.hpp"
+
+namespace mlhpc::reports {
+namespace {
+
+using nlohmann::json;
+
+TEST(MannWhitney, ExactSmallSamplesMatchKnownValues) {
+  // Completely separated samples of 5: U = 0, p = 2 / C(10, 5) = 2/252 (scipy: 0.007937).
+  const std::vector<double> a = {1, 2, 3, 4, 5}, b = {6, 7, 8, 9, 10};
+  const auto r = mann_whitney_u(a, b);
+  EXPECT_TRUE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 0);
+  EXPECT_NEAR(r.p_value, 2.0 / 252.0, 1e-12);
+  // Interleaved samples of 3: U = 3, p = 2 * P(U <= 3) = 2 * 7/20 = 0.7.
+  const std::vector<double> c = {1, 3, 5}, d = {2, 4, 6};
+  EXPECT_DOUBLE_EQ(mann_whitney_u(c, d).u, 3);
+  EXPECT_NEAR(mann_whitney_u(c, d).p_value, 0.7, 1e-12);
+  // Symmetric in the order of the samples.
+  EXPECT_NEAR(mann_whitney_u(b, a).p_value, 2.0 / 252.0, 1e-12);
+}
+
+TEST(MannWhitney, NormalApproximationWithTiesMatchesScipy) {
+  // scipy.stats.mannwhitneyu(x, y, method="asymptotic"): U = 40.5, p = 0.0664 (tie-corrected,
+  // continuity-corrected). By hand: x = 0..3 and y = 1..4, three of each; ties in groups of
+  // 3, 6, 6, 6, 3.
+  std::vector<double> x, y;
+  for (int i = 0; i < 12; ++i) x.push_back(i % 4);        // 0 1 2 3 0 1 2 3 ...
+  for (int i = 0; i < 12; ++i) y.push_back(i % 4 + 1.0);  // 1 2 3 4 ...
+  const auto r = mann_whitney_u(x, y);
+  EXPECT_FALSE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 40.5);
+  // Mean n1 n2 / 2 = 72; variance n1 n2 / 12 * (N + 1 - sum(t^3 - t) / (N (N - 1))).
+  const double var = 144.0 / 12 * (25 - (2 * (27 - 3) + 3 * (216 - 6)) / (24.0 * 23));
+  const double z = (std::fabs(40.5 - 72.0) - 0.5) / std::sqrt(var);
+  EXPECT_NEAR(r.p_value, std::erfc(z / std::sqrt(2.0)), 1e-12);
+  EXPECT_NEAR(r.p_value, 0.0664, 1e-4);
+  // Everything tied: no evidence at all.
+  const std::vector<double> same(10, 1.0);
+  EXPECT_DOUBLE_EQ(mann_whitney_u(same, same).p_value, 1.0);
+}
+
+TEST(Bootstrap, ConstantSamplesGiveAPointIntervalAndTheSeedFixesTheResult) {
+  const std::vector<double> x(20, 2.0), y(20, 2.2);
+  const auto r = bootstrap_median_ratio(x, y, 500, 0.95, 9);
+  EXPECT_DOUBLE_EQ(r.ratio, 1.1);
+  EXPECT_DOUBLE_EQ(r.low, 1.1);
+  EXPECT_DOUBLE_EQ(r.high, 1.1);
+  std::vector<double> a, b;
+  for (int i = 0; i < 30; ++i) {
+    a.push_back(1 + 0.01 * ((i * 7) % 13));
+    b.push_back(1.2 + 0.01 * ((i * 5) % 11));
+  }
+  const auto r1 = bootstrap_median_ratio(a, b, 1000, 0.95, 4);
+  const auto r2 = bootstrap_median_ratio(a, b, 1000, 0.95, 4);
+  EXPECT_DOUBLE_EQ(r1.low, r2.low);
+  EXPECT_DOUBLE_EQ(r1.high, r2.high);
+  EXPECT_LT(r1.low, r1.ratio);
+  EXPECT_GT(r1.high, r1.ratio);
+  EXPECT_GT(r1.low, 1.1);  // medians 1.06 vs 1.25: clearly apart
+}
+
+TEST(RobustZ, TheOddNodeStandsOut) {
+  const std::vector<double> v = {100, 101, 99, 100, 102, 98, 60};
+  const auto z = robust_z(v);
+  EXPECT_LT(z[6], -3.5);
+  for (int i = 0; i < 6; ++i) EXPECT_LT(std::fabs(z[static_cast<std::size_t>(i)]), 2.0);
+  EXPECT_NEAR(geometric_mean(std::vector<double>{1, 4}), 2.0, 1e-12);
+}
+
+// A minimal result document with one ok result per key and the given samples.
+json doc_with(const std::vector<double>& samples, const std::string& host = "a") {
+  json r = {{"key", "peak:f32 chunks=4"},
+            {"workload", "peak"},
+            {"status", "ok"},
+            {"measurement", {{"samples_s", samples}}},
+            {"statistics", {{"median_s", samples[samples.size() / 2]}}}};
+  return {{"schema_version", "1.1.0"},
+          {"run", {{"threads", 2}}},
+          {"context", {{"system", {{"host", host}}}}},
+          {"results", json::array({r})}};
+}
+
+std::vector<double> noisy(int n, double scale) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i) v.push_back(scale * (1 + 0.002 * ((i * 7) % 11)));
+  return v;
+}
+
+TEST(Compare, VerdictsFollowSignificanceAndTheThreshold) {
+  compare_options opt;
+  auto verdict = [&](const json& a, const json& b) {
+    return compare(a, "a", b, "b", opt)["pairs"][0]["verdict"].get<std::string>();
+  };
+  EXPECT_EQ(verdict(doc_with(noisy(20, 1.0)), doc_with(noisy(20, 1.10))), "regressed");
+  EXPECT_EQ(verdict(doc_with(noisy(20, 1.0)), doc_with(noisy(20, 0.90))), "improved");
+  EXPECT_EQ(verdict(doc_with(noisy(20, 1.0)), doc_with(noisy(20, 1.0))), "unchanged");
+  // Significant but smaller than the threshold: unchanged.
+  EXPECT_EQ(verdict(doc_with(noisy(20, 1.0)), doc_with(noisy(20, 1.02))), "unchanged");
+  // Too few samples on a side: inconclusive, whatever the difference.
+  EXPECT_EQ(verdict(doc_with(noisy(4, 1.0)), doc_with(noisy(20, 1.5))), "inconclusive");
+  // An interval that straddles the threshold: inconclusive.
+  std::vector<double> wide;
+  for (int i = 0; i < 12; ++i) wide.push_back(i % 2 == 0 ? 1.0 : 1.12);
+  EXPECT_EQ(verdict(doc_with(noisy(12, 1.0)), doc_with(wide)), "inconclusive");
+}
+
+TEST(Compare, FewSamplesWarnAndAnotherSystemIsSaidAtTheTop) {
+  const json c = compare(doc_with(noisy(6, 1.0), "node1"), "a", doc_with(noisy(6, 1.0), "node2"),
+                         "b", compare_options{});
+  EXPECT_EQ(c["pairs"][0]["warnings"].size(), 2U);
+  ASSERT_EQ(c["context_differences"].size(), 1U);
+  EXPECT_EQ(c["context_differences"][0]["what"], "host");
+  const std::string text = format_console({c});
+  EXPECT_NE(text.find("WARNING: the two runs differ"), std::string::npos) << text;
+  EXPECT_NE(text.find("host: node1 -> node2"), std::string::npos) << text;
+}
+
+// Well-formed XML: every tag closed in order, attributes quoted, only the five entities.
+bool well_formed(const std::string& x, std::string* why) {
+  std::vector<std::string> stack;
+  std::size_t i = 0;
+  while ((i = x.find_first_of("<&", i)) != std::string::npos) {
+    if (x[i] == '&') {
+      const auto semi = x.find(';', i);
+      const std::string ent = x.substr(i, semi - i + 1);
+      if (ent != "&amp;" && ent != "&lt;" && ent != "&gt;" && ent != "&quot;" && ent != "&apos;") {
+        *why = "bad entity " + ent;
+        return false;
+      }
+      i = semi;
+      continue;
+    }
+    const auto end = x.find('>', i);
+    std::string tag = x.substr(i + 1, end - i - 1);
+    i = end;
+    if (tag.empty() || tag[0] == '?') continue;
+    if (std::count(tag.begin(), tag.end(), '"') % 2 != 0) {
+      *why = "unbalanced quotes in <" + tag + ">";
+      return false;
+    }
+    if (tag.find('<') != std::string::npos) {
+      *why = "'<' inside a tag";
+      return false;
+    }
+    const bool closing = tag[0] == '/';
+    const bool self = tag.back() == '/';
+    std::string name = tag.substr(closing ? 1 : 0, tag.find_first_of(" /", closing ? 1 : 0) -
+                                                       (closing ? 1 : 0));
+    if (closing) {
+      if (stack.empty() || stack.back() != name) {
+        *why = "unexpected </" + name + ">";
+        return false;
+      }
+      stack.pop_back();
+    } else if (!self) {
+      stack.push_back(name);
+    }
+  }
+  if (!stack.empty()) *why = "unclosed <" + stack.back() + ">";
+  return stack.empty();
+}
+
+TEST(Compare, JunitIsWellFormedAndEscapesMarkup) {
+  json a = doc_with(noisy(20, 1.0)), b = doc_with(noisy(20, 1.2));
+  a["results"][0]["key"] = b["results"][0]["key"] = "gemm:f32 <script>alert('x')</script> & \"q\"";
+  const json c = compare(a, "base.json", b, "new<1>.json", compare_options{});
+  const std::string xml = format_junit({c});
+  std::string why;
+  EXPECT_TRUE(well_formed(xml, &why)) << why << "\n" << xml;
+  EXPECT_EQ(xml.find("<script>"), std::string::npos);
+  EXPECT_NE(xml.find("&lt;script&gt;"), std::string::npos);
+  EXPECT_NE(xml.find("failures=\"1\""), std::string::npos) << xml;
+  const std::string md = format_markdown({c});
+  EXPECT_EQ(md.find("<script>"), std::string::npos) << md;
+  EXPECT_NE(md.find("**regressed**"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mlhpc::reports
