@@ -11,6 +11,7 @@
 
 #include "bench/error.hpp"
 #include "bench/result_file.hpp"
+#include "bench/stats.hpp"
 #include "reports/statistics.hpp"
 
 namespace mlhpc::reports {
@@ -352,6 +353,127 @@ std::string format_markdown(const std::vector<json>& comparisons) {
       out += fmt::format("; geometric mean time ratio {:.3f}",
                          c["summary"]["overall"]["geomean_time_ratio"].get<double>());
     out += ".\n\n";
+  }
+  return out;
+}
+
+json compare_fleet(const std::vector<json>& docs, const std::vector<std::string>& paths,
+                   double z_limit) {
+  std::vector<std::string> nodes;
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    std::string n = paths[i];
+    if (docs[i].contains("context") && docs[i]["context"].contains("system") &&
+        docs[i]["context"]["system"].contains("host"))
+      n = docs[i]["context"]["system"]["host"].get<std::string>();
+    // Two files from one host keep apart by their file names.
+    if (std::find(nodes.begin(), nodes.end(), n) != nodes.end()) n += " (" + paths[i] + ")";
+    nodes.push_back(n);
+  }
+  // Keys in the order of the first file, then any others.
+  std::vector<std::string> keys;
+  for (const auto& d : docs)
+    for (const auto& r : d["results"])
+      if (std::find(keys.begin(), keys.end(), r["key"]) == keys.end()) keys.push_back(r["key"]);
+  json metrics = json::array();
+  std::map<std::string, int> slow_count;
+  for (const auto& key : keys) {
+    std::vector<double> medians;
+    std::vector<std::string> who;
+    json missing = json::array();
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      const json* found = nullptr;
+      for (const auto& r : docs[i]["results"])
+        if (r["key"] == key) found = &r;
+      if (found == nullptr || (*found)["status"] != "ok") {
+        missing.push_back(nodes[i]);
+        continue;
+      }
+      medians.push_back((*found)["statistics"]["median_s"]);
+      who.push_back(nodes[i]);
+    }
+    json m = {{"key", key}, {"nodes", json::array()}};
+    if (!missing.empty()) m["not_measured_on"] = missing;
+    if (medians.empty()) {
+      metrics.push_back(m);
+      continue;
+    }
+    std::vector<double> sorted = medians;
+    std::sort(sorted.begin(), sorted.end());
+    const double med = quantile_sorted(sorted, 0.5);
+    m["median_s"] = med;
+    m["min_s"] = sorted.front();
+    m["max_s"] = sorted.back();
+    m["spread"] = sorted.back() / sorted.front() - 1;
+    const auto z = robust_z(medians);
+    json outliers = json::array();
+    for (std::size_t i = 0; i < medians.size(); ++i) {
+      json n = {{"node", who[i]}, {"median_s", medians[i]}, {"ratio_to_median", medians[i] / med}};
+      if (std::isfinite(z[i])) n["robust_z"] = z[i];
+      m["nodes"].push_back(n);
+      if (std::fabs(z[i]) > z_limit && medians.size() >= 3) {
+        outliers.push_back({{"node", who[i]},
+                            {"direction", medians[i] > med ? "slow" : "fast"},
+                            {"ratio_to_median", medians[i] / med}});
+        if (medians[i] > med) ++slow_count[who[i]];
+      }
+    }
+    m["outliers"] = outliers;
+    if (medians.size() < 3) m["note"] = "fewer than 3 nodes: no outliers can be named";
+    metrics.push_back(m);
+  }
+  json slow = json::array();
+  for (const auto& [n, c] : slow_count) slow.push_back({{"node", n}, {"slow_in", c}});
+  return {{"nodes", nodes},
+          {"files", paths},
+          {"z_limit", z_limit},
+          {"method", "per key, each node's median time; robust z = (x - median) / (1.4826 MAD)"},
+          {"metrics", metrics},
+          {"slow_nodes", slow}};
+}
+
+std::string format_fleet_console(const json& f) {
+  std::string out = fmt::format("fleet of {} nodes; outliers beyond robust |z| > {}\n",
+                                f["nodes"].size(), f["z_limit"].get<double>());
+  for (const auto& m : f["metrics"]) {
+    if (!m.contains("median_s")) {
+      out += fmt::format("{}: measured on no node\n", m["key"].get<std::string>());
+      continue;
+    }
+    std::string odd;
+    for (const auto& o : m["outliers"])
+      odd += fmt::format("  {} is {} ({:.2f}x the median)", o["node"].get<std::string>(),
+                         o["direction"].get<std::string>(), o["ratio_to_median"].get<double>());
+    out += fmt::format("{}: median {}, spread {:.1f} %{}\n", m["key"].get<std::string>(),
+                       seconds(m, "median_s"), m["spread"].get<double>() * 100,
+                       odd.empty() ? "" : ";" + odd);
+  }
+  for (const auto& s : f["slow_nodes"])
+    out += fmt::format("slow node: {} (in {} of {} metrics)\n", s["node"].get<std::string>(),
+                       s["slow_in"].get<int>(), f["metrics"].size());
+  return out;
+}
+
+std::string format_fleet_markdown(const json& f) {
+  std::string out = "| problem | median | spread | outliers |\n|---|---|---|---|\n";
+  auto cell = [](const std::string& s) {
+    std::string o;
+    for (char ch : s) {
+      if (ch == '|' || ch == '<' || ch == '>' || ch == '*' || ch == '_' || ch == '`' || ch == '[' ||
+          ch == ']' || ch == '\\')
+        o += '\\';
+      o += ch == '\n' ? ' ' : ch;
+    }
+    return o;
+  };
+  for (const auto& m : f["metrics"]) {
+    std::string odd;
+    for (const auto& o : m.value("outliers", json::array()))
+      odd += fmt::format("{}{} {} ({:.2f}x)", odd.empty() ? "" : ", ", cell(o["node"]),
+                         o["direction"].get<std::string>(), o["ratio_to_median"].get<double>());
+    out += fmt::format(
+        "| {} | {} | {} | {} |\n", cell(m["key"]), seconds(m, "median_s"),
+        m.contains("spread") ? fmt::format("{:.1f} %", m["spread"].get<double>() * 100) : "-",
+        odd.empty() ? "-" : odd);
   }
   return out;
 }

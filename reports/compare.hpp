@@ -30,6 +30,14 @@ nlohmann::json compare(const nlohmann::json& base, const std::string& base_path,
                        const nlohmann::json& neu, const std::string& new_path,
                        const compare_options& opt);
 
+// Many nodes' results of the same suite: per result key, each node's median time, the median
+// over nodes, the spread, and the nodes that stand out by a robust z-score (median and MAD,
+// |z| > `z_limit`; slow ones first). Nodes are named by their host, or their file.
+nlohmann::json compare_fleet(const std::vector<nlohmann::json>& docs,
+                             const std::vector<std::string>& paths, double z_limit = 3.5);
+std::string format_fleet_console(const nlohmann::json& fleet);
+std::string format_fleet_markdown(const nlohmann::json& fleet);
+
 // Renderings of one or more comparisons.
 std::string format_console(const std::vector<nlohmann::json>& comparisons);
 std::string format_markdown(const std::vector<nlohmann::json>& comparisons);

@@ -133,10 +133,34 @@ struct compare_cli {
   std::vector<std::string> files;
   std::string format = "table";
   std::string out;
+  bool fleet = false;
   reports::compare_options opt;
 };
 
+int cmd_fleet(const compare_cli& cli) {
+  if (cli.files.size() < 2)
+    throw usage_error("compare --fleet: expected the result files of two nodes or more");
+  if (cli.format == "junit")
+    throw usage_error("--format junit: a fleet report is table, markdown or json");
+  std::vector<json> docs;
+  for (const auto& f : cli.files) docs.push_back(reports::load_result_file(f));
+  const json fleet = reports::compare_fleet(docs, cli.files);
+  std::string text = cli.format == "json"       ? fleet.dump(2) + "\n"
+                     : cli.format == "markdown" ? reports::format_fleet_markdown(fleet)
+                                                : reports::format_fleet_console(fleet);
+  if (cli.out.empty() || cli.out == "-")
+    std::cout << text;
+  else
+    std::ofstream(cli.out) << text;
+  return 0;
+}
+
 int cmd_compare(const compare_cli& cli) {
+  const std::vector<std::string> known = {"table", "markdown", "junit", "json"};
+  if (std::find(known.begin(), known.end(), cli.format) == known.end())
+    throw usage_error(
+        fmt::format("--format '{}': expected table, markdown, junit or json", cli.format));
+  if (cli.fleet) return cmd_fleet(cli);
   if (cli.files.size() < 2)
     throw usage_error("compare: expected BASE NEW [NEW...] (two result files at least)");
   if (!(cli.opt.threshold > 0 && cli.opt.threshold < 1))
@@ -463,6 +487,9 @@ int main(int argc, char** argv) {
                   "Smallest change that counts, as a fraction (default 0.05)");
   cmp->add_option("--format", cc.format, "table (default), markdown, junit or json");
   cmp->add_option("-o,--out", cc.out, "Write the report here instead of stdout");
+  cmp->add_flag("--fleet", cc.fleet,
+                "The files are many nodes' runs of one suite: per problem the median, the spread "
+                "and the nodes that stand out (robust z-score)");
   cmp->add_option("--seed", cc.opt.seed, "Seed of the bootstrap resampling (default 1)");
   cmp->add_option("--resamples", cc.opt.resamples, "Bootstrap resamples (default 2000)");
 

@@ -86,8 +86,8 @@ TEST_F(CompareCli, OutputsGoToFilesAndOneSidedKeysAreListed) {
   json fewer = s_base;
   fewer["results"].erase(1);
   write("fewer.json", fewer);
-  const auto r = mlhpc({"compare", path("base.json"), path("fewer.json"), "--format", "junit",
-                        "-o", path("junit.xml")});
+  const auto r = mlhpc({"compare", path("base.json"), path("fewer.json"), "--format", "junit", "-o",
+                        path("junit.xml")});
   EXPECT_EQ(r.status, 0) << r.err;
   const std::string xml = test::slurp(path("junit.xml"));
   EXPECT_EQ(xml.rfind("<?xml", 0), 0U);
@@ -95,6 +95,35 @@ TEST_F(CompareCli, OutputsGoToFilesAndOneSidedKeysAreListed) {
   EXPECT_NE(r.out.find("only in base: stream:triad"), std::string::npos) << r.out;
   const auto md = mlhpc({"compare", path("base.json"), path("fewer.json"), "--format", "markdown"});
   EXPECT_NE(md.out.find("| problem | base | new |"), std::string::npos) << md.out;
+}
+
+TEST_F(CompareCli, FleetNamesTheSlowNode) {
+  std::vector<std::string> args = {"compare", "--fleet", "--format", "json"};
+  for (int i = 0; i < 5; ++i) {
+    json node = s_base;
+    node["context"]["system"]["host"] = "node" + std::to_string(i);
+    const double f = i == 3 ? 1.3 : 1 + 0.01 * i;  // node3 is 30 % slower, the others within 4 %
+    for (auto& r : node["results"]) {
+      for (auto& x : r["measurement"]["samples_s"]) x = x.get<double>() * f;
+      r["statistics"]["median_s"] = r["statistics"]["median_s"].get<double>() * f;
+    }
+    write("node" + std::to_string(i) + ".json", node);
+    args.push_back(path("node" + std::to_string(i) + ".json"));
+  }
+  const auto r = mlhpc(args);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json f = json::parse(r.out);
+  ASSERT_EQ(f["slow_nodes"].size(), 1U) << f.dump(1);
+  EXPECT_EQ(f["slow_nodes"][0]["node"], "node3");
+  EXPECT_EQ(f["slow_nodes"][0]["slow_in"], 2);
+  for (const auto& m : f["metrics"]) {
+    ASSERT_EQ(m["outliers"].size(), 1U);
+    EXPECT_EQ(m["outliers"][0]["direction"], "slow");
+    EXPECT_NEAR(m["spread"].get<double>(), 0.3, 1e-9);
+  }
+  args[3] = "table";
+  const auto t = mlhpc(args);
+  EXPECT_NE(t.out.find("slow node: node3 (in 2 of 2 metrics)"), std::string::npos) << t.out;
 }
 
 TEST_F(CompareCli, BadFilesAreUsageErrors) {

@@ -152,8 +152,8 @@ bool well_formed(const std::string& x, std::string* why) {
     }
     const bool closing = tag[0] == '/';
     const bool self = tag.back() == '/';
-    std::string name = tag.substr(closing ? 1 : 0, tag.find_first_of(" /", closing ? 1 : 0) -
-                                                       (closing ? 1 : 0));
+    std::string name =
+        tag.substr(closing ? 1 : 0, tag.find_first_of(" /", closing ? 1 : 0) - (closing ? 1 : 0));
     if (closing) {
       if (stack.empty() || stack.back() != name) {
         *why = "unexpected </" + name + ">";
