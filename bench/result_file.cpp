@@ -89,12 +89,12 @@ void check_writable(const std::string& path) {
                                   std::strerror(errno)));
 }
 
-void write_json_atomically(const std::string& path, const nlohmann::json& doc) {
+void write_text_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) MLHPC_FAIL("cannot create '{}': {}", tmp, std::strerror(errno));
-    out << doc.dump(2) << '\n';
+    out << text;
     out.flush();
     if (!out) {
       const int err = errno;
@@ -107,6 +107,10 @@ void write_json_atomically(const std::string& path, const nlohmann::json& doc) {
     ::unlink(tmp.c_str());
     MLHPC_FAIL("cannot rename '{}' to '{}': {}", tmp, path, std::strerror(err));
   }
+}
+
+void write_json_atomically(const std::string& path, const nlohmann::json& doc) {
+  write_text_atomically(path, doc.dump(2) + "\n");
 }
 
 }  // namespace mlhpc

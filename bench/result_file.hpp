@@ -27,5 +27,7 @@ void check_writable(const std::string& path);
 // Writes `doc` to `path` atomically: a temporary file beside it, then rename, so a reader never
 // sees half a file. Throws runtime_failure with errno text on failure.
 void write_json_atomically(const std::string& path, const nlohmann::json& doc);
+// The same for any text (reports).
+void write_text_atomically(const std::string& path, const std::string& text);
 
 }  // namespace mlhpc

@@ -62,7 +62,8 @@ std::string format_summaries(const json& doc) {
       out += fmt::format("  training step  {:>10}  ({:.1f} images/s; convolutions only)\n",
                          format_seconds(sm["training_step_s"]),
                          sm["training_images_per_s"].get<double>());
-    for (const auto& [k, why] : sm.value("unavailable", json::object()).items())
+    const json unavailable = sm.value("unavailable", json::object());
+    for (const auto& [k, why] : unavailable.items())
       out += fmt::format("  {}: unavailable: {}\n", k, why.get<std::string>());
   }
   return out;

@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages mlhpc-bench builds with, and only those that are missing, so it
 # can be run any number of times. Needs root (or sudo). CUDA is not a Debian package: when
 # /usr/local/cuda exists the build uses it, otherwise GPU workloads are built out.
+# python3-matplotlib draws the figures of `mlhpc report` (run as /usr/bin/python3).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libfmt-dev nlohmann-json3-dev libcli11-dev libvalijson-dev libyaml-cpp-dev libhwloc-dev
   libdnnl-dev libbenchmark-dev libgtest-dev libgmock-dev
   libpapi-dev libopenmpi-dev openmpi-bin liburing-dev
+  python3-matplotlib
 )
 
 missing=()

@@ -26,6 +26,7 @@
 #include "mlhpc_config.hpp"
 #include "profilers/profilers.hpp"
 #include "reports/compare.hpp"
+#include "reports/report.hpp"
 
 namespace {
 
@@ -191,6 +192,34 @@ int cmd_compare(const compare_cli& cli) {
   int regressed = 0;
   for (const auto& c : comparisons) regressed += c["regressed"].get<int>();
   return regressed > 0 ? 1 : 0;
+}
+
+// -------------------------------------------------------------------------------------- report
+struct report_cli {
+  std::vector<std::string> files;
+  std::string out;
+  std::string format = "html";
+};
+
+int cmd_report(const report_cli& cli) {
+  if (cli.format != "html" && cli.format != "md")
+    throw usage_error(fmt::format("--format '{}': expected html or md", cli.format));
+  if (cli.out.empty())
+    throw usage_error("report: expected -o FILE (report.html, or report.md with --format md)");
+  check_writable(cli.out);
+  std::vector<json> docs;
+  for (const auto& f : cli.files) docs.push_back(reports::load_result_file(f));
+  reports::report_options opt;
+  opt.format = cli.format;
+  opt.plot_script = (data_dir() / "reports" / "plot.py").string();
+  const std::string text = reports::render_report(docs, cli.files, opt);
+  if (cli.out == "-") {
+    std::cout << text;
+  } else {
+    write_text_atomically(cli.out, text);
+    fmt::print("report: {}\n", cli.out);
+  }
+  return 0;
 }
 
 // ----------------------------------------------------------------------------------------- run
@@ -493,6 +522,14 @@ int main(int argc, char** argv) {
   cmp->add_option("--seed", cc.opt.seed, "Seed of the bootstrap resampling (default 1)");
   cmp->add_option("--resamples", cc.opt.resamples, "Bootstrap resamples (default 2000)");
 
+  report_cli rp;
+  auto* rep = app.add_subcommand(
+      "report", "Write one self-contained HTML (or Markdown) report of result files");
+  rep->add_option("files", rp.files, "Result files")->required();
+  rep->add_option("-o,--out", rp.out, "The report file ('-' for stdout)");
+  rep->add_option("--format", rp.format,
+                  "html (default), or md: Markdown with an artifact description for a paper");
+
   run_cli rc;
   auto* run = app.add_subcommand("run", "Run workloads and write a result file");
   run->add_option("-w,--workload", rc.workloads,
@@ -565,6 +602,7 @@ int main(int argc, char** argv) {
     }
     if (*validate) return cmd_validate(validate_path);
     if (*cmp) return cmd_compare(cc);
+    if (*rep) return cmd_report(rp);
     if (*run) return cmd_run(reg, rc, args);
   } catch (const usage_error& e) {
     fmt::print(stderr, "mlhpc: error: {}\n", e.what());

@@ -6,6 +6,7 @@
 
 #include "reports/compare.hpp"
 #include "reports/statistics.hpp"
+#include "tests/support/well_formed.hpp"
 
 namespace mlhpc::reports {
 namespace {
@@ -123,58 +124,13 @@ TEST(Compare, FewSamplesWarnAndAnotherSystemIsSaidAtTheTop) {
   EXPECT_NE(text.find("host: node1 -> node2"), std::string::npos) << text;
 }
 
-// Well-formed XML: every tag closed in order, attributes quoted, only the five entities.
-bool well_formed(const std::string& x, std::string* why) {
-  std::vector<std::string> stack;
-  std::size_t i = 0;
-  while ((i = x.find_first_of("<&", i)) != std::string::npos) {
-    if (x[i] == '&') {
-      const auto semi = x.find(';', i);
-      const std::string ent = x.substr(i, semi - i + 1);
-      if (ent != "&amp;" && ent != "&lt;" && ent != "&gt;" && ent != "&quot;" && ent != "&apos;") {
-        *why = "bad entity " + ent;
-        return false;
-      }
-      i = semi;
-      continue;
-    }
-    const auto end = x.find('>', i);
-    std::string tag = x.substr(i + 1, end - i - 1);
-    i = end;
-    if (tag.empty() || tag[0] == '?') continue;
-    if (std::count(tag.begin(), tag.end(), '"') % 2 != 0) {
-      *why = "unbalanced quotes in <" + tag + ">";
-      return false;
-    }
-    if (tag.find('<') != std::string::npos) {
-      *why = "'<' inside a tag";
-      return false;
-    }
-    const bool closing = tag[0] == '/';
-    const bool self = tag.back() == '/';
-    std::string name =
-        tag.substr(closing ? 1 : 0, tag.find_first_of(" /", closing ? 1 : 0) - (closing ? 1 : 0));
-    if (closing) {
-      if (stack.empty() || stack.back() != name) {
-        *why = "unexpected </" + name + ">";
-        return false;
-      }
-      stack.pop_back();
-    } else if (!self) {
-      stack.push_back(name);
-    }
-  }
-  if (!stack.empty()) *why = "unclosed <" + stack.back() + ">";
-  return stack.empty();
-}
-
 TEST(Compare, JunitIsWellFormedAndEscapesMarkup) {
   json a = doc_with(noisy(20, 1.0)), b = doc_with(noisy(20, 1.2));
   a["results"][0]["key"] = b["results"][0]["key"] = "gemm:f32 <script>alert('x')</script> & \"q\"";
   const json c = compare(a, "base.json", b, "new<1>.json", compare_options{});
   const std::string xml = format_junit({c});
   std::string why;
-  EXPECT_TRUE(well_formed(xml, &why)) << why << "\n" << xml;
+  EXPECT_TRUE(test::well_formed(xml, &why)) << why << "\n" << xml;
   EXPECT_EQ(xml.find("<script>"), std::string::npos);
   EXPECT_NE(xml.find("&lt;script&gt;"), std::string::npos);
   EXPECT_NE(xml.find("failures=\"1\""), std::string::npos) << xml;
