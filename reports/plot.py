@@ -57,11 +57,25 @@ def bars(fig_spec):
     return fig
 
 
+def lines(fig_spec):
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for s in fig_spec["lines"]:
+        ax.plot(s["x"], s["y"], marker="o", label=f'{s["name"]} (x: {s["xlabel"]})')
+    ax.set_xscale("log", base=2)
+    ax.set_ylabel("G per second (flop, byte or item)")
+    ax.set_title(fig_spec.get("title", ""))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
 def main():
     spec = json.load(open(sys.argv[1]))
     out = {}
     for name, fig_spec in spec.items():
-        fig = roofline(fig_spec) if fig_spec["kind"] == "roofline" else bars(fig_spec)
+        draw = {"roofline": roofline, "bars": bars, "lines": lines}[fig_spec["kind"]]
+        fig = draw(fig_spec)
         buf = io.StringIO()
         fig.savefig(buf, format="svg")
         plt.close(fig)

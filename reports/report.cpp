@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "reports/compare.hpp"
@@ -229,6 +230,66 @@ json figure_spec(const std::vector<json>& docs, const std::vector<std::string>& 
                                              {"ceilings", ceilings},
                                              {"points", points}};
   }
+  // Series: results of one workload and variant that differ in one numeric parameter only
+  // (a sweep of sizes), and the same key across files that differ in threads.
+  json lines = json::array();
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    std::map<std::string, std::map<double, double>> series;  // "gemm:f32 m=* n=.." -> x -> rate
+    std::map<std::string, std::string> axis;
+    for (const auto& r : docs[i]["results"]) {
+      if (r.value("status", "") != "ok" || !r.contains("rates")) continue;
+      std::string metric;
+      for (const char* m : {"flops_per_s", "bytes_per_s", "items_per_s"})
+        if (metric.empty() && r["rates"].contains(m)) metric = m;
+      if (metric.empty()) continue;
+      for (const auto& [p, v] : r["parameters"].items()) {
+        if (!v.is_number()) continue;
+        std::string name =
+            fmt::format("{}:{}", r["workload"].get<std::string>(), r["variant"].get<std::string>());
+        for (const auto& [q, w] : r["parameters"].items())
+          name += q == p ? fmt::format(" {}=*", q) : fmt::format(" {}={}", q, text(w));
+        series[name][v.get<double>()] = r["rates"][metric]["median"].get<double>() / 1e9;
+        axis[name] = p;
+      }
+    }
+    for (const auto& [name, pts] : series) {
+      if (pts.size() < 3) continue;
+      json x = json::array(), y = json::array();
+      for (const auto& [a, b] : pts) {
+        x.push_back(a);
+        y.push_back(b);
+      }
+      lines.push_back({{"name", name + (docs.size() > 1 ? " (" + names[i] + ")" : "")},
+                       {"xlabel", axis[name]},
+                       {"x", x},
+                       {"y", y}});
+    }
+  }
+  if (docs.size() > 1) {
+    std::map<std::string, std::map<double, double>> by_threads;
+    for (const auto& d : docs) {
+      const json& t = at(d, {"run", "threads"});
+      if (!t.is_number()) continue;
+      for (const auto& r : d["results"])
+        if (r.value("status", "") == "ok" && r.contains("rates") &&
+            r["rates"].contains("flops_per_s"))
+          by_threads[r["key"]][t.get<double>()] =
+              r["rates"]["flops_per_s"]["median"].get<double>() / 1e9;
+    }
+    for (const auto& [key, pts] : by_threads) {
+      if (pts.size() < 2) continue;
+      json x = json::array(), y = json::array();
+      for (const auto& [a, b] : pts) {
+        x.push_back(a);
+        y.push_back(b);
+      }
+      lines.push_back({{"name", key}, {"xlabel", "threads"}, {"x", x}, {"y", y}});
+    }
+  }
+  if (!lines.empty())
+    spec["series"] = {{"kind", "lines"},
+                      {"title", "rates along a sweep (median, G per second)"},
+                      {"lines", lines}};
   if (docs.size() > 1) {
     // Keys present in every file, with the median time's 95 % interval as a relative error bar.
     json labels = json::array(), series = json::array();

@@ -2,9 +2,12 @@
 // the renderings (JUnit XML well-formed, markup escaped).
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "reports/compare.hpp"
+#include "reports/report.hpp"
 #include "reports/statistics.hpp"
 #include "tests/support/well_formed.hpp"
 
@@ -137,6 +140,40 @@ TEST(Compare, JunitIsWellFormedAndEscapesMarkup) {
   const std::string md = format_markdown({c});
   EXPECT_EQ(md.find("<script>"), std::string::npos) << md;
   EXPECT_NE(md.find("**regressed**"), std::string::npos);
+}
+
+TEST(Report, FiguresCoverRooflineSweepsAndComparisons) {
+  json doc = {{"ceilings", {{"flops:f32", {{"value", 6e11}}}, {"bytes:memory", {{"value", 6e10}}}}},
+              {"run", {{"threads", 2}}},
+              {"results", json::array()}};
+  for (int m : {64, 128, 256, 512}) {
+    const double t = 1e-3 * m / 64;
+    doc["results"].push_back(
+        {{"key", fmt::format("gemm:f32 m={} n=256", m)},
+         {"workload", "gemm"},
+         {"variant", "f32"},
+         {"status", "ok"},
+         {"parameters", {{"m", m}, {"n", 256}}},
+         {"work", {{"flops", 2.0 * m * 256 * 256}, {"bytes", 4.0 * (m * 256 + 256 * 256)}}},
+         {"rates", {{"flops_per_s", {{"median", 2.0 * m * 256 * 256 / t}}}}},
+         {"statistics",
+          {{"median_s", t}, {"median_ci95_s", {{"low", t * 0.98}, {"high", t * 1.02}}}}}});
+  }
+  const json one = figure_spec({doc}, {"a"});
+  EXPECT_EQ(one["roofline_0"]["points"].size(), 4U);
+  EXPECT_EQ(one["roofline_0"]["ceilings"]["bytes_per_s"], 6e10);
+  ASSERT_TRUE(one.contains("series")) << one.dump(1);
+  EXPECT_EQ(one["series"]["lines"][0]["x"], json::array({64, 128, 256, 512}));
+  EXPECT_EQ(one["series"]["lines"][0]["xlabel"], "m");
+  EXPECT_FALSE(one.contains("comparison"));
+  json other = doc;
+  other["run"]["threads"] = 1;
+  const json two = figure_spec({doc, other}, {"a", "b"});
+  ASSERT_TRUE(two.contains("comparison"));
+  EXPECT_EQ(two["comparison"]["labels"].size(), 4U);
+  EXPECT_EQ(two["comparison"]["series"].size(), 2U);
+  EXPECT_DOUBLE_EQ(two["comparison"]["series"][0]["high"][0].get<double>(), 1.02);  // ms
+  EXPECT_EQ(html_escape("<a href='x'>&</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;");
 }
 
 }  // namespace
