@@ -108,6 +108,7 @@ std::vector<std::pair<std::string, std::string>> context_rows(const json& d) {
                            text(at(d, {"context", "tool", "compiler"})))},
       {"compiler flags", text(at(d, {"context", "tool", "flags"}))},
       {"libraries", text(at(d, {"context", "libraries"}))},
+      {"environment", text(at(d, {"context", "environment"}))},
       {"threads", text(at(d, {"run", "threads"}))},
       {"command", text(at(d, {"run", "command_line"}))},
       {"run", fmt::format("{} to {}, {}", text(at(d, {"run", "started_at"})),

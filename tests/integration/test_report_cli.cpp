@@ -40,6 +40,7 @@ class ReportCli : public ::testing::Test {
     ASSERT_EQ(r.status, 0) << r.err;
     json doc = json::parse(test::slurp(path("run.json")));
     doc["context"]["system"]["host"] = hostile;
+    doc["context"]["environment"]["OMP_PLACES"] = "<b onmouseover=alert(2)>cores</b>";
     std::ofstream(path("hostile.json")) << doc.dump();
   }
   void TearDown() override { fs::remove_all(m_dir); }
@@ -55,6 +56,8 @@ TEST_F(ReportCli, AHostileHostnameStaysText) {
   EXPECT_TRUE(test::well_formed(html, &why)) << why;
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("<img src=x"), std::string::npos);
+  EXPECT_EQ(html.find("<b onmouseover"), std::string::npos);
+  EXPECT_NE(html.find("&lt;b onmouseover=alert(2)&gt;cores"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt;"), std::string::npos);
   EXPECT_NE(html.find("&amp;amp;"), std::string::npos);  // an entity in the data shows as text
   EXPECT_NE(html.find("<h1>mlhpc-bench report</h1>"), std::string::npos);
