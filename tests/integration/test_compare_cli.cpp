@@ -26,7 +26,7 @@ class CompareCli : public ::testing::Test {
     fs::create_directories(s_dir);
     // One real run: two problems, enough samples for the tests.
     const auto r = mlhpc({"run", "-q", "-w", "peak:f32", "-w", "stream:triad", "--set", "chunks=4",
-                          "--set", "array_bytes=2000000", "-r", "15", "--max-time", "0.3",
+                          "--set", "array_bytes=2000000", "-r", "30", "--max-time", "0.5",
                           "--counters", "none", "--out", path("base.json")});
     ASSERT_EQ(r.status, 0) << r.err;
     s_base = json::parse(test::slurp(path("base.json")));
