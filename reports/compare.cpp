@@ -315,36 +315,23 @@ std::string format_console(const std::vector<json>& comparisons) {
 }
 
 std::string format_markdown(const std::vector<json>& comparisons) {
-  auto cell = [](std::string s) {
-    std::string out;
-    for (char ch : s) {
-      if (ch == '|' || ch == '<' || ch == '>' || ch == '*' || ch == '_' || ch == '`' || ch == '[' ||
-          ch == ']' || ch == '\\')
-        out += '\\';
-      if (ch == '\n') {
-        out += ' ';
-        continue;
-      }
-      out += ch;
-    }
-    return out;
-  };
   std::string out;
   for (const auto& c : comparisons) {
-    out += fmt::format("### mlhpc compare: {} vs {}\n\n", cell(c["new"]), cell(c["base"]));
+    out += fmt::format("### mlhpc compare: {} vs {}\n\n", markdown_escape(c["new"]),
+                       markdown_escape(c["base"]));
     if (!c["context_differences"].empty()) {
       out += "> **Warning:** the runs differ in hardware or software that matters:\n";
       for (const auto& d : c["context_differences"])
-        out += fmt::format("> - {}: {} → {}\n", cell(d["what"]), cell(text_of(d["base"])),
-                           cell(text_of(d["new"])));
+        out += fmt::format("> - {}: {} → {}\n", markdown_escape(d["what"]),
+                           markdown_escape(text_of(d["base"])), markdown_escape(text_of(d["new"])));
       out += "\n";
     }
     out +=
         "| problem | base | new | time ratio [95% CI] | p | verdict |\n|---|---|---|---|---|---|\n";
     for (const auto& p : c["pairs"])
       out += fmt::format(
-          "| {} | {} | {} | {} | {} | {} |\n", cell(p["key"]), seconds(p, "base_median_s"),
-          seconds(p, "new_median_s"), ratio_text(p),
+          "| {} | {} | {} | {} | {} | {} |\n", markdown_escape(p["key"]),
+          seconds(p, "base_median_s"), seconds(p, "new_median_s"), ratio_text(p),
           p.contains("p_value") ? fmt::format("{:.2g}", p["p_value"].get<double>()) : "-",
           p["verdict"] == "regressed" ? "**regressed**" : p["verdict"].get<std::string>());
     out += fmt::format("\n{} regressed; threshold {:.0f} %", c["regressed"].get<int>(),
@@ -455,25 +442,26 @@ std::string format_fleet_console(const json& f) {
 
 std::string format_fleet_markdown(const json& f) {
   std::string out = "| problem | median | spread | outliers |\n|---|---|---|---|\n";
-  auto cell = [](const std::string& s) {
-    std::string o;
-    for (char ch : s) {
-      if (ch == '|' || ch == '<' || ch == '>' || ch == '*' || ch == '_' || ch == '`' || ch == '[' ||
-          ch == ']' || ch == '\\')
-        o += '\\';
-      o += ch == '\n' ? ' ' : ch;
-    }
-    return o;
-  };
   for (const auto& m : f["metrics"]) {
     std::string odd;
     for (const auto& o : m.value("outliers", json::array()))
-      odd += fmt::format("{}{} {} ({:.2f}x)", odd.empty() ? "" : ", ", cell(o["node"]),
+      odd += fmt::format("{}{} {} ({:.2f}x)", odd.empty() ? "" : ", ", markdown_escape(o["node"]),
                          o["direction"].get<std::string>(), o["ratio_to_median"].get<double>());
     out += fmt::format(
-        "| {} | {} | {} | {} |\n", cell(m["key"]), seconds(m, "median_s"),
+        "| {} | {} | {} | {} |\n", markdown_escape(m["key"]), seconds(m, "median_s"),
         m.contains("spread") ? fmt::format("{:.1f} %", m["spread"].get<double>() * 100) : "-",
         odd.empty() ? "-" : odd);
+  }
+  return out;
+}
+
+std::string markdown_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|' || c == '<' || c == '>' || c == '*' || c == '_' || c == '`' || c == '[' ||
+        c == ']' || c == '\\')
+      out += '\\';
+    out += c == '\n' ? ' ' : c;
   }
   return out;
 }

@@ -43,6 +43,10 @@ std::string format_console(const std::vector<nlohmann::json>& comparisons);
 std::string format_markdown(const std::vector<nlohmann::json>& comparisons);
 std::string format_junit(const std::vector<nlohmann::json>& comparisons);
 
+// Markdown table-cell escaping: the characters that make markup or break the table get a
+// backslash, newlines become spaces.
+std::string markdown_escape(const std::string& s);
+
 // XML text escaping (& < > " ').
 std::string xml_escape(const std::string& s);
 

@@ -350,47 +350,38 @@ std::string render_report(const std::vector<json>& docs, const std::vector<std::
   if (md) {
     out += "# mlhpc-bench report\n\n";
     for (std::size_t i = 0; i < docs.size(); ++i) {
-      auto cell = [](const std::string& s) {
-        std::string o;
-        for (char c : s) {
-          if (c == '|' || c == '<' || c == '>' || c == '*' || c == '_' || c == '`' || c == '[' ||
-              c == ']' || c == '\\')
-            o += '\\';
-          o += c == '\n' ? ' ' : c;
-        }
-        return o;
-      };
-      out += fmt::format("## {}\n\n| | |\n|---|---|\n", cell(names[i]));
+      out += fmt::format("## {}\n\n| | |\n|---|---|\n", markdown_escape(names[i]));
       for (const auto& [k, v] : context_rows(docs[i]))
-        out += fmt::format("| {} | {} |\n", k, cell(v));
+        out += fmt::format("| {} | {} |\n", k, markdown_escape(v));
       out +=
           "\n| problem | status | median | rate | % ceiling | verification |\n"
           "|---|---|---|---|---|---|\n";
       for (const auto& r : result_rows(docs[i]))
-        out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", cell(r.key), cell(r.status),
-                           r.median, r.rate, r.share, cell(r.verification));
+        out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", markdown_escape(r.key),
+                           markdown_escape(r.status), r.median, r.rate, r.share,
+                           markdown_escape(r.verification));
       out += "\n### Artifact description\n\n";
       out += fmt::format(
           "- Hardware: {} CPU, {} cores, {} hardware threads, {} socket(s), memory {}; "
           "virtualization {}.\n",
-          cell(text(at(docs[i], {"context", "system", "cpu", "model_name"}))),
-          cell(text(at(docs[i], {"context", "system", "topology", "cores"}))),
-          cell(text(at(docs[i], {"context", "system", "topology", "hardware_threads"}))),
-          cell(text(at(docs[i], {"context", "system", "topology", "sockets"}))),
-          cell(text(at(docs[i], {"context", "system", "memory"}))),
-          cell(text(at(docs[i], {"context", "system", "virtualization"}))));
+          markdown_escape(text(at(docs[i], {"context", "system", "cpu", "model_name"}))),
+          markdown_escape(text(at(docs[i], {"context", "system", "topology", "cores"}))),
+          markdown_escape(text(at(docs[i], {"context", "system", "topology", "hardware_threads"}))),
+          markdown_escape(text(at(docs[i], {"context", "system", "topology", "sockets"}))),
+          markdown_escape(text(at(docs[i], {"context", "system", "memory"}))),
+          markdown_escape(text(at(docs[i], {"context", "system", "virtualization"}))));
       out += fmt::format(
           "- Software: mlhpc-bench {} (git {}), {}; libraries {}; OS {}, kernel "
           "{}.\n",
-          cell(text(at(docs[i], {"context", "tool", "version"}))),
-          cell(text(at(docs[i], {"context", "tool", "git_commit"}))),
-          cell(text(at(docs[i], {"context", "tool", "compiler"}))),
-          cell(text(at(docs[i], {"context", "libraries"}))),
-          cell(text(at(docs[i], {"context", "system", "os"}))),
-          cell(text(at(docs[i], {"context", "system", "kernel"}))));
+          markdown_escape(text(at(docs[i], {"context", "tool", "version"}))),
+          markdown_escape(text(at(docs[i], {"context", "tool", "git_commit"}))),
+          markdown_escape(text(at(docs[i], {"context", "tool", "compiler"}))),
+          markdown_escape(text(at(docs[i], {"context", "libraries"}))),
+          markdown_escape(text(at(docs[i], {"context", "system", "os"}))),
+          markdown_escape(text(at(docs[i], {"context", "system", "kernel"}))));
       out += fmt::format("- Build: {} build, flags {}.\n",
-                         cell(text(at(docs[i], {"context", "tool", "build_type"}))),
-                         cell(text(at(docs[i], {"context", "tool", "flags"}))));
+                         markdown_escape(text(at(docs[i], {"context", "tool", "build_type"}))),
+                         markdown_escape(text(at(docs[i], {"context", "tool", "flags"}))));
       out += fmt::format("- The run: `{}`; result file `{}` (schema {}), raw samples included.\n",
                          text(at(docs[i], {"run", "command_line"})), paths[i],
                          text(docs[i]["schema_version"]));
