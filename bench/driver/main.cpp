@@ -503,9 +503,9 @@ int main(int argc, char** argv) {
                  "List the counters and energy sources this machine offers, and why not the "
                  "others");
   auto* sysinfo = app.add_subcommand("sysinfo", "Print the system context as JSON");
-  std::string validate_path;
+  std::vector<std::string> validate_paths;
   auto* validate = app.add_subcommand("validate", "Check a result file against the schema");
-  validate->add_option("file", validate_path, "Result file")->required();
+  validate->add_option("files", validate_paths, "Result files")->required();
 
   compare_cli cc;
   auto* cmp = app.add_subcommand(
@@ -600,7 +600,12 @@ int main(int argc, char** argv) {
       std::cout << j.dump(2) << '\n';
       return 0;
     }
-    if (*validate) return cmd_validate(validate_path);
+    if (*validate) {
+      // Every file is checked; the status is the worst.
+      int status = 0;
+      for (const auto& p : validate_paths) status = std::max(status, cmd_validate(p));
+      return status;
+    }
     if (*cmp) return cmd_compare(cc);
     if (*rep) return cmd_report(rp);
     if (*run) return cmd_run(reg, rc, args);
