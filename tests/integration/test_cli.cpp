@@ -157,8 +157,14 @@ TEST_F(Cli, ValidateSaysWhereAFileIsWrong) {
   EXPECT_NE(t.err.find("not JSON"), std::string::npos) << t.err;
   const auto u = mlhpc({"validate", path("absent.json")});
   EXPECT_EQ(u.status, 2);
-  const auto g = mlhpc({"validate", std::string(MLHPC_TEST_DIR) + "/golden/result-v1.json"});
+  const std::string golden = std::string(MLHPC_TEST_DIR) + "/golden/result-v1.json";
+  const auto g = mlhpc({"validate", golden});
   EXPECT_EQ(g.status, 0) << g.err;
+  // Several files: each is reported, the status is the worst.
+  const auto both = mlhpc({"validate", golden, path("bad.json")});
+  EXPECT_EQ(both.status, 1);
+  EXPECT_NE(both.out.find("result-v1.json: valid"), std::string::npos) << both.out;
+  EXPECT_NE(both.err.find("bad.json: invalid"), std::string::npos) << both.err;
 }
 
 TEST_F(Cli, StdoutCarriesOnlyJson) {
