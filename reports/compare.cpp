@@ -254,6 +254,13 @@ std::string ratio_text(const json& p) {
                      p["time_ratio_ci95"]["high"].get<double>());
 }
 
+// The judged metric's change in its own direction: "+9.1 % flops_per_s (higher is better)".
+std::string rate_change(const json& p) {
+  if (!p.contains("metric_ratio")) return "-";
+  return fmt::format("{:+.1f} % {}", (p["metric_ratio"].get<double>() - 1) * 100,
+                     p["metric"].get<std::string>());
+}
+
 std::string seconds(const json& p, const char* key) {
   if (!p.contains(key)) return "-";
   const double s = p[key];
@@ -279,10 +286,11 @@ std::string format_console(const std::vector<json>& comparisons) {
                            text_of(d["new"]));
     }
     std::vector<std::vector<std::string>> rows = {
-        {"problem", "base", "new", "time ratio [95% CI]", "p", "verdict"}};
+        {"problem", "base", "new", "time ratio [95% CI]", "rate change", "p", "verdict"}};
     for (const auto& p : c["pairs"])
       rows.push_back(
           {p["key"], seconds(p, "base_median_s"), seconds(p, "new_median_s"), ratio_text(p),
+           rate_change(p),
            p.contains("p_value") ? fmt::format("{:.2g}", p["p_value"].get<double>()) : "-",
            p["verdict"]});
     std::vector<std::size_t> w(rows[0].size(), 0);
