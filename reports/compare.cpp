@@ -491,7 +491,7 @@ std::string xml_escape(const std::string& s) {
         out += "&quot;";
         break;
       case '\'':
-        out += "&apos;";
+        out += "&#39;";
         break;
       default:
         // Control characters other than tab and newline are not allowed in XML 1.0.

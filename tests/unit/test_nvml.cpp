@@ -9,29 +9,14 @@
 
 #include "bench/counters.hpp"
 #include "profilers/nvml/nvml.hpp"
+#include "tests/support/scoped_env.hpp"
 
 namespace mlhpc::profilers {
 namespace {
 
 using nlohmann::json;
 
-class scoped_env {
- public:
-  scoped_env(const char* name, const std::string& value) : m_name(name) {
-    if (const char* old = std::getenv(name)) m_old = old;
-    setenv(name, value.c_str(), 1);
-  }
-  ~scoped_env() {
-    if (m_old)
-      setenv(m_name, m_old->c_str(), 1);
-    else
-      unsetenv(m_name);
-  }
-
- private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
+using test::scoped_env;
 
 TEST(Nvml, MissingLibraryIsUnavailableWithTheReason) {
   scoped_env env("MLHPC_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1");

@@ -17,6 +17,7 @@
 #include "profilers/perf_event/perf_event.hpp"
 #include "profilers/profilers.hpp"
 #include "profilers/rusage/rusage.hpp"
+#include "tests/support/scoped_env.hpp"
 
 namespace mlhpc::profilers {
 namespace {
@@ -40,23 +41,7 @@ class temp_tree {
   fs::path m_root;
 };
 
-class scoped_env {
- public:
-  scoped_env(const char* name, const std::string& value) : m_name(name) {
-    if (const char* old = std::getenv(name)) m_old = old;
-    setenv(name, value.c_str(), 1);
-  }
-  ~scoped_env() {
-    if (m_old)
-      setenv(m_name, m_old->c_str(), 1);
-    else
-      unsetenv(m_name);
-  }
-
- private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
+using test::scoped_env;
 
 perf_access access_with(const std::string& paranoid, const std::string& cap_eff) {
   temp_tree t;

@@ -11,6 +11,7 @@
 
 #include "bench/counters.hpp"
 #include "profilers/rapl/powercap.hpp"
+#include "tests/support/scoped_env.hpp"
 
 namespace mlhpc::profilers {
 namespace {
@@ -18,23 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class scoped_env {
- public:
-  scoped_env(const char* name, const std::string& value) : m_name(name) {
-    if (const char* old = std::getenv(name)) m_old = old;
-    setenv(name, value.c_str(), 1);
-  }
-  ~scoped_env() {
-    if (m_old)
-      setenv(m_name, m_old->c_str(), 1);
-    else
-      unsetenv(m_name);
-  }
-
- private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
+using test::scoped_env;
 
 // A sysfs tree as the kernel lays it out: class/powercap/intel-rapl:N[:M]/{name,energy_uj,
 // max_energy_range_uj}. package-0 with core and dram sub-zones, psys, and (if asked) package-1

@@ -207,7 +207,6 @@ class onednn_conv final : public problem {
   // The pass's tensors in plain layout as double, through oneDNN reorders to nchw / oihw.
   plain_run plain_tensors() {
     plain_run out;
-    const bool fwd = m_pass == pass::fwd_training || m_pass == pass::fwd_inference;
     for (auto& t : m_tensors) {
       if (!t.input && t.to_user) {
         t.to_user->execute(m_stream, t.prim, t.user);
@@ -219,7 +218,6 @@ class onednn_conv final : public problem {
       if (t.role == "dst" || t.role == "diff_dst") out.dst = v;
       if (!t.input) out.output = std::move(v);
     }
-    (void)fwd;
     return out;
   }
 
