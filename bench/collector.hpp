@@ -34,6 +34,11 @@ struct window_value {
   // perf_event multiplexing: the share of the window the counter was on the PMU. Below 1 the
   // value was scaled up by 1 / running_fraction.
   std::optional<double> running_fraction;
+  // Wall time the counter counted over the window, where the collector can say (perf_event
+  // stamps the clock beside each thread's read; mean over threads). It exceeds the timed seconds
+  // by the reads that sit outside the timed region: reading a counter of a thread on another CPU
+  // interrupts it, which took 50 us on one VM and milliseconds on a busier one.
+  std::optional<double> counted_s;
 };
 
 class collector {

@@ -161,6 +161,7 @@ const char* kind_name(metric_kind k) {
 struct total {
   double value = 0;
   double seconds = 0;
+  double counted_seconds = 0;  // wall time counted, where the collector says; else 0
   long long repetitions = 0;
   std::string collector;
   double per_repetition() const { return value / static_cast<double>(repetitions); }
@@ -194,12 +195,18 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
     for (std::size_t i = 0; i < ms.size(); ++i) {
       const auto& m = ms[i];
       json per = json::array();
+      json counted = json::array();
+      bool all_counted = true;
       std::vector<double> measured;
       double min_running = 1;
       total tot;
       tot.collector = t.c->name();
       for (const auto& w : t.windows) {
         const auto& v = w.values.at(i);
+        if (v.counted_s)
+          counted.push_back(*v.counted_s);
+        else
+          all_counted = false;
         if (v.running_fraction && *v.running_fraction <= 0) {
           per.push_back(nullptr);  // never on the PMU in this window: not measured, not 0
           continue;
@@ -209,6 +216,7 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
             m.kind == metric_kind::counter ? v.value / static_cast<double>(w.repetitions) : v.value;
         per.push_back(x);
         measured.push_back(x);
+        if (v.counted_s) tot.counted_seconds += *v.counted_s;
         tot.value += v.value;
         tot.seconds += w.seconds;
         tot.repetitions += w.repetitions;
@@ -232,6 +240,11 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
                 {"values", per},
                 {"statistics", stats_json(measured)}};
       if (!m.scope.empty()) e["scope"] = m.scope;
+      if (all_counted) {
+        e["counted_s"] = counted;
+      } else {
+        tot.counted_seconds = 0;
+      }
       if (m.kind == metric_kind::counter) {
         e["total"] = tot.value;
         e["repetitions"] = tot.repetitions;
@@ -292,7 +305,8 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
         {"note",
          "counters are read just outside the timed region; reading a counter of a thread on "
          "another CPU interrupts that CPU, so each counted window is wider than its timed "
-         "sample by up to these two times (which matters only for samples not much longer)"}};
+         "sample by up to these two times; where a collector stamps its windows, counted_s "
+         "gives each window's width and busy_threads is taken over it"}};
   }
   if (!unavailable.empty()) out["unavailable"] = unavailable;
   if (!windows.empty()) out["windows"] = windows;
@@ -332,11 +346,20 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
   ratio("l1d_miss_rate", "L1-dcache-load-misses", "L1-dcache-loads", "ratio", 1,
         "L1-dcache-load-misses / L1-dcache-loads");
   ratio("llc_miss_rate", "LLC-load-misses", "LLC-loads", "ratio", 1, "LLC-load-misses / LLC-loads");
-  if (have("task-clock") && totals.at("task-clock").seconds > 0)
-    derived["busy_threads"] = {
-        {"value", totals.at("task-clock").value / totals.at("task-clock").seconds},
-        {"unit", "threads"},
-        {"formula", "task-clock / timed seconds: threads running on a CPU on average"}};
+  if (have("task-clock")) {
+    // Over the counted windows where the collector stamped them: the reads outside the timed
+    // region widen each window, and the threads keep running (or spinning) meanwhile.
+    const auto& tc = totals.at("task-clock");
+    const bool stamped = tc.counted_seconds > 0;
+    const double den = stamped ? tc.counted_seconds : tc.seconds;
+    if (den > 0)
+      derived["busy_threads"] = {
+          {"value", tc.value / den},
+          {"unit", "threads"},
+          {"formula", stamped ? "task-clock / counted seconds: threads running on a CPU on average "
+                                "over the counted windows"
+                              : "task-clock / timed seconds: threads running on a CPU on average"}};
+  }
 
   // Energy. CPU: package zones plus DRAM zones (DRAM is outside the package count even where
   // sysfs nests it); psys only where no package zone exists, since psys contains the package.

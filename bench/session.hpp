@@ -16,7 +16,7 @@
 
 namespace mlhpc {
 
-inline constexpr const char* schema_version = "1.1.0";
+inline constexpr const char* schema_version = "1.2.0";
 
 struct session_options {
   runner_settings runner;

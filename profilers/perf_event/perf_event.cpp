@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -270,6 +271,7 @@ class perf_event_collector final : public collector {
   void start() override {
     stop();
     m_layout.clear();
+    m_thread_fds.clear();
     for (pid_t tid : own_threads()) {
       // A thread's counters are kept only when all of them open: the read layout is fixed.
       std::vector<std::pair<int, std::size_t>> fds;
@@ -305,30 +307,41 @@ class perf_event_collector final : public collector {
       if (gone) continue;
       m_fds.insert(m_fds.end(), fds.begin(), fds.end());
       for (const auto& f : fds) m_layout.push_back(f.second);
+      m_thread_fds.push_back(fds.size());
       m_members.insert(m_members.end(), members.begin(), members.end());
     }
   }
 
-  // Per fd (a group leader or a single event): time_enabled, time_running, then its values.
+  // Per thread: per fd (a group leader or a single event) time_enabled, time_running, then its
+  // values; after the thread's fds, the monotonic clock in ns once they are read. The counted
+  // window of a thread is the time between its two stamps: time_enabled cannot say, since a
+  // per-thread event's enabled time advances only while the thread runs.
   std::vector<double> read() override {
     std::vector<double> out;
     out.reserve(m_read_size);
-    for (const auto& [fd, gi] : m_fds) {
-      const std::size_t n = m_groups[gi].members.size();
-      const bool grouped = n > 1;
-      m_buf.resize(3 + n);
-      const auto want = static_cast<ssize_t>(sizeof(std::uint64_t) * (grouped ? 3 + n : 3));
-      const ssize_t got = ::read(fd, m_buf.data(), m_buf.size() * sizeof(std::uint64_t));
-      if (got < want) MLHPC_FAIL("read of a perf_event counter: {}", errno_text(errno));
-      if (grouped) {
-        out.push_back(static_cast<double>(m_buf[1]));
-        out.push_back(static_cast<double>(m_buf[2]));
-        for (std::size_t k = 0; k < n; ++k) out.push_back(static_cast<double>(m_buf[3 + k]));
-      } else {
-        out.push_back(static_cast<double>(m_buf[1]));
-        out.push_back(static_cast<double>(m_buf[2]));
-        out.push_back(static_cast<double>(m_buf[0]));
+    std::size_t f = 0;
+    for (const std::size_t n_fds : m_thread_fds) {
+      for (std::size_t k = 0; k < n_fds; ++k, ++f) {
+        const auto& [fd, gi] = m_fds[f];
+        const std::size_t n = m_groups[gi].members.size();
+        const bool grouped = n > 1;
+        m_buf.resize(3 + n);
+        const auto want = static_cast<ssize_t>(sizeof(std::uint64_t) * (grouped ? 3 + n : 3));
+        const ssize_t got = ::read(fd, m_buf.data(), m_buf.size() * sizeof(std::uint64_t));
+        if (got < want) MLHPC_FAIL("read of a perf_event counter: {}", errno_text(errno));
+        if (grouped) {
+          out.push_back(static_cast<double>(m_buf[1]));
+          out.push_back(static_cast<double>(m_buf[2]));
+          for (std::size_t j = 0; j < n; ++j) out.push_back(static_cast<double>(m_buf[3 + j]));
+        } else {
+          out.push_back(static_cast<double>(m_buf[1]));
+          out.push_back(static_cast<double>(m_buf[2]));
+          out.push_back(static_cast<double>(m_buf[0]));
+        }
       }
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      out.push_back(static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec));
     }
     m_read_size = out.size();
     return out;
@@ -341,29 +354,37 @@ class perf_event_collector final : public collector {
     std::vector<double> min_fraction(m_events.size(), 1.0);
     std::vector<bool> ran(m_events.size(), false), on_cpu(m_events.size(), false);
     std::size_t pos = 0;
-    for (const std::size_t gi : m_layout) {
-      const auto& g = m_groups[gi];
-      const double enabled = to[pos] - from[pos];
-      const double running = to[pos + 1] - from[pos + 1];
-      pos += 2;
-      for (const auto& [ei, pi] : g.members) {
-        const double delta = to[pos] - from[pos];
-        ++pos;
-        // A thread that was never on a CPU in the window has nothing to count.
-        if (enabled <= 0) continue;
-        on_cpu[ei] = true;
-        const auto sc = scale_multiplexed(delta, enabled, running);
-        if (!sc) {
-          min_fraction[ei] = 0;
-          continue;
+    std::size_t f = 0;
+    double window_sum = 0;
+    for (const std::size_t n_fds : m_thread_fds) {
+      for (std::size_t k = 0; k < n_fds; ++k, ++f) {
+        const auto& g = m_groups[m_layout[f]];
+        const double enabled = to[pos] - from[pos];
+        const double running = to[pos + 1] - from[pos + 1];
+        pos += 2;
+        for (const auto& [ei, pi] : g.members) {
+          const double delta = to[pos] - from[pos];
+          ++pos;
+          // A thread that was never on a CPU in the window has nothing to count.
+          if (enabled <= 0) continue;
+          on_cpu[ei] = true;
+          const auto sc = scale_multiplexed(delta, enabled, running);
+          if (!sc) {
+            min_fraction[ei] = 0;
+            continue;
+          }
+          ran[ei] = true;
+          min_fraction[ei] = std::min(min_fraction[ei], sc->running_fraction);
+          const auto& e = m_events[ei];
+          out[ei].value += sc->value * e.parts[pi].weight * e.scale;
         }
-        ran[ei] = true;
-        min_fraction[ei] = std::min(min_fraction[ei], sc->running_fraction);
-        const auto& e = m_events[ei];
-        out[ei].value += sc->value * e.parts[pi].weight * e.scale;
       }
+      window_sum += (to[pos] - from[pos]) * 1e-9;
+      ++pos;
     }
     for (std::size_t i = 0; i < out.size(); ++i) {
+      if (!m_thread_fds.empty())
+        out[i].counted_s = window_sum / static_cast<double>(m_thread_fds.size());
       if (!on_cpu[i]) continue;  // exact 0: no thread ran
       if (m_events[i].hardware || min_fraction[i] < 1)
         out[i].running_fraction = ran[i] ? min_fraction[i] : 0.0;
@@ -405,6 +426,7 @@ class perf_event_collector final : public collector {
   std::vector<std::pair<int, std::size_t>> m_fds;  // (fd read, its group)
   std::vector<int> m_members;                      // group members, closed with the leaders
   std::vector<std::size_t> m_layout;               // the group of each fd read, kept after stop()
+  std::vector<std::size_t> m_thread_fds;  // fds per thread, in read order, kept after stop()
   std::vector<std::uint64_t> m_buf;
   std::size_t m_read_size = 0;
 };

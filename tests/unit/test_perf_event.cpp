@@ -134,6 +134,7 @@ struct spin_result {
   double task_clock = -1;  // perf_event's count over the window
   double cpu_s = 0;        // the threads' own CPU time over the same spin
   double wall_s = 0;
+  double counted_s = 0;  // the collector's stamped window
 };
 
 // Spins `threads` threads (this one included) for `seconds` inside one counted window.
@@ -169,7 +170,9 @@ spin_result spin_counted(int threads, double seconds) {
   const auto to = c->read();
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   c->stop();
-  r.task_clock = c->difference(from, to).at(0).value;
+  const auto w = c->difference(from, to).at(0);
+  r.task_clock = w.value;
+  r.counted_s = w.counted_s.value_or(-1);
   r.cpu_s = cpu.load();
   return r;
 }
@@ -180,12 +183,17 @@ TEST(PerfEvent, TaskClockCountsEveryThreadOfTheProcess) {
   // One thread spinning for 0.2 s: task-clock is the measured time (it waits for no one).
   EXPECT_NEAR(one.task_clock, one.cpu_s, 0.01 + 0.02 * one.cpu_s);
   EXPECT_LE(one.task_clock, one.wall_s * 1.02);
+  // The counted window, stamped beside each thread's read: the spin and the reads around it.
+  EXPECT_GE(one.counted_s, 0.2);
+  EXPECT_NEAR(one.counted_s, one.wall_s, 0.005);
   // Three threads: the count is the sum of the threads' own CPU time (a busy host may keep a
   // thread off a CPU, which neither counts), never more than threads x wall time.
   const auto three = spin_counted(3, 0.2);
   EXPECT_NEAR(three.task_clock, three.cpu_s, 0.02 + 0.05 * three.cpu_s);
   EXPECT_GT(three.task_clock, 0.2 * 0.9);
   EXPECT_LE(three.task_clock, 3 * three.wall_s * 1.02);
+  EXPECT_GE(three.counted_s, 0.2);
+  EXPECT_NEAR(three.counted_s, three.wall_s, 0.005);
 }
 
 // Page faults while touching `bytes` of fresh anonymous memory (small pages).
