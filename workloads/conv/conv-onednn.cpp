@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "bench/error.hpp"
+#include "workloads/onednn/onednn.hpp"
 
 namespace mlhpc::conv {
 
@@ -192,6 +193,7 @@ class onednn_conv final : public problem {
         {"pass", to_string(m_pass)},
         {"problem", to_string(m_d)},
         {"implementation", m_impl},
+        {"effective_isa", onednn::effective_isa()},
         {"algorithm", "convolution_direct; memory formats 'any' (the primitive's choice)"},
         {"padding_end", {m_d.ph_end(), m_d.pw_end()}},
         {"tensors", reorders},
@@ -328,29 +330,14 @@ class onednn_backend final : public backend {
  public:
   std::string name() const override { return "onednn"; }
   support supported(const std::string& dtype, pass) const override {
-#if defined(__x86_64__)
-    if (dtype == "bf16" && !__builtin_cpu_supports("avx512bf16") &&
-        dnnl::get_effective_cpu_isa() != dnnl::cpu_isa::avx512_core_amx)
-      return support::no(
-          "this CPU has no native bf16 arithmetic (AVX512_BF16 or AMX); oneDNN would emulate "
-          "it, which says nothing about the machine");
-    if (dtype == "int8" && !__builtin_cpu_supports("avx2"))
-      return support::no("oneDNN int8 convolution needs at least AVX2");
-#endif
-    (void)dtype;
-    return support::yes();
+    return onednn::native_type(dtype, "convolution");
   }
   std::unique_ptr<problem> create(const desc& d, pass p, const std::string& dtype,
                                   const std::string& layout,
                                   const problem_env& env) const override {
     return std::make_unique<onednn_conv>(d, p, dtype, layout, env);
   }
-  nlohmann::json libraries() const override {
-    const dnnl_version_t* v = dnnl_version();
-    return {
-        {"onednn",
-         {{"version", fmt::format("{}.{}.{}", v->major, v->minor, v->patch)}, {"hash", v->hash}}}};
-  }
+  nlohmann::json libraries() const override { return onednn::libraries(); }
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "bench/error.hpp"
+#include "workloads/onednn/onednn.hpp"
 
 namespace mlhpc::gemm {
 
@@ -16,29 +17,6 @@ namespace {
 
 using dnnl::memory;
 using tag_dt = memory::data_type;
-
-const char* isa_name(dnnl::cpu_isa isa) {
-  switch (isa) {
-    case dnnl::cpu_isa::sse41:
-      return "sse41";
-    case dnnl::cpu_isa::avx:
-      return "avx";
-    case dnnl::cpu_isa::avx2:
-      return "avx2";
-    case dnnl::cpu_isa::avx2_vnni:
-      return "avx2_vnni";
-    case dnnl::cpu_isa::avx512_core:
-      return "avx512_core";
-    case dnnl::cpu_isa::avx512_core_vnni:
-      return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core_bf16:
-      return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_amx:
-      return "avx512_core_amx";
-    default:
-      return "other";
-  }
-}
 
 struct aligned_free {
   void operator()(void* p) const { std::free(p); }
@@ -120,7 +98,7 @@ class onednn_gemm final : public problem {
     return {{"backend", "onednn"},
             {"primitive", "matmul"},
             {"implementation", m_impl},
-            {"effective_isa", isa_name(dnnl::get_effective_cpu_isa())},
+            {"effective_isa", onednn::effective_isa()},
             {"alpha", 1},
             {"beta", 0},
             {"layout", "row-major C; A and B row-major or transposed by strides"},
@@ -169,31 +147,12 @@ class onednn_backend final : public backend {
  public:
   std::string name() const override { return "onednn"; }
   support supported(const std::string& dtype) const override {
-#if defined(__x86_64__)
-    if (dtype == "bf16" && !__builtin_cpu_supports("avx512bf16") &&
-        dnnl::get_effective_cpu_isa() != dnnl::cpu_isa::avx512_core_amx)
-      return support::no(
-          "this CPU has no native bf16 arithmetic (AVX512_BF16 or AMX); oneDNN would emulate "
-          "it, which says nothing about the machine");
-    if (dtype == "int8" && !__builtin_cpu_supports("avx2"))
-      return support::no("oneDNN int8 matmul needs at least AVX2");
-#endif
-    (void)dtype;
-    return support::yes();
+    return onednn::native_type(dtype, "matmul");
   }
   std::unique_ptr<problem> create(const shape& s, const problem_env& env) const override {
     return std::make_unique<onednn_gemm>(s, env);
   }
-  nlohmann::json libraries() const override {
-    const dnnl_version_t* v = dnnl_version();
-    return {{"onednn",
-             {{"version", fmt::format("{}.{}.{}", v->major, v->minor, v->patch)},
-              {"hash", v->hash},
-              {"cpu_runtime", v->cpu_runtime == DNNL_RUNTIME_OMP   ? "OpenMP"
-                              : v->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB"
-                                                                   : "other"},
-              {"effective_isa", isa_name(dnnl::get_effective_cpu_isa())}}}};
-  }
+  nlohmann::json libraries() const override { return onednn::libraries(); }
 };
 
 }  // namespace

@@ -1,0 +1,61 @@
+#include "workloads/onednn/onednn.hpp"
+
+#include <fmt/format.h>
+
+namespace mlhpc::onednn {
+
+support native_type(const std::string& dtype, const char* primitive) {
+#if defined(__x86_64__)
+  if (dtype == "bf16" && !__builtin_cpu_supports("avx512bf16") &&
+      dnnl::get_effective_cpu_isa() != dnnl::cpu_isa::avx512_core_amx)
+    return support::no(
+        "this CPU has no native bf16 arithmetic (AVX512_BF16 or AMX); oneDNN would emulate it, "
+        "which says nothing about the machine");
+  if (dtype == "int8" && !__builtin_cpu_supports("avx2"))
+    return support::no(fmt::format("oneDNN int8 {} needs at least AVX2", primitive));
+#else
+  (void)dtype;
+  (void)primitive;
+#endif
+  return support::yes();
+}
+
+const char* isa_name(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41:
+      return "sse41";
+    case dnnl::cpu_isa::avx:
+      return "avx";
+    case dnnl::cpu_isa::avx2:
+      return "avx2";
+    case dnnl::cpu_isa::avx2_vnni:
+      return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core:
+      return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx:
+      return "avx512_core_amx";
+    default:
+      return "other";
+  }
+}
+
+const char* effective_isa() {
+  return isa_name(dnnl::get_effective_cpu_isa());
+}
+
+nlohmann::json libraries() {
+  const dnnl_version_t* v = dnnl_version();
+  return {{"onednn",
+           {{"version", fmt::format("{}.{}.{}", v->major, v->minor, v->patch)},
+            {"hash", v->hash},
+            {"cpu_runtime", v->cpu_runtime == DNNL_RUNTIME_OMP   ? "OpenMP"
+                            : v->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB"
+                                                                 : "other"},
+            {"effective_isa", effective_isa()}}}};
+}
+
+}  // namespace mlhpc::onednn

@@ -1,0 +1,25 @@
+#pragma once
+// What the oneDNN backends of every workload share: whether this CPU runs a data type natively,
+// the library's identity for the context, and the ISA oneDNN dispatches to.
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "bench/workload.hpp"
+
+namespace mlhpc::onednn {
+
+// bf16 without AVX512_BF16 or AMX would be emulated (a measurement of the emulation, not of the
+// machine): not supported; int8 needs AVX2 at least. `primitive` names it in the reason.
+support native_type(const std::string& dtype, const char* primitive);
+
+// The ISA oneDNN dispatches to here ("avx512_core_amx", ...).
+const char* isa_name(dnnl::cpu_isa isa);
+const char* effective_isa();
+
+// {"onednn": {version, hash, cpu_runtime, effective_isa}} for the run's context.
+nlohmann::json libraries();
+
+}  // namespace mlhpc::onednn
