@@ -181,7 +181,7 @@ TEST_F(Cli, AnInterruptedRunLeavesAValidFile) {
   const std::string out = path("partial.json");
   const auto r = mlhpc({"run", "-w", "peak", "--set", "chunks=64", "-r", "100000", "--max-time",
                         "100", "--ci-target", "0.000001", "--out", out},
-                       1.0);
+                       0.5, 0, "[1/4]");  // half a second into the first problem
   EXPECT_EQ(r.status, 130) << r.err;
   std::ifstream in(out);
   const auto doc = json::parse(in);

@@ -28,10 +28,12 @@ inline std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-// `signal_after_s` > 0 sends SIGINT to the child after that many seconds; `address_space` > 0
-// limits the child's virtual memory (RLIMIT_AS), so that large allocations really fail.
+// `signal_after_s` > 0 sends SIGINT to the child that many seconds after `signal_once` appears
+// on its stderr (at once when empty; after 60 s at the latest, so that a slow host delays the
+// signal rather than the test landing it before the work began); `address_space` > 0 limits the
+// child's virtual memory (RLIMIT_AS), so that large allocations really fail.
 inline process_result run_process(const std::vector<std::string>& args, double signal_after_s = 0,
-                                  rlim_t address_space = 0) {
+                                  rlim_t address_space = 0, const std::string& signal_once = "") {
   char out_tpl[] = "/tmp/mlhpc-test-out-XXXXXX";
   char err_tpl[] = "/tmp/mlhpc-test-err-XXXXXX";
   const int out_fd = mkstemp(out_tpl);
@@ -53,6 +55,15 @@ inline process_result run_process(const std::vector<std::string>& args, double s
     _exit(127);
   }
   if (signal_after_s > 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    auto running = [pid] {  // without reaping it: the status is collected below
+      siginfo_t info{};
+      return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+             info.si_pid == 0;
+    };
+    while (!signal_once.empty() && std::chrono::steady_clock::now() < deadline && running() &&
+           slurp(err_tpl).find(signal_once) == std::string::npos)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     std::this_thread::sleep_for(std::chrono::duration<double>(signal_after_s));
     kill(pid, SIGINT);
   }
@@ -70,9 +81,9 @@ inline process_result run_process(const std::vector<std::string>& args, double s
 }
 
 inline process_result mlhpc(std::vector<std::string> args, double signal_after_s = 0,
-                            rlim_t address_space = 0) {
+                            rlim_t address_space = 0, const std::string& signal_once = "") {
   args.insert(args.begin(), MLHPC_BIN);
-  return run_process(args, signal_after_s, address_space);
+  return run_process(args, signal_after_s, address_space, signal_once);
 }
 
 }  // namespace mlhpc::test
