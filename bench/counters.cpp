@@ -161,7 +161,7 @@ const char* kind_name(metric_kind k) {
 struct total {
   double value = 0;
   double seconds = 0;
-  double counted_seconds = 0;  // wall time counted, where the collector says; else 0
+  std::optional<double> counted_seconds;  // wall time counted, where the collector stamps it
   long long repetitions = 0;
   std::string collector;
   double per_repetition() const { return value / static_cast<double>(repetitions); }
@@ -195,8 +195,9 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
     for (std::size_t i = 0; i < ms.size(); ++i) {
       const auto& m = ms[i];
       json per = json::array();
-      json counted = json::array();
+      json counted = json::array();  // every window's width, where the collector stamps it
       bool all_counted = true;
+      double counted_measured = 0;  // over the windows with a value
       std::vector<double> measured;
       double min_running = 1;
       total tot;
@@ -216,7 +217,7 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
             m.kind == metric_kind::counter ? v.value / static_cast<double>(w.repetitions) : v.value;
         per.push_back(x);
         measured.push_back(x);
-        if (v.counted_s) tot.counted_seconds += *v.counted_s;
+        if (v.counted_s) counted_measured += *v.counted_s;
         tot.value += v.value;
         tot.seconds += w.seconds;
         tot.repetitions += w.repetitions;
@@ -242,8 +243,7 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
       if (!m.scope.empty()) e["scope"] = m.scope;
       if (all_counted) {
         e["counted_s"] = counted;
-      } else {
-        tot.counted_seconds = 0;
+        tot.counted_seconds = counted_measured;
       }
       if (m.kind == metric_kind::counter) {
         e["total"] = tot.value;
@@ -350,8 +350,8 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
     // Over the counted windows where the collector stamped them: the reads outside the timed
     // region widen each window, and the threads keep running (or spinning) meanwhile.
     const auto& tc = totals.at("task-clock");
-    const bool stamped = tc.counted_seconds > 0;
-    const double den = stamped ? tc.counted_seconds : tc.seconds;
+    const bool stamped = tc.counted_seconds.has_value();
+    const double den = tc.counted_seconds.value_or(tc.seconds);
     if (den > 0)
       derived["busy_threads"] = {
           {"value", tc.value / den},

@@ -38,6 +38,7 @@ class scripted_collector final : public collector {
     for (std::size_t i = 0; i < from.size(); ++i) {
       out[i].value = m_metrics[i].kind == metric_kind::counter ? to[i] - from[i] : to[i];
       if (running_fraction) out[i].running_fraction = *running_fraction;
+      out[i].counted_s = counted_s;
     }
     return out;
   }
@@ -52,6 +53,7 @@ class scripted_collector final : public collector {
   bool fail_start = false;
   int fail_read_after = -1;
   std::optional<double> running_fraction;
+  std::optional<double> counted_s;  // the width of every window, where the source stamps it
 
  private:
   std::string m_name;
@@ -102,10 +104,29 @@ TEST(Counters, PerRepetitionValuesStatisticsAndDerivedRatios) {
   EXPECT_DOUBLE_EQ(j["derived"]["ipc"]["value"].get<double>(), 1.5);
   EXPECT_DOUBLE_EQ(j["derived"]["ghz_effective"]["value"].get<double>(), 2.0);
   EXPECT_DOUBLE_EQ(j["derived"]["cache_miss_rate"]["value"].get<double>(), 60.0 / 300.0);
+  EXPECT_FALSE(j["values"]["task-clock"].contains("counted_s"));  // this source stamps none
   // task-clock 6 s over 1.5 timed seconds: four threads busy.
   EXPECT_DOUBLE_EQ(j["derived"]["busy_threads"]["value"].get<double>(), 4.0);
   EXPECT_FALSE(j.contains("derived_unavailable")) << j.dump(1);
   EXPECT_FALSE(j["values"]["cycles"].contains("scaled"));
+}
+
+TEST(Counters, BusyThreadsIsTakenOverTheCountedWindowsWhereTheSourceStampsThem) {
+  scripted_collector perf("perf_event", {counter("task-clock", "second")});
+  perf.counted_s = 0.55;  // each 0.5 s sample counted over 0.55 s (reads outside the timing)
+  counter_setup setup;
+  setup.collectors = {&perf};
+  counter_session s(setup);
+  s.start();
+  sample(s, perf, 0.5, 1, {1.1});
+  sample(s, perf, 0.5, 1, {1.1});
+  s.stop();
+  const json j = s.to_json(work_model{}, "inline");
+  EXPECT_EQ(j["values"]["task-clock"]["counted_s"], json::array({0.55, 0.55}));
+  // 2.2 s of thread time over 1.1 counted seconds: two threads, not the 2.2 over timed seconds.
+  EXPECT_DOUBLE_EQ(j["derived"]["busy_threads"]["value"].get<double>(), 2.0);
+  EXPECT_NE(j["derived"]["busy_threads"]["formula"].get<std::string>().find("counted"),
+            std::string::npos);
 }
 
 TEST(Counters, MultiplexedCountsAreMarkedAndUnscheduledOnesAreNullNotZero) {

@@ -1,24 +1,11 @@
 #include "workloads/onednn/onednn.hpp"
 
 #include <fmt/format.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 namespace mlhpc::onednn {
 
-support native_type(const std::string& dtype, const char* primitive) {
-#if defined(__x86_64__)
-  if (dtype == "bf16" && !__builtin_cpu_supports("avx512bf16") &&
-      dnnl::get_effective_cpu_isa() != dnnl::cpu_isa::avx512_core_amx)
-    return support::no(
-        "this CPU has no native bf16 arithmetic (AVX512_BF16 or AMX); oneDNN would emulate it, "
-        "which says nothing about the machine");
-  if (dtype == "int8" && !__builtin_cpu_supports("avx2"))
-    return support::no(fmt::format("oneDNN int8 {} needs at least AVX2", primitive));
-#else
-  (void)dtype;
-  (void)primitive;
-#endif
-  return support::yes();
-}
+namespace {
 
 const char* isa_name(dnnl::cpu_isa isa) {
   switch (isa) {
@@ -41,6 +28,24 @@ const char* isa_name(dnnl::cpu_isa isa) {
     default:
       return "other";
   }
+}
+
+}  // namespace
+
+support native_type(const std::string& dtype, const char* primitive) {
+#if defined(__x86_64__)
+  if (dtype == "bf16" && !__builtin_cpu_supports("avx512bf16") &&
+      dnnl::get_effective_cpu_isa() != dnnl::cpu_isa::avx512_core_amx)
+    return support::no(
+        "this CPU has no native bf16 arithmetic (AVX512_BF16 or AMX); oneDNN would emulate it, "
+        "which says nothing about the machine");
+  if (dtype == "int8" && !__builtin_cpu_supports("avx2"))
+    return support::no(fmt::format("oneDNN int8 {} needs at least AVX2", primitive));
+#else
+  (void)dtype;
+  (void)primitive;
+#endif
+  return support::yes();
 }
 
 const char* effective_isa() {

@@ -1,8 +1,6 @@
 #pragma once
 // What the oneDNN backends of every workload share: whether this CPU runs a data type natively,
 // the library's identity for the context, and the ISA oneDNN dispatches to.
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -16,7 +14,6 @@ namespace mlhpc::onednn {
 support native_type(const std::string& dtype, const char* primitive);
 
 // The ISA oneDNN dispatches to here ("avx512_core_amx", ...).
-const char* isa_name(dnnl::cpu_isa isa);
 const char* effective_isa();
 
 // {"onednn": {version, hash, cpu_runtime, effective_isa}} for the run's context.
