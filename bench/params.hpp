@@ -28,6 +28,9 @@ struct param_spec {
   // For text: checks a value and returns its canonical form (throws usage_error), so that the
   // problem key is the same however the user wrote it.
   std::function<std::string(const std::string&)> normalize = {};
+  // False for a parameter that only weights an analysis of the results (conv's `count`): it is
+  // kept in the problem's key but left out of the key compare pairs results by.
+  bool measured = true;
 };
 
 std::string to_string(param_type t);

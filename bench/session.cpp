@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "bench/error.hpp"
+#include "bench/rates.hpp"
 #include "bench/stats.hpp"
 
 namespace mlhpc {
@@ -64,11 +65,14 @@ json work_json(const work_model& w) {
   return j;
 }
 
-json rates_json(const work_model& w, const summary& s) {
+// Each rate with its unit (rates.hpp), read from the result being built (workload, variant,
+// parameters, work).
+json rates_json(const work_model& w, const summary& s, const json& r) {
   json j = json::object();
   auto add = [&](const char* key, const std::optional<double>& amount) {
     if (!amount || s.median <= 0) return;
     j[key] = {{"median", *amount / s.median}, {"best", *amount / s.min}};
+    j[key]["unit"] = rate_unit(r, key);
   };
   add("flops_per_s", w.flops);
   add("bytes_per_s", w.bytes);
@@ -124,6 +128,20 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   r["parameters"] = pp.params.to_json(specs);
   r["canonical"] = pp.params.canonical();
   r["key"] = pp.label();
+  {
+    // The key compare pairs by: the problem without the parameters that only weight an analysis.
+    std::string measured;
+    for (const auto& [k, v] : pp.params.values()) {
+      const auto spec = std::find_if(specs.begin(), specs.end(),
+                                     [&](const param_spec& ps) { return ps.name == k; });
+      if (spec != specs.end() && !spec->measured) continue;
+      if (!measured.empty()) measured += ' ';
+      measured += k;
+      measured += '=';
+      measured += v;
+    }
+    r["pairing_key"] = fmt::format("{}:{} {}", pp.w->name(), pp.variant, measured);
+  }
   r["repro"] = repro_command(pp, opt);
   r["threads"] = opt.threads;
   r["seed"] = opt.seed;
@@ -149,6 +167,13 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   if (!sup.ok) return finish("skipped", sup.reason);
 
   omp_set_num_threads(opt.threads);
+  // The team OpenMP really starts (OMP_THREAD_LIMIT, OMP_DYNAMIC can make it smaller).
+  int team = 0;
+#pragma omp parallel num_threads(opt.threads)
+  {
+#pragma omp single
+    team = omp_get_num_threads();
+  }
   std::unique_ptr<problem> prob;
   std::string phase = "create";
   try {
@@ -193,7 +218,7 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
                         {"wall_s", m.wall_s},
                         {"timer", "std::chrono::steady_clock around inner_repetitions calls"}};
     r["statistics"] = summary_json(s);
-    r["rates"] = rates_json(work, s);
+    r["rates"] = rates_json(work, s, r);
     phase = "verify";
     const verification v = prob->verify();
     r["verification"] = verification_json(v);
@@ -201,11 +226,13 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
     phase = "teardown";
     prob->teardown();
     prob.reset();
+    r["trust_issues"] = trust_issues(r, opt, team);
     if (v.status == verification::state::failed)
       return finish("failed", fmt::format("verification failed: {} {:.3g} exceeds tolerance {:.3g}",
                                           v.metric, v.error.value_or(0), v.tolerance.value_or(0)));
+    // Not a failure of the problem: compare must not call it a regression.
     if (m.stop_reason == "interrupted")
-      return finish("failed", "interrupted by a signal before the stop rule was met");
+      return finish("interrupted", "interrupted by a signal before the stop rule was met");
     return finish("ok", "");
   } catch (const std::bad_alloc&) {
     return finish("failed", fmt::format("{} failed: out of memory", phase));
@@ -213,6 +240,72 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
     return finish("failed", fmt::format("{} failed: {}", phase, e.what()));
   }
 }
+
+json trust_issues(const json& r, const session_options& opt, int team_threads) {
+  json out = json::array();
+  auto add = [&](const char* code, std::string detail) {
+    out.push_back({{"code", code}, {"detail", std::move(detail)}});
+  };
+  if (r.contains("statistics")) {
+    const auto& st = r["statistics"];
+    if (st.contains("cv") && st["cv"].get<double>() > opt.trust_cv_limit)
+      add("high_cv", fmt::format("coefficient of variation {:.1f} % is above {:.1f} %",
+                                 st["cv"].get<double>() * 100, opt.trust_cv_limit * 100));
+    if (!st.contains("median_ci95_s"))
+      add("no_median_interval",
+          fmt::format("{} samples give no distribution-free 95 % interval of the median (6 "
+                      "needed)",
+                      st.value("n", 0)));
+    else if (st.contains("median_ci95_relative_halfwidth") &&
+             st["median_ci95_relative_halfwidth"].get<double>() > opt.runner.ci_target)
+      add("ci_target_missed",
+          fmt::format("the median's 95 % interval is +-{:.2f} %, wider than the target "
+                      "+-{:.2f} % ({})",
+                      st["median_ci95_relative_halfwidth"].get<double>() * 100,
+                      opt.runner.ci_target * 100,
+                      r.contains("measurement")
+                          ? r["measurement"].value("stop_reason", "?")
+                          : std::string("?")));
+  }
+  const int threads = r.value("threads", opt.threads);
+  if (team_threads > 0 && team_threads != threads)
+    add("threads_overridden",
+        fmt::format("{} threads were requested but OpenMP started {} (OMP_THREAD_LIMIT, "
+                    "OMP_DYNAMIC?)",
+                    threads, team_threads));
+  if (opt.allowed_cpus > 0 && threads > opt.allowed_cpus)
+    add("threads_oversubscribed", fmt::format("{} threads share {} CPUs", threads,
+                                              opt.allowed_cpus));
+  if (opt.threads_pinned && !*opt.threads_pinned && threads > 1)
+    add("threads_unpinned",
+        "the threads may migrate between CPUs (set OMP_PROC_BIND=close OMP_PLACES=cores to "
+        "pin them)");
+  if (r.contains("counters")) {
+    const auto& c = r["counters"];
+    if (c.contains("unavailable") && c["unavailable"].is_object() && !c["unavailable"].empty()) {
+      std::string names;
+      for (const auto& [k, v] : c["unavailable"].items()) {
+        if (!names.empty()) names += ", ";
+        names += k;
+      }
+      add("counters_unavailable", fmt::format("asked for but not measured: {}", names));
+    }
+    if (c.contains("derived") && c["derived"].contains("busy_threads")) {
+      const double busy = c["derived"]["busy_threads"]["value"].get<double>();
+      if (busy < opt.trust_busy_share * threads)
+        add("fewer_busy_threads",
+            fmt::format("{:.2f} threads were busy on average over the counted windows, of {} "
+                        "requested",
+                        busy, threads));
+    }
+  }
+  return out;
+}
+
+// A nominal peak whose clock was measured is itself a measurement: a rate is flagged above it only
+// beyond 2 % (the measured clock is the best of 15 runs of 2 ms; timer and clock noise stay far
+// below that, a merged-accumulator error is a factor of several).
+constexpr double kNominalTolerance = 1.02;
 
 void apply_ceilings(json& doc, const json& external) {
   json ceilings = json::object();
@@ -227,15 +320,54 @@ void apply_ceilings(json& doc, const json& external) {
     const double best = r["rates"][metric]["best"];
     if (!measured.contains(key) || measured[key]["value"].get<double>() < best)
       measured[key] = {{"value", best},
-                       {"unit", metric == "flops_per_s" ? "flop/s" : "byte/s"},
+                       {"unit", rate_unit(r, metric)},
                        {"source", "measured in this run"},
                        {"problem", r["key"]},
                        {"statistic", "best sample"}};
   }
   for (auto& [key, c] : measured.items()) ceilings[key] = c;
+  // The nominal peak beside each ceiling it exists for; a ceiling above it is a counting error.
+  const json* nominal = nullptr;
+  if (doc.contains("context") && doc["context"].contains("nominal_peak") &&
+      doc["context"]["nominal_peak"].contains("rates"))
+    nominal = &doc["context"]["nominal_peak"]["rates"];
+  for (auto& [key, c] : ceilings.items()) {
+    c.erase("nominal");
+    c.erase("above_nominal");
+    if (nominal == nullptr || !nominal->contains(key)) continue;
+    const double nom = (*nominal)[key]["value"];
+    c["nominal"] = {{"value", nom},
+                    {"unit", (*nominal)[key]["unit"]},
+                    {"isa", (*nominal)[key]["isa"]},
+                    {"measured_share", c["value"].get<double>() / nom}};
+    if (c["value"].get<double>() > nom * kNominalTolerance) c["above_nominal"] = true;
+  }
   doc["ceilings"] = ceilings;
 
   for (auto& r : doc["results"]) {
+    // Ceiling issues are recomputed here each time; the others come from run_problem.
+    if (r.contains("trust_issues")) {
+      json kept = json::array();
+      for (const auto& t : r["trust_issues"])
+        if (t["code"] != "above_ceiling" && t["code"] != "above_nominal_peak") kept.push_back(t);
+      r["trust_issues"] = kept;
+    }
+    if (r.contains("provides_ceiling") && r.value("status", "") == "ok" && r.contains("rates")) {
+      const std::string key = r["provides_ceiling"]["key"];
+      const std::string metric = r["provides_ceiling"]["metric"];
+      if (nominal != nullptr && nominal->contains(key) && r["rates"].contains(metric)) {
+        const double nom = (*nominal)[key]["value"];
+        const double best = r["rates"][metric]["best"];
+        if (best > nom * kNominalTolerance)
+          r["trust_issues"].push_back(
+              {{"code", "above_nominal_peak"},
+               {"detail", fmt::format("best rate {} is above the nominal peak {} of this CPU: a "
+                                      "counting error (merged accumulators, a wrong work "
+                                      "model), not a win",
+                                      format_rate(best, rate_unit(r, metric)),
+                                      format_rate(nom, (*nominal)[key]["unit"]))}});
+      }
+    }
     if (!r.contains("ceiling")) continue;
     auto& c = r["ceiling"];
     c.erase("value");
@@ -257,7 +389,15 @@ void apply_ceilings(json& doc, const json& external) {
     c["value"] = value;
     c["share"] = median / value;
     // A point above its roof means a counting or precision mismatch, not a win (REFERENCE.md).
-    if (best > value) c["exceeded"] = true;
+    if (best > value) {
+      c["exceeded"] = true;
+      r["trust_issues"].push_back(
+          {{"code", "above_ceiling"},
+           {"detail", fmt::format("best rate {} is above the ceiling {} ({}): a counting or "
+                                  "precision mismatch, not a win",
+                                  format_rate(best, rate_unit(r, metric)),
+                                  format_rate(value, ceilings[key].value("unit", "")), key)}});
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,7 @@
 
 namespace mlhpc {
 
-inline constexpr const char* schema_version = "1.2.0";
+inline constexpr const char* schema_version = "1.3.0";
 
 struct session_options {
   runner_settings runner;
@@ -24,6 +25,11 @@ struct session_options {
   std::uint64_t seed = 42;
   // Counters and energy (--counters); null or without collectors: none are collected.
   counter_setup* counters = nullptr;
+  // Facts of the run that decide whether a result can be trusted (trust_issues in each result).
+  std::optional<bool> threads_pinned;  // every OpenMP thread bound to one CPU (affinity context)
+  int allowed_cpus = 0;                // CPUs this process may run on; 0: unknown
+  double trust_cv_limit = 0.05;        // a coefficient of variation above this is flagged
+  double trust_busy_share = 0.9;       // busy threads below this share of threads is flagged
 };
 
 // Observer for a person at a terminal; the session calls it, it may print to stderr.
@@ -42,9 +48,19 @@ nlohmann::json run_problem(const planned_problem& pp, const session_options& opt
 // The command line that re-runs exactly this problem with these settings.
 std::string repro_command(const planned_problem& pp, const session_options& opt);
 
+// The result's trust issues from its measurement, counters and the run's settings: a list of
+// {"code", "detail"} (codes: high_cv, ci_target_missed, no_median_interval, fewer_busy_threads,
+// threads_unpinned, threads_overridden, threads_oversubscribed, counters_unavailable). Ceiling
+// codes (above_ceiling, above_nominal_peak) are added by apply_ceilings.
+nlohmann::json trust_issues(const nlohmann::json& result, const session_options& opt,
+                            int team_threads);
+
 // Recomputes doc["ceilings"] from the results that measure a ceiling (their best rate) and the
 // ceilings given in `external` ({"flops:f32": {"value": ..., "unit": ..., "source": ...}}), and
-// each result's share of its ceiling. Measured ceilings win over external ones.
+// each result's share of its ceiling. Measured ceilings win over external ones. Each ceiling
+// gets the nominal peak of doc["context"]["nominal_peak"] beside it where the CPU is known; a
+// measured ceiling above its nominal peak, or a result above its ceiling, is a counting error and
+// is flagged in the result's trust_issues (above_nominal_peak, above_ceiling).
 void apply_ceilings(nlohmann::json& doc, const nlohmann::json& external);
 
 // Extracts the ceilings of a result file (or a plain ceilings object) for --ceilings.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 namespace mlhpc {
@@ -14,12 +15,6 @@ std::string format_seconds(double s) {
   if (s >= 1e-3) return fmt::format("{:.3g} ms", s * 1e3);
   if (s >= 1e-6) return fmt::format("{:.3g} us", s * 1e6);
   return fmt::format("{:.3g} ns", s * 1e9);
-}
-
-std::string format_rate(double v, const std::string& metric) {
-  if (metric == "flops_per_s") return fmt::format("{:.1f} GFLOP/s", v / 1e9);
-  if (metric == "bytes_per_s") return fmt::format("{:.1f} GB/s", v / 1e9);
-  return fmt::format("{:.4g} items/s", v);
 }
 
 // The derived counter metrics a person reads first, those that were measured.
@@ -69,10 +64,82 @@ std::string format_summaries(const json& doc) {
   return out;
 }
 
+namespace {
+
+// Short names of trust issues for the table's column (the legend under the table says more).
+std::string short_code(const std::string& code) {
+  static const std::vector<std::pair<std::string, std::string>> names = {
+      {"high_cv", "cv"},
+      {"ci_target_missed", "ci"},
+      {"no_median_interval", "n<6"},
+      {"fewer_busy_threads", "busy"},
+      {"threads_unpinned", "unpinned"},
+      {"threads_overridden", "threads"},
+      {"threads_oversubscribed", "oversub"},
+      {"counters_unavailable", "ctr"},
+      {"above_ceiling", "ABOVE-CEILING"},
+      {"above_nominal_peak", "ABOVE-NOMINAL"}};
+  for (const auto& [c, n] : names)
+    if (c == code) return n;
+  return code;
+}
+
+}  // namespace
+
+std::string format_ceilings(const json& doc) {
+  std::string out;
+  const json ceilings = doc.value("ceilings", json::object());
+  for (const auto& [key, c] : ceilings.items()) {
+    const std::string unit = c.value("unit", "");
+    out += fmt::format("  {:<12} {:>14}  {}", key, format_rate(c["value"].get<double>(), unit),
+                       c.value("source", ""));
+    if (c.contains("problem")) out += fmt::format(" ({})", c["problem"].get<std::string>());
+    if (c.contains("nominal")) {
+      const auto& n = c["nominal"];
+      out += fmt::format("; nominal {} ({}): {:.1f} %",
+                         format_rate(n["value"].get<double>(), n.value("unit", unit)),
+                         n.value("isa", ""), n["measured_share"].get<double>() * 100);
+      if (c.value("above_nominal", false))
+        out += "  ABOVE THE NOMINAL PEAK: a counting error, not a win";
+    }
+    out += '\n';
+  }
+  if (out.empty()) return out;
+  std::string head = "\nceilings:\n";
+  const json np = doc.contains("context") ? doc["context"].value("nominal_peak", json::object())
+                                          : json::object();
+  if (np.contains("unavailable"))
+    head += fmt::format("  (nominal peak unavailable: {})\n", np["unavailable"].get<std::string>());
+  else if (np.contains("frequency_hz"))
+    head += fmt::format("  (nominal: {}, {} cores x {:.2f} GHz ({}))\n",
+                        np.value("microarchitecture", "?"), np.value("cores", 0),
+                        np["frequency_hz"].get<double>() / 1e9,
+                        np.value("frequency_source", "?"));
+  return head + out;
+}
+
+std::string format_trust(const json& doc) {
+  std::map<std::string, std::vector<std::string>> by_code;
+  std::map<std::string, std::string> example;
+  for (const auto& r : doc.value("results", json::array()))
+    for (const auto& t : r.value("trust_issues", json::array())) {
+      const std::string code = t["code"];
+      by_code[code].push_back(r.value("key", "?"));
+      if (!example.count(code)) example[code] = t.value("detail", "");
+    }
+  if (by_code.empty()) return "";
+  std::string out = "\ntrust:\n";
+  for (const auto& [code, keys] : by_code)
+    out += fmt::format("  {} ({}, {} result{}): {}{}\n", short_code(code), code, keys.size(),
+                       keys.size() == 1 ? "" : "s", example[code],
+                       keys.size() == 1 ? "" : fmt::format(" (first: {})", keys.front()));
+  return out;
+}
+
 std::string format_table(const json& doc) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back(
-      {"problem", "status", "median", "cv", "rate", "% ceiling", "counters", "verification"});
+      {"problem", "status", "median", "cv", "rate", "% ceiling", "counters", "trust", "verification"});
   for (const auto& r : doc.value("results", json::array())) {
     std::vector<std::string> row;
     row.push_back(r.value("key", "?"));
@@ -87,17 +154,8 @@ std::string format_table(const json& doc) {
       row.push_back("-");
     }
     std::string rate = "-";
-    if (r.contains("rates")) {
-      // The metric the result is judged by: that of its ceiling, else flops, bytes, items.
-      std::vector<std::string> order = {"flops_per_s", "bytes_per_s", "items_per_s"};
-      for (const char* c : {"ceiling", "provides_ceiling"})
-        if (r.contains(c)) order.insert(order.begin(), r[c]["metric"].get<std::string>());
-      for (const auto& m : order)
-        if (r["rates"].contains(m)) {
-          rate = format_rate(r["rates"][m]["median"], m);
-          break;
-        }
-    }
+    if (const std::string m = judged_metric(r); !m.empty())
+      rate = format_rate(r["rates"][m]["median"], rate_unit(r, m));
     row.push_back(rate);
     std::string share = "-";
     if (r.contains("ceiling") && r["ceiling"].contains("share")) {
@@ -106,6 +164,13 @@ std::string format_table(const json& doc) {
     }
     row.push_back(share);
     row.push_back(format_counters(r));
+    std::string flags;
+    for (const auto& t : r.value("trust_issues", json::array()))
+    {
+      if (!flags.empty()) flags += ',';
+      flags += short_code(t["code"]);
+    }
+    row.push_back(flags.empty() ? (r.contains("statistics") ? "ok" : "-") : flags);
     std::string ver = "-";
     if (r.contains("verification")) {
       ver = r["verification"].value("status", "-");

@@ -5,9 +5,12 @@
 
 #include <string>
 
+#include "bench/rates.hpp"
+
 namespace mlhpc {
 
-// Columns: problem, status, median time, rate, % of ceiling, verification. Unmeasured values
+// Columns: problem, status, median time, cv, rate (in its own unit), % of ceiling, counters,
+// trust flags, verification. Unmeasured values
 // are shown as "-", never as 0.
 std::string format_table(const nlohmann::json& doc);
 
@@ -16,7 +19,14 @@ std::string format_summaries(const nlohmann::json& doc);
 
 // "12.3 ms", "845 us", "1.20 s".
 std::string format_seconds(double s);
-// "405.2 GFLOP/s", "61.3 GB/s".
-std::string format_rate(double value, const std::string& metric);
+
+// The ceilings of the run, each with where it came from and the nominal peak beside it where the
+// CPU is known ("flops:f32  221.3 GFLOP/s measured (peak:f32 ...); nominal 230.4 GFLOP/s: 96.1 %").
+// A ceiling above its nominal peak is marked as a counting error. Empty when there are none.
+std::string format_ceilings(const nlohmann::json& doc);
+
+// The trust issues of the results, one line per kind with the results it concerns; empty when
+// every result can be trusted.
+std::string format_trust(const nlohmann::json& doc);
 
 }  // namespace mlhpc

@@ -2,13 +2,15 @@
 # Installs the Debian 12 packages mlhpc-bench builds with, and only those that are missing, so it
 # can be run any number of times. Needs root (or sudo). CUDA is not a Debian package: when
 # /usr/local/cuda exists the build uses it, otherwise GPU workloads are built out.
+# ocl-icd-opencl-dev: oneDNN's CMake package config requires OpenCL (Debian builds it with the OCL GPU
+# runtime), even though mlhpc uses only its CPU engine.
 # python3-matplotlib draws the figures of `mlhpc report` (run as /usr/bin/python3).
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git clang-format
   libfmt-dev nlohmann-json3-dev libcli11-dev libvalijson-dev libyaml-cpp-dev libhwloc-dev
-  libdnnl-dev libbenchmark-dev libgtest-dev libgmock-dev
+  libdnnl-dev ocl-icd-opencl-dev libbenchmark-dev libgtest-dev libgmock-dev
   libpapi-dev libopenmpi-dev openmpi-bin liburing-dev
   python3-matplotlib
 )

@@ -17,6 +17,7 @@
 #include "bench/counters.hpp"
 #include "bench/data_dir.hpp"
 #include "bench/error.hpp"
+#include "bench/nominal_peak.hpp"
 #include "bench/plan.hpp"
 #include "bench/registry.hpp"
 #include "bench/result_file.hpp"
@@ -394,12 +395,17 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
       {"spec", counter_spec}, {"events", counter_events}, {"pass", counter_pass}};
   if (st) doc["run"]["suite"] = {{"name", st->name}, {"file", st->path}};
   if (!cli.ceilings.empty()) doc["run"]["ceilings_file"] = cli.ceilings;
+  const json system = system_context();
+  const json affinity = affinity_context(opt.threads);
   doc["context"] = {{"tool", build_context()},
-                    {"system", system_context()},
+                    {"system", system},
+                    {"nominal_peak", nominal_peak_context(system, opt.threads, measure_core_hz())},
                     {"libraries", library_context(used)},
-                    {"affinity", affinity_context(opt.threads)},
+                    {"affinity", affinity},
                     {"environment", environment_context()},
                     {"collectors", collectors_context(all_collectors, counters.failed)}};
+  opt.threads_pinned = affinity.value("pinned", false);
+  opt.allowed_cpus = static_cast<int>(cpus.size());
   doc["ceilings"] = json::object();
   doc["results"] = json::array();
 
@@ -469,20 +475,17 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   for (const auto& r : doc["results"]) failed += r["status"] == "failed";
   if (to_stdout) {
     std::cout << doc.dump(2) << '\n';
-    std::cerr << '\n' << table << format_summaries(doc);
+    std::cerr << '\n' << table << format_ceilings(doc) << format_trust(doc) << format_summaries(doc);
   } else {
-    std::cout << '\n' << table << format_summaries(doc);
+    std::cout << '\n' << table << format_ceilings(doc) << format_trust(doc) << format_summaries(doc);
     std::cout << fmt::format("\nresults: {}\n", out);
   }
-  for (const auto& [key, c] : doc["ceilings"].items())
-    if (c.value("source", "") == "measured in this run")
-      for (const auto& r : doc["results"])
-        if (r.contains("ceiling") && r["ceiling"].value("exceeded", false) &&
-            r["ceiling"]["key"] == key)
-          log(fmt::format(
-              "warning: {} reached a rate above its ceiling {} (a counting or precision "
-              "mismatch, not a win)",
-              r["key"].get<std::string>(), key));
+  // Counting errors are said on stderr as well as in the file and the table.
+  for (const auto& r : doc["results"])
+    for (const auto& t : r.value("trust_issues", json::array()))
+      if (t["code"] == "above_ceiling" || t["code"] == "above_nominal_peak")
+        log(fmt::format("warning: {}: {}", r["key"].get<std::string>(),
+                        t["detail"].get<std::string>()));
   if (g_interrupt.load()) return 130;
   if (!errors.empty()) return 3;
   return failed > 0 ? 1 : 0;
@@ -591,10 +594,13 @@ int main(int argc, char** argv) {
       const auto cs = profilers::make_collectors(profilers::expand_counters("default"));
       std::vector<const collector*> all;
       for (const auto& c : cs) all.push_back(c.get());
+      const json system = system_context();
+      const int threads = static_cast<int>(allowed_cpus().size());
       const json j = {{"tool", build_context()},
-                      {"system", system_context()},
+                      {"system", system},
+                      {"nominal_peak", nominal_peak_context(system, threads, measure_core_hz())},
                       {"libraries", library_context(reg.all())},
-                      {"affinity", affinity_context(static_cast<int>(allowed_cpus().size()))},
+                      {"affinity", affinity_context(threads)},
                       {"environment", environment_context()},
                       {"collectors", collectors_context(all, {})}};
       std::cout << j.dump(2) << '\n';

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "bench/error.hpp"
+#include "bench/plan.hpp"
 
 namespace mlhpc::conv {
 
@@ -349,6 +350,10 @@ class conv_workload final : public workload {
                        "benchdnn-style line: g mb ic ih iw oc oh ow kh kw sh sw ph pw dh dw "
                        "n\"name\" (defaults elided)"};
     problem.normalize = [](const std::string& raw) { return to_string(parse(raw)); };
+    param_spec count{"count", param_type::integer, "1",
+                     "occurrences of this layer in its network (batch files set it); weights the "
+                     "network summary, not the measurement"};
+    count.measured = false;
     return {problem,
             {"pass",
              param_type::choice,
@@ -360,9 +365,7 @@ class conv_workload final : public workload {
              "f32",
              "f32; bf16 (f32 outputs); int8 (u8 x s8 -> s32, fwd_inference only)",
              {"f32", "bf16", "int8"}},
-            {"count", param_type::integer, "1",
-             "occurrences of this layer in its network (batch files set it); weights the "
-             "network summary, not the measurement"},
+            count,
             {"layout",
              param_type::choice,
              "nchw",
@@ -451,6 +454,33 @@ nlohmann::json network_summary(const std::string& network, const std::string& li
       it->not_ok[pass_name] = r.value("status", "?") + ": " + r.value("reason", "");
   }
   if (groups.empty()) return nullptr;
+  // Every layer of the list must be there: a summary of a subset (a partial or interrupted run,
+  // or the file written between two problems) would look faster than the network is.
+  std::vector<layer> expected;
+  try {
+    for (const auto& sl : load_shape_list("conv", list)) {
+      layer l;
+      l.line = sl.line;
+      for (const auto& st : sl.settings) {
+        if (st.key == "problem" && !st.values.empty()) l.problem = to_string(parse(st.values[0]));
+        if (st.key == "count" && !st.values.empty()) l.count = std::stoll(st.values[0]);
+      }
+      if (!l.problem.empty()) expected.push_back(l);
+    }
+  } catch (const std::exception&) {
+    // The list was read to plan this run; if it cannot be read now, the layers run are all
+    // there is to go on, and the summary says so below.
+  }
+  for (auto& [key, layers] : groups)
+    for (const auto& e : expected)
+      if (std::none_of(layers.begin(), layers.end(),
+                       [&](const layer& l) { return l.problem == e.problem; })) {
+        layer l = e;
+        l.mb = parse(e.problem).mb;
+        for (const char* ps : {"fwd_training", "bwd_data", "bwd_weights"})
+          l.not_ok[ps] = "not run";
+        layers.push_back(l);
+      }
   // One summary object per run: the first (dtype, layout) group; others are listed as their own
   // entries of "groups".
   json out = json::object();
@@ -459,6 +489,7 @@ nlohmann::json network_summary(const std::string& network, const std::string& li
     std::sort(layers.begin(), layers.end(),
               [](const layer& a, const layer& b) { return a.line < b.line; });
     json sm = {{"kind", "network"},         {"network", network},   {"shape_list", list},
+               {"layers_expected", expected.size()},
                {"dtype", key.first},        {"layout", key.second}, {"layers", layers.size()},
                {"batch", layers.front().mb}};
     std::int64_t convs = 0;

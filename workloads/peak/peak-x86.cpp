@@ -1,6 +1,7 @@
 // x86 kernels of `peak`. Each function carries its own target attribute, so the binary runs on
 // any x86-64 CPU and only kernels the CPU supports are called (checked with cpuid at run time).
-// Operands are read through a volatile so the compiler cannot fold the chains away.
+// Operands are read through a volatile so the compiler cannot fold the chains away, and the chains
+// themselves are inline assembly with one register operand each (see MLHPC_CHAINS12).
 #include "workloads/peak/peak.hpp"
 
 #if defined(__x86_64__)
@@ -19,9 +20,6 @@ volatile double g_f64 = 0x1.0p-10;
 volatile std::uint16_t g_bf16 = 0x3b80;  // 2^-8 in bfloat16
 volatile std::int8_t g_s8 = -2;
 volatile std::uint8_t g_u8 = 3;
-
-#define MLHPC_UNROLL12(STMT) \
-  STMT(0) STMT(1) STMT(2) STMT(3) STMT(4) STMT(5) STMT(6) STMT(7) STMT(8) STMT(9) STMT(10) STMT(11)
 
 // Horizontal sums through memory (GCC 12's _mm512_reduce_* warn about uninitialised lanes).
 __attribute__((target("avx512f"))) double hsum512(__m512 v) {
@@ -66,141 +64,69 @@ __attribute__((target("avx2"))) double hsum256i(__m256i v) {
   return s;
 }
 
-__attribute__((target("avx512f"))) double f32_avx512(std::int64_t chunks) {
-  const __m512 x = _mm512_set1_ps(g_f32), y = _mm512_set1_ps(g_f32);
-  double total = 0;
-  for (std::int64_t c = 0; c < chunks; ++c) {
-#define DECL(i) __m512 a##i = _mm512_setzero_ps();
-    MLHPC_UNROLL12(DECL)
-#undef DECL
-    for (std::int64_t it = 0; it < chunk_iterations; ++it) {
-#define STEP(i) a##i = _mm512_fmadd_ps(x, y, a##i);
-      MLHPC_UNROLL12(STEP)
-#undef STEP
-    }
-#define SUM(i) total += hsum512(a##i);
-    MLHPC_UNROLL12(SUM)
-#undef SUM
-  }
-  return total;
-}
+// The inner loop of every kernel is one asm statement: twelve accumulators, each its own in-out
+// register operand, so the compiler cannot merge them (GCC 12 merged twelve identical intrinsic
+// chains into one, and the declared work was twelve times what ran). The loop counter and the
+// backward branch are inside the asm too, so the whole loop body is exactly twelve instructions
+// of the kernel plus `dec`/`jnz`; tests/unit/test_peak_code.cpp checks that in the disassembly.
+// AT&T operand order: `insn src2, src1, dst` computes dst += f(src1, src2).
+#define MLHPC_CHAINS12(INSN, X, Y)                                                            \
+  do {                                                                                        \
+    std::int64_t n_ = chunk_iterations;                                                       \
+    asm volatile("1:\n\t" INSN " %[y], %[x], %[a0]\n\t" INSN " %[y], %[x], %[a1]\n\t" INSN   \
+                 " %[y], %[x], %[a2]\n\t" INSN " %[y], %[x], %[a3]\n\t" INSN                   \
+                 " %[y], %[x], %[a4]\n\t" INSN " %[y], %[x], %[a5]\n\t" INSN                   \
+                 " %[y], %[x], %[a6]\n\t" INSN " %[y], %[x], %[a7]\n\t" INSN                   \
+                 " %[y], %[x], %[a8]\n\t" INSN " %[y], %[x], %[a9]\n\t" INSN                   \
+                 " %[y], %[x], %[a10]\n\t" INSN " %[y], %[x], %[a11]\n\t"                      \
+                 "dec %[n]\n\t"                                                               \
+                 "jnz 1b\n"                                                                   \
+                 : [a0] "+v"(a0), [a1] "+v"(a1), [a2] "+v"(a2), [a3] "+v"(a3), [a4] "+v"(a4), \
+                   [a5] "+v"(a5), [a6] "+v"(a6), [a7] "+v"(a7), [a8] "+v"(a8), [a9] "+v"(a9), \
+                   [a10] "+v"(a10), [a11] "+v"(a11), [n] "+r"(n_)                             \
+                 : [x] "v"(X), [y] "v"(Y)                                                     \
+                 : "cc");                                                                     \
+  } while (0)
 
-__attribute__((target("avx512f"))) double f64_avx512(std::int64_t chunks) {
-  const __m512d x = _mm512_set1_pd(g_f64), y = _mm512_set1_pd(g_f64);
-  double total = 0;
-  for (std::int64_t c = 0; c < chunks; ++c) {
-#define DECL(i) __m512d a##i = _mm512_setzero_pd();
-    MLHPC_UNROLL12(DECL)
-#undef DECL
-    for (std::int64_t it = 0; it < chunk_iterations; ++it) {
-#define STEP(i) a##i = _mm512_fmadd_pd(x, y, a##i);
-      MLHPC_UNROLL12(STEP)
-#undef STEP
-    }
-#define SUM(i) total += hsum512d(a##i);
-    MLHPC_UNROLL12(SUM)
-#undef SUM
+// One kernel: per chunk, zeroed accumulators, the asm loop, then the exact horizontal sums.
+#define MLHPC_KERNEL(NAME, TARGET, VEC, ZERO, INSN, HSUM, X_INIT, Y_INIT)                      \
+  __attribute__((target(TARGET))) double NAME(std::int64_t chunks) {                          \
+    const VEC x = X_INIT, y = Y_INIT;                                                         \
+    double total = 0;                                                                         \
+    for (std::int64_t c = 0; c < chunks; ++c) {                                               \
+      VEC a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO, a5 = ZERO, a6 = ZERO,         \
+          a7 = ZERO, a8 = ZERO, a9 = ZERO, a10 = ZERO, a11 = ZERO;                            \
+      MLHPC_CHAINS12(INSN, x, y);                                                             \
+      total += HSUM(a0) + HSUM(a1) + HSUM(a2) + HSUM(a3) + HSUM(a4) + HSUM(a5) + HSUM(a6) +   \
+               HSUM(a7) + HSUM(a8) + HSUM(a9) + HSUM(a10) + HSUM(a11);                        \
+    }                                                                                         \
+    return total;                                                                             \
   }
-  return total;
-}
 
-__attribute__((target("avx2,fma"))) double f32_avx2(std::int64_t chunks) {
-  const __m256 x = _mm256_set1_ps(g_f32), y = _mm256_set1_ps(g_f32);
-  double total = 0;
-  for (std::int64_t c = 0; c < chunks; ++c) {
-#define DECL(i) __m256 a##i = _mm256_setzero_ps();
-    MLHPC_UNROLL12(DECL)
-#undef DECL
-    for (std::int64_t it = 0; it < chunk_iterations; ++it) {
-#define STEP(i) a##i = _mm256_fmadd_ps(x, y, a##i);
-      MLHPC_UNROLL12(STEP)
-#undef STEP
-    }
-#define SUM(i) total += hsum256(a##i);
-    MLHPC_UNROLL12(SUM)
-#undef SUM
-  }
-  return total;
-}
+MLHPC_KERNEL(f32_avx512, "avx512f", __m512, _mm512_setzero_ps(), "vfmadd231ps", hsum512,
+             _mm512_set1_ps(g_f32), _mm512_set1_ps(g_f32))
+MLHPC_KERNEL(f64_avx512, "avx512f", __m512d, _mm512_setzero_pd(), "vfmadd231pd", hsum512d,
+             _mm512_set1_pd(g_f64), _mm512_set1_pd(g_f64))
+MLHPC_KERNEL(f32_avx2, "avx2,fma", __m256, _mm256_setzero_ps(), "vfmadd231ps", hsum256,
+             _mm256_set1_ps(g_f32), _mm256_set1_ps(g_f32))
+MLHPC_KERNEL(f64_avx2, "avx2,fma", __m256d, _mm256_setzero_pd(), "vfmadd231pd", hsum256d,
+             _mm256_set1_pd(g_f64), _mm256_set1_pd(g_f64))
+// vdpbf16ps: dst.f32[i] += x.bf16[2i] * y.bf16[2i] + x.bf16[2i+1] * y.bf16[2i+1].
+MLHPC_KERNEL(bf16_avx512, "avx512f,avx512bf16", __m512, _mm512_setzero_ps(), "vdpbf16ps",
+             hsum512, _mm512_castsi512_ps(_mm512_set1_epi16(static_cast<short>(g_bf16))),
+             _mm512_castsi512_ps(_mm512_set1_epi16(static_cast<short>(g_bf16))))
+// vpdpbusd: dst.s32[i] += sum over four bytes of u8(src1) * s8(src2); x holds the unsigned bytes.
+MLHPC_KERNEL(int8_avx512, "avx512f,avx512vnni", __m512i, _mm512_setzero_si512(), "vpdpbusd",
+             hsum512i, _mm512_set1_epi8(static_cast<char>(g_u8)),
+             _mm512_set1_epi8(static_cast<char>(g_s8)))
+// AVX-VNNI is the VEX encoding (`%{`/`%}` are braces in asm templates): without {vex} the assembler would emit the EVEX (AVX512-VNNI)
+// form, which a CPU with AVX-VNNI only (Alder Lake) cannot run.
+MLHPC_KERNEL(int8_avx2, "avx2,avxvnni", __m256i, _mm256_setzero_si256(), "%{vex%} vpdpbusd",
+             hsum256i, _mm256_set1_epi8(static_cast<char>(g_u8)),
+             _mm256_set1_epi8(static_cast<char>(g_s8)))
 
-__attribute__((target("avx2,fma"))) double f64_avx2(std::int64_t chunks) {
-  const __m256d x = _mm256_set1_pd(g_f64), y = _mm256_set1_pd(g_f64);
-  double total = 0;
-  for (std::int64_t c = 0; c < chunks; ++c) {
-#define DECL(i) __m256d a##i = _mm256_setzero_pd();
-    MLHPC_UNROLL12(DECL)
-#undef DECL
-    for (std::int64_t it = 0; it < chunk_iterations; ++it) {
-#define STEP(i) a##i = _mm256_fmadd_pd(x, y, a##i);
-      MLHPC_UNROLL12(STEP)
-#undef STEP
-    }
-#define SUM(i) total += hsum256d(a##i);
-    MLHPC_UNROLL12(SUM)
-#undef SUM
-  }
-  return total;
-}
-
-__attribute__((target("avx512f,avx512bf16"))) double bf16_avx512(std::int64_t chunks) {
-  const __m512bh x = (__m512bh)_mm512_set1_epi16(static_cast<short>(g_bf16));
-  const __m512bh y = (__m512bh)_mm512_set1_epi16(static_cast<short>(g_bf16));
-  double total = 0;
-  for (std::int64_t c = 0; c < chunks; ++c) {
-#define DECL(i) __m512 a##i = _mm512_setzero_ps();
-    MLHPC_UNROLL12(DECL)
-#undef DECL
-    for (std::int64_t it = 0; it < chunk_iterations; ++it) {
-#define STEP(i) a##i = _mm512_dpbf16_ps(a##i, x, y);
-      MLHPC_UNROLL12(STEP)
-#undef STEP
-    }
-#define SUM(i) total += hsum512(a##i);
-    MLHPC_UNROLL12(SUM)
-#undef SUM
-  }
-  return total;
-}
-
-__attribute__((target("avx512f,avx512vnni"))) double int8_avx512(std::int64_t chunks) {
-  const __m512i u = _mm512_set1_epi8(static_cast<char>(g_u8));
-  const __m512i s = _mm512_set1_epi8(static_cast<char>(g_s8));
-  double total = 0;
-  for (std::int64_t c = 0; c < chunks; ++c) {
-#define DECL(i) __m512i a##i = _mm512_setzero_si512();
-    MLHPC_UNROLL12(DECL)
-#undef DECL
-    for (std::int64_t it = 0; it < chunk_iterations; ++it) {
-#define STEP(i) a##i = _mm512_dpbusd_epi32(a##i, u, s);
-      MLHPC_UNROLL12(STEP)
-#undef STEP
-    }
-#define SUM(i) total += hsum512i(a##i);
-    MLHPC_UNROLL12(SUM)
-#undef SUM
-  }
-  return total;
-}
-
-__attribute__((target("avx2,avxvnni"))) double int8_avx2(std::int64_t chunks) {
-  const __m256i u = _mm256_set1_epi8(static_cast<char>(g_u8));
-  const __m256i s = _mm256_set1_epi8(static_cast<char>(g_s8));
-  double total = 0;
-  for (std::int64_t c = 0; c < chunks; ++c) {
-#define DECL(i) __m256i a##i = _mm256_setzero_si256();
-    MLHPC_UNROLL12(DECL)
-#undef DECL
-    for (std::int64_t it = 0; it < chunk_iterations; ++it) {
-#define STEP(i) a##i = _mm256_dpbusd_avx_epi32(a##i, u, s);
-      MLHPC_UNROLL12(STEP)
-#undef STEP
-    }
-#define SUM(i) total += hsum256i(a##i);
-    MLHPC_UNROLL12(SUM)
-#undef SUM
-  }
-  return total;
-}
+#undef MLHPC_KERNEL
+#undef MLHPC_CHAINS12
 
 bool has_avx512() {
   return __builtin_cpu_supports("avx512f");

@@ -1,0 +1,56 @@
+#include "bench/rates.hpp"
+
+#include <fmt/format.h>
+
+namespace mlhpc {
+
+using nlohmann::json;
+
+const std::vector<rate_kind>& rate_kinds() {
+  static const std::vector<rate_kind> k = {{"flops_per_s", "flops", "flop/s"},
+                                           {"bytes_per_s", "bytes", "byte/s"},
+                                           {"items_per_s", "items", "item/s"}};
+  return k;
+}
+
+std::string judged_metric(const json& r) {
+  if (!r.is_object() || !r.contains("rates") || !r["rates"].is_object()) return "";
+  for (const char* c : {"ceiling", "provides_ceiling"})
+    if (r.contains(c) && r[c].is_object() && r[c].contains("metric") &&
+        r[c]["metric"].is_string() && r["rates"].contains(r[c]["metric"].get<std::string>()))
+      return r[c]["metric"].get<std::string>();
+  for (const auto& k : rate_kinds())
+    if (r["rates"].contains(k.metric)) return k.metric;
+  return "";
+}
+
+std::string rate_unit(const json& r, const std::string& metric) {
+  if (r.contains("rates") && r["rates"].contains(metric) && r["rates"][metric].is_object() &&
+      r["rates"][metric].contains("unit") && r["rates"][metric]["unit"].is_string())
+    return r["rates"][metric]["unit"];
+  if (metric == "flops_per_s") {
+    const bool int8 =
+        r.value("variant", "") == "int8" ||
+        (r.contains("parameters") && r["parameters"].is_object() &&
+         r["parameters"].contains("dtype") && r["parameters"]["dtype"] == "int8");
+    return int8 ? "op/s" : "flop/s";
+  }
+  if (metric == "bytes_per_s") return "byte/s";
+  if (metric == "items_per_s") {
+    if (r.contains("work") && r["work"].is_object() && r["work"].contains("item_unit") &&
+        r["work"]["item_unit"].is_string() && !r["work"]["item_unit"].get<std::string>().empty())
+      return r["work"]["item_unit"].get<std::string>() + "/s";
+    return "item/s";
+  }
+  return "";
+}
+
+std::string format_rate(double v, const std::string& unit) {
+  if (unit == "flop/s") return fmt::format("{:.1f} GFLOP/s", v / 1e9);
+  if (unit == "op/s") return fmt::format("{:.1f} GOP/s", v / 1e9);
+  if (unit == "byte/s") return fmt::format("{:.1f} GB/s", v / 1e9);
+  if (v >= 1e9) return fmt::format("{:.1f} G{}", v / 1e9, unit);
+  return fmt::format("{:.4g} {}", v, unit);
+}
+
+}  // namespace mlhpc

@@ -1,0 +1,34 @@
+#pragma once
+// The rate vocabulary, in one place: which rates a result can carry, which one it is judged by,
+// and the unit each is written and shown in. The session, the table, the ceilings, compare and
+// report all read it (an int8 GEMM runs at op/s, `stream` at byte/s, never flop/s).
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace mlhpc {
+
+struct rate_kind {
+  const char* metric;     // key in a result's "rates": "flops_per_s"
+  const char* work_key;   // key in its "work": "flops"
+  const char* base_unit;  // "flop/s", "byte/s", "item/s" (refined by rate_unit)
+};
+
+// The rates a result can carry, in the order they are judged when nothing else says.
+const std::vector<rate_kind>& rate_kinds();
+
+// The metric a result is judged by: its ceiling's, else the ceiling's it provides, else the first
+// of rate_kinds() it has; "" when it has no rate.
+std::string judged_metric(const nlohmann::json& result);
+
+// The unit of a result's rate: rates[metric]["unit"] where the file has it; else "op/s" for the
+// arithmetic of an int8 problem (variant or dtype int8), "flop/s" for other arithmetic, "byte/s",
+// and "<item_unit>/s" for items.
+std::string rate_unit(const nlohmann::json& result, const std::string& metric);
+
+// "225.1 GFLOP/s", "70.3 GB/s", "2712.0 GOP/s", "123.4 image/s" (other units: SI prefix G when
+// the value is at least 1e9).
+std::string format_rate(double value, const std::string& unit);
+
+}  // namespace mlhpc
