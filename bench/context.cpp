@@ -121,6 +121,17 @@ std::vector<int> allowed_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) != 0) return {};
+  // With OMP_PROC_BIND set, libgomp binds the initial thread to the first place when it starts,
+  // so the main thread's mask shows one place only: the process may use every place's CPUs
+  // (without this, OMP_PLACES=cores made the default thread count 1).
+  if (omp_get_proc_bind() != omp_proc_bind_false)
+    for (int p = 0; p < omp_get_num_places(); ++p) {
+      const int n = omp_get_place_num_procs(p);
+      std::vector<int> ids(static_cast<std::size_t>(std::max(0, n)));
+      omp_get_place_proc_ids(p, ids.data());
+      for (const int c : ids)
+        if (c >= 0 && c < CPU_SETSIZE) CPU_SET(c, &set);
+    }
   return mask_cpus(set);
 }
 

@@ -278,7 +278,7 @@ json trust_issues(const json& r, const session_options& opt, int team_threads) {
                                               opt.allowed_cpus));
   if (opt.threads_pinned && !*opt.threads_pinned && threads > 1)
     add("threads_unpinned",
-        "the threads may migrate between CPUs (set OMP_PROC_BIND=close OMP_PLACES=cores to "
+        "the threads may migrate between CPUs (set OMP_PROC_BIND=close OMP_PLACES=threads to "
         "pin them)");
   if (r.contains("counters")) {
     const auto& c = r["counters"];

@@ -102,10 +102,37 @@ json context_differences(const json& a, const json& b) {
   return out;
 }
 
+// The key results pair by: the pairing key where the file has one (schema 1.3), else the key.
+std::string pairing_key(const json& r) {
+  if (r.contains("pairing_key") && r["pairing_key"].is_string()) return r["pairing_key"];
+  return r["key"];
+}
+
+// The work of one repetition in the unit the result is judged by (flops, bytes, items), or 0
+// when it declares none. `peak` calibrates its repetition to about 20 ms in every run, so two
+// runs can time different amounts of work: samples are compared per unit of work.
+double work_of(const json& r) {
+  if (!r.contains("work") || !r["work"].is_object()) return 0;
+  for (const char* k : {"flops", "bytes", "items"})
+    if (r["work"].contains(k) && r["work"][k].is_number()) return r["work"][k].get<double>();
+  return 0;
+}
+
+// Samples of `r` scaled to the work of `ref` (unchanged when the work is equal or unknown).
+std::vector<double> samples_scaled(const json& r, const json& ref);
+
 std::vector<double> samples_of(const json& r) {
   std::vector<double> v;
   if (r.contains("measurement"))
     for (const auto& x : r["measurement"]["samples_s"]) v.push_back(x.get<double>());
+  return v;
+}
+
+std::vector<double> samples_scaled(const json& r, const json& ref) {
+  auto v = samples_of(r);
+  const double w = work_of(r), w0 = work_of(ref);
+  if (w > 0 && w0 > 0 && w != w0)
+    for (auto& x : v) x *= w0 / w;
   return v;
 }
 
@@ -121,7 +148,7 @@ std::pair<std::string, std::string> metric_of(const json& r) {
 }
 
 json compare_pair(const json& a, const json& b, const compare_options& opt) {
-  json p = {{"key", a["key"]}, {"workload", a["workload"]}};
+  json p = {{"key", pairing_key(a)}, {"workload", a["workload"]}};
   const auto [metric, direction] = metric_of(b);
   p["metric"] = metric;
   p["direction"] = direction;
@@ -139,7 +166,11 @@ json compare_pair(const json& a, const json& b, const compare_options& opt) {
   if (sa != "ok" || sb != "ok")
     return verdict("inconclusive",
                    fmt::format("not measured on both sides (base {}, new {})", sa, sb));
-  const auto x = samples_of(a), y = samples_of(b);
+  const auto x = samples_of(a), y = samples_scaled(b, a);
+  if (work_of(a) > 0 && work_of(b) > 0 && work_of(a) != work_of(b))
+    p["work_scaled"] = fmt::format("the new run's repetition did {:.4g} times the base's work; "
+                                   "its times are scaled to the base's work",
+                                   work_of(b) / work_of(a));
   p["base_n"] = x.size();
   p["new_n"] = y.size();
   for (const auto& [side, n] : {std::pair{"base", x.size()}, {"new", y.size()}})
@@ -149,7 +180,12 @@ json compare_pair(const json& a, const json& b, const compare_options& opt) {
   const auto ci = bootstrap_median_ratio(x, y, opt.resamples, 0.95, opt.seed);
   const auto u = mann_whitney_u(x, y);
   p["base_median_s"] = a["statistics"]["median_s"];
-  p["new_median_s"] = b["statistics"]["median_s"];
+  {
+    auto sorted = y;
+    std::sort(sorted.begin(), sorted.end());
+    p["new_median_s"] = sorted.empty() ? b["statistics"]["median_s"].get<double>()
+                                       : quantile_sorted(sorted, 0.5);
+  }
   p["time_ratio"] = ci.ratio;
   p["time_ratio_ci95"] = {{"low", ci.low},
                           {"high", ci.high},
@@ -222,11 +258,13 @@ json compare(const json& base, const std::string& base_path, const json& neu,
               {"alpha", opt.alpha},
               {"context_differences", context_differences(base, neu)}};
   std::map<std::string, const json*> in_base, in_new;
-  for (const auto& r : base["results"]) in_base[r["key"]] = &r;
-  for (const auto& r : neu["results"]) in_new[r["key"]] = &r;
+  for (const auto& r : base["results"]) in_base.emplace(pairing_key(r), &r);
+  for (const auto& r : neu["results"]) in_new.emplace(pairing_key(r), &r);
   json pairs = json::array(), only_base = json::array(), only_new = json::array();
+  std::set<std::string> done;
   for (const auto& r : base["results"]) {
-    const std::string key = r["key"];
+    const std::string key = pairing_key(r);
+    if (!done.insert(key).second) continue;
     if (!in_new.count(key)) {
       only_base.push_back(key);
       continue;
@@ -234,7 +272,192 @@ json compare(const json& base, const std::string& base_path, const json& neu,
     pairs.push_back(compare_pair(r, *in_new[key], opt));
   }
   for (const auto& r : neu["results"])
-    if (!in_base.count(r["key"])) only_new.push_back(r["key"]);
+    if (!in_base.count(pairing_key(r))) only_new.push_back(pairing_key(r));
+  out["pairs"] = pairs;
+  out["only_in_base"] = only_base;
+  out["only_in_new"] = only_new;
+  out["summary"] = summary_of(pairs);
+  int regressed = 0;
+  for (const auto& p : pairs) regressed += p["verdict"] == "regressed";
+  out["regressed"] = regressed;
+  return out;
+}
+
+namespace {
+
+std::string files_text(const std::vector<std::string>& paths) {
+  if (paths.size() == 1) return paths.front();
+  return fmt::format("{} and {} more", paths.front(), paths.size() - 1);
+}
+
+json compare_group_pair(const std::string& key, const std::vector<const json*>& a,
+                        const std::vector<const json*>& b, bool paired,
+                        const compare_options& opt) {
+  json p = {{"key", key}, {"workload", (*a.front())["workload"]}};
+  const auto [metric, direction] = metric_of(*b.front());
+  p["metric"] = metric;
+  p["direction"] = direction;
+  p["base_runs"] = a.size();
+  p["new_runs"] = b.size();
+  auto verdict = [&](const std::string& v, const std::string& why) {
+    p["verdict"] = v;
+    p["reason"] = why;
+    return p;
+  };
+  int base_ok = 0, new_ok = 0, new_failed = 0;
+  for (const json* r : a) base_ok += (*r)["status"] == "ok";
+  for (const json* r : b) {
+    new_ok += (*r)["status"] == "ok";
+    new_failed += (*r)["status"] == "failed";
+  }
+  if (new_failed > 0 && base_ok == static_cast<int>(a.size()))
+    return verdict("regressed",
+                   fmt::format("the problem failed in {} of the {} new runs", new_failed,
+                               b.size()));
+  if (base_ok < static_cast<int>(a.size()) || new_ok < static_cast<int>(b.size()))
+    return verdict("inconclusive",
+                   fmt::format("not measured in every run (ok in {} of {} base runs, {} of {} "
+                               "new runs)",
+                               base_ok, a.size(), new_ok, b.size()));
+  // Every run's samples per unit of the first base run's work (see work_of).
+  const json& ref = *a.front();
+  std::vector<std::vector<double>> x, y;
+  std::size_t nx = 0, ny = 0;
+  for (const json* r : a) {
+    x.push_back(samples_scaled(*r, ref));
+    nx += x.back().size();
+  }
+  for (const json* r : b) {
+    y.push_back(samples_scaled(*r, ref));
+    ny += y.back().size();
+  }
+  p["base_n"] = nx;
+  p["new_n"] = ny;
+  const auto boot =
+      hierarchical_bootstrap_ratio(x, y, paired, opt.resamples, 1 - opt.alpha, opt.seed);
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return quantile_sorted(v, 0.5);
+  };
+  std::vector<double> mx, my;
+  for (const auto& g : x) mx.push_back(median(g));
+  for (const auto& g : y) my.push_back(median(g));
+  p["base_median_s"] = geometric_mean(mx);
+  p["new_median_s"] = geometric_mean(my);
+  p["hierarchical_bootstrap"] = {{"ratio", boot.ratio},
+                                 {"low", boot.low},
+                                 {"high", boot.high},
+                                 {"level", 1 - opt.alpha},
+                                 {"resamples", boot.resamples}};
+  double ratio = boot.ratio, low = boot.low, high = boot.high;
+  std::string method = "hierarchical bootstrap: runs of each side, then samples";
+  if (paired) {
+    // Rounds: the ratio of the two medians of each round, so the drift the round shares cancels.
+    // The estimate is the median round ratio, its interval the distribution-free order-statistic
+    // interval of a median (binomial), which one disrupted round cannot move and which needs no
+    // normality: 6 rounds give [min, max] at 96.9 %, 9 rounds [2nd, 8th] at 96.1 %.
+    std::vector<double> rr = boot.group_ratios;
+    p["round_ratios"] = rr;
+    std::sort(rr.begin(), rr.end());
+    ratio = quantile_sorted(rr, 0.5);
+    const auto ci = median_ci(rr, 1 - opt.alpha);
+    if (!ci) {
+      p["time_ratio"] = ratio;
+      p["metric_ratio"] = metric == "time" ? ratio : 1 / ratio;
+      return verdict("inconclusive",
+                     fmt::format("{} rounds give no distribution-free {:.0f} % interval of the "
+                                 "median round ratio (6 rounds at least for 95 %)",
+                                 rr.size(), (1 - opt.alpha) * 100));
+    }
+    low = ci->low;
+    high = ci->high;
+    method = fmt::format(
+        "median of the per-round ratios of medians; order-statistic interval (ranks {} and {} "
+        "of {}, coverage {:.3f})",
+        ci->lower_rank, rr.size() + 1 - ci->lower_rank, rr.size(), ci->achieved);
+  }
+  p["time_ratio"] = ratio;
+  p["time_ratio_ci95"] = {{"low", low},
+                          {"high", high},
+                          {"level", 1 - opt.alpha},
+                          {"method", method},
+                          {"resamples", boot.resamples}};
+  p["metric_ratio"] = metric == "time" ? ratio : 1 / ratio;
+  const double up = 1 + opt.threshold, down = 1 / (1 + opt.threshold);
+  if (static_cast<int>(std::min(a.size(), b.size())) < 2)
+    return verdict("inconclusive", "one run on a side: run-to-run variation is not measured");
+  if (low > 1 && ratio >= up)
+    return verdict("regressed", fmt::format("{:.1f} % slower (interval {:.1f} to {:.1f} %) over "
+                                            "{} and {} runs",
+                                            (ratio - 1) * 100, (low - 1) * 100, (high - 1) * 100,
+                                            a.size(), b.size()));
+  if (high < 1 && ratio <= down)
+    return verdict("improved", fmt::format("{:.1f} % faster (interval {:.1f} to {:.1f} %) over {} "
+                                           "and {} runs",
+                                           (1 - ratio) * 100, (1 - high) * 100, (1 - low) * 100,
+                                           a.size(), b.size()));
+  if (low >= down && high <= up)
+    return verdict("unchanged", fmt::format("the interval of the time ratio, {:.3f} to {:.3f}, "
+                                            "is within the {:.0f} % threshold",
+                                            low, high, opt.threshold * 100));
+  return verdict("inconclusive",
+                 fmt::format("ratio {:.3f}, interval {:.3f} to {:.3f}: neither a change of at "
+                             "least {:.0f} % whose interval excludes 1, nor inside the threshold",
+                             ratio, low, high, opt.threshold * 100));
+}
+
+}  // namespace
+
+json compare_groups(const std::vector<json>& base, const std::vector<std::string>& base_paths,
+                    const std::vector<json>& neu, const std::vector<std::string>& new_paths,
+                    bool paired, const compare_options& opt) {
+  MLHPC_ASSERT(!base.empty() && !neu.empty());
+  if (paired && base.size() != neu.size())
+    throw usage_error(fmt::format("paired comparison: {} base runs but {} new runs (a round "
+                                  "holds one of each)",
+                                  base.size(), neu.size()));
+  json out = {{"base", files_text(base_paths)},
+              {"new", files_text(new_paths)},
+              {"base_files", base_paths},
+              {"new_files", new_paths},
+              {"paired", paired},
+              {"threshold", opt.threshold},
+              {"alpha", opt.alpha},
+              {"context_differences", context_differences(base.front(), neu.front())}};
+  // Keys in the first base run's order; a key is compared when every run of both sides has it.
+  std::vector<std::string> keys;
+  for (const auto& r : base.front()["results"])
+    if (std::find(keys.begin(), keys.end(), pairing_key(r)) == keys.end())
+      keys.push_back(pairing_key(r));
+  auto find = [](const json& doc, const std::string& key) -> const json* {
+    for (const auto& r : doc["results"])
+      if (pairing_key(r) == key) return &r;
+    return nullptr;
+  };
+  json pairs = json::array(), only_base = json::array(), only_new = json::array();
+  for (const auto& key : keys) {
+    std::vector<const json*> a, b;
+    for (const auto& d : base)
+      if (const json* r = find(d, key)) a.push_back(r);
+    for (const auto& d : neu)
+      if (const json* r = find(d, key)) b.push_back(r);
+    if (b.empty()) {
+      only_base.push_back(key);
+      continue;
+    }
+    if (a.size() != base.size() || b.size() != neu.size()) {
+      pairs.push_back({{"key", key},
+                       {"workload", (*a.front())["workload"]},
+                       {"verdict", "inconclusive"},
+                       {"reason", fmt::format("in {} of {} base runs and {} of {} new runs",
+                                              a.size(), base.size(), b.size(), neu.size())}});
+      continue;
+    }
+    pairs.push_back(compare_group_pair(key, a, b, paired, opt));
+  }
+  for (const auto& r : neu.front()["results"])
+    if (std::find(keys.begin(), keys.end(), pairing_key(r)) == keys.end())
+      only_new.push_back(pairing_key(r));
   out["pairs"] = pairs;
   out["only_in_base"] = only_base;
   out["only_in_new"] = only_new;
@@ -249,6 +472,7 @@ namespace {
 
 std::string ratio_text(const json& p) {
   if (!p.contains("time_ratio")) return "-";
+  if (!p.contains("time_ratio_ci95")) return fmt::format("{:.3f}", p["time_ratio"].get<double>());
   return fmt::format("{:.3f} [{:.3f}, {:.3f}]", p["time_ratio"].get<double>(),
                      p["time_ratio_ci95"]["low"].get<double>(),
                      p["time_ratio_ci95"]["high"].get<double>());
@@ -353,7 +577,7 @@ std::string format_markdown(const std::vector<json>& comparisons) {
 }
 
 json compare_fleet(const std::vector<json>& docs, const std::vector<std::string>& paths,
-                   double z_limit) {
+                   double z_limit, double min_effect) {
   std::vector<std::string> nodes;
   for (std::size_t i = 0; i < docs.size(); ++i) {
     std::string n = paths[i];
@@ -405,7 +629,8 @@ json compare_fleet(const std::vector<json>& docs, const std::vector<std::string>
       json n = {{"node", who[i]}, {"median_s", medians[i]}, {"ratio_to_median", medians[i] / med}};
       if (std::isfinite(z[i])) n["robust_z"] = z[i];
       m["nodes"].push_back(n);
-      if (std::fabs(z[i]) > z_limit && medians.size() >= 3) {
+      if (medians.size() >= 3 && std::fabs(z[i]) > z_limit &&
+          std::fabs(medians[i] / med - 1) >= min_effect) {
         outliers.push_back({{"node", who[i]},
                             {"direction", medians[i] > med ? "slow" : "fast"},
                             {"ratio_to_median", medians[i] / med}});
@@ -413,7 +638,11 @@ json compare_fleet(const std::vector<json>& docs, const std::vector<std::string>
       }
     }
     m["outliers"] = outliers;
-    if (medians.size() < 3) m["note"] = "fewer than 3 nodes: no outliers can be named";
+    if (medians.size() < 3)
+      m["note"] = fmt::format(
+          "measured on {} node{}: an outlier needs at least 3 (with two, the median is their "
+          "midpoint and both are equally far from it, so neither can be called the odd one)",
+          medians.size(), medians.size() == 1 ? "" : "s");
     metrics.push_back(m);
   }
   json slow = json::array();
@@ -421,14 +650,22 @@ json compare_fleet(const std::vector<json>& docs, const std::vector<std::string>
   return {{"nodes", nodes},
           {"files", paths},
           {"z_limit", z_limit},
-          {"method", "per key, each node's median time; robust z = (x - median) / (1.4826 MAD)"},
+          {"min_effect", min_effect},
+          {"method",
+           "per key, each node's median time; an outlier has robust |z| = |x - median| / "
+           "(1.4826 MAD) above z_limit and differs from the median by at least min_effect; "
+           "at least 3 nodes"},
           {"metrics", metrics},
           {"slow_nodes", slow}};
 }
 
 std::string format_fleet_console(const json& f) {
-  std::string out = fmt::format("fleet of {} nodes; outliers beyond robust |z| > {}\n",
-                                f["nodes"].size(), f["z_limit"].get<double>());
+  std::string out = fmt::format(
+      "fleet of {} nodes; outliers: robust |z| > {} and at least {:.0f} % from the median\n",
+      f["nodes"].size(), f["z_limit"].get<double>(), f.value("min_effect", 0.0) * 100);
+  if (f["nodes"].size() < 3)
+    out += "no outliers can be named with fewer than 3 nodes: with two, the median is their "
+           "midpoint and both are equally far from it\n";
   for (const auto& m : f["metrics"]) {
     if (!m.contains("median_s")) {
       out += fmt::format("{}: measured on no node\n", m["key"].get<std::string>());

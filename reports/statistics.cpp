@@ -110,6 +110,57 @@ ratio_interval bootstrap_median_ratio(std::span<const double> x, std::span<const
   return r;
 }
 
+group_ratio_interval hierarchical_bootstrap_ratio(const std::vector<std::vector<double>>& base,
+                                                  const std::vector<std::vector<double>>& neu,
+                                                  bool paired, int resamples, double level,
+                                                  std::uint64_t seed) {
+  MLHPC_ASSERT(!base.empty() && !neu.empty() && resamples > 0);
+  MLHPC_ASSERT(!paired || base.size() == neu.size());
+  for (const auto& g : base) MLHPC_ASSERT(!g.empty());
+  for (const auto& g : neu) MLHPC_ASSERT(!g.empty());
+  group_ratio_interval r;
+  r.resamples = resamples;
+  r.paired = paired;
+  auto log_geomean_of_medians = [](const std::vector<std::vector<double>>& groups) {
+    double s = 0;
+    for (const auto& g : groups) s += std::log(median_of(g));
+    return s / static_cast<double>(groups.size());
+  };
+  r.ratio = std::exp(log_geomean_of_medians(neu) - log_geomean_of_medians(base));
+  if (paired)
+    for (std::size_t i = 0; i < base.size(); ++i)
+      r.group_ratios.push_back(median_of(neu[i]) / median_of(base[i]));
+  std::uint64_t draw = 0;
+  auto pick = [&](std::size_t n) {
+    return std::min(n - 1, static_cast<std::size_t>(unit_random(seed, 79, draw++) *
+                                                    static_cast<double>(n)));
+  };
+  std::vector<double> ratios(static_cast<std::size_t>(resamples));
+  std::vector<double> buf;
+  auto resampled_log_median = [&](const std::vector<double>& g) {
+    buf.resize(g.size());
+    for (auto& v : buf) v = g[pick(g.size())];
+    return std::log(median_of(buf));
+  };
+  std::vector<std::size_t> idx_b(base.size()), idx_n(neu.size());
+  for (int b = 0; b < resamples; ++b) {
+    for (auto& i : idx_b) i = pick(base.size());
+    if (paired)
+      idx_n = idx_b;
+    else
+      for (auto& i : idx_n) i = pick(neu.size());
+    double sb = 0, sn = 0;
+    for (const auto i : idx_b) sb += resampled_log_median(base[i]);
+    for (const auto i : idx_n) sn += resampled_log_median(neu[i]);
+    ratios[static_cast<std::size_t>(b)] =
+        std::exp(sn / static_cast<double>(idx_n.size()) - sb / static_cast<double>(idx_b.size()));
+  }
+  std::sort(ratios.begin(), ratios.end());
+  r.low = quantile_sorted(ratios, (1 - level) / 2);
+  r.high = quantile_sorted(ratios, 1 - (1 - level) / 2);
+  return r;
+}
+
 double geometric_mean(std::span<const double> v) {
   if (v.empty()) return 1;
   double s = 0;

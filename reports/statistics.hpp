@@ -31,6 +31,25 @@ ratio_interval bootstrap_median_ratio(std::span<const double> x, std::span<const
                                       int resamples = 2000, double level = 0.95,
                                       std::uint64_t seed = 1);
 
+struct group_ratio_interval {
+  double ratio = 0;  // geomean over groups of median(new group) / geomean of median(base group)
+  double low = 0, high = 0;
+  int resamples = 0;
+  bool paired = false;
+  std::vector<double> group_ratios;  // paired: per group (round) median(new) / median(base)
+};
+// Two-level (hierarchical) percentile bootstrap for several groups of samples per side: a group is
+// one run (a round of an A/B protocol, or one result file), so the interval carries the variation
+// between runs as well as within them (Kalibera and Jones, "Rigorous benchmarking in reasonable
+// time", ISMM 2013). Each resample draws groups with replacement, then samples with replacement
+// within each drawn group, and recomputes the statistic. `paired`: base[i] and neu[i] ran in the
+// same round, so round i is drawn for both sides at once (the drift the two share cancels);
+// needs as many groups on both sides. Every group must be non-empty. Seeded and deterministic.
+group_ratio_interval hierarchical_bootstrap_ratio(const std::vector<std::vector<double>>& base,
+                                                  const std::vector<std::vector<double>>& neu,
+                                                  bool paired, int resamples = 2000,
+                                                  double level = 0.95, std::uint64_t seed = 1);
+
 // Geometric mean of positive values (1 for none).
 double geometric_mean(std::span<const double> v);
 

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <optional>
 
+#include "bench/ab.hpp"
 #include "bench/context.hpp"
 #include "bench/counters.hpp"
 #include "bench/data_dir.hpp"
@@ -133,11 +134,49 @@ int cmd_validate(const std::string& path) {
 // ------------------------------------------------------------------------------------- compare
 struct compare_cli {
   std::vector<std::string> files;
+  std::vector<std::string> base_files, new_files;  // several runs per side
+  bool paired = false;
   std::string format = "table";
   std::string out;
   bool fleet = false;
+  double min_effect = 0.05;
   reports::compare_options opt;
 };
+
+// The rendering of comparisons in a format; throws usage_error for an unknown one.
+std::string render_comparisons(const std::vector<json>& comparisons, const std::string& format) {
+  if (format == "table") return reports::format_console(comparisons);
+  if (format == "markdown") return reports::format_markdown(comparisons);
+  if (format == "junit") return reports::format_junit(comparisons);
+  if (format == "json") return json{{"comparisons", comparisons}}.dump(2) + "\n";
+  throw usage_error(fmt::format("--format '{}': expected table, markdown, junit or json", format));
+}
+
+// A gate that compares nothing must not pass: no pair between the two sides is bad input.
+void require_pairs(const std::vector<json>& comparisons) {
+  for (const auto& c : comparisons)
+    if (c["pairs"].empty())
+      throw usage_error(fmt::format(
+          "compare: no result of {} pairs with one of {} ({} keys only in base, {} only in new); "
+          "the files hold different problems (same suite and parameters expected)",
+          c["new"].get<std::string>(), c["base"].get<std::string>(), c["only_in_base"].size(),
+          c["only_in_new"].size()));
+}
+
+// Writes the report to -o or stdout; the console keeps a short account when it goes to a file.
+int emit_comparisons(const std::vector<json>& comparisons, const std::string& format,
+                     const std::string& out) {
+  const std::string text = render_comparisons(comparisons, format);
+  if (out.empty() || out == "-") {
+    std::cout << text;
+  } else {
+    write_text_atomically(out, text);
+    if (format != "table") std::cout << reports::format_console(comparisons);
+  }
+  int regressed = 0;
+  for (const auto& c : comparisons) regressed += c["regressed"].get<int>();
+  return regressed > 0 ? 1 : 0;
+}
 
 int cmd_fleet(const compare_cli& cli) {
   if (cli.files.size() < 2)
@@ -146,14 +185,18 @@ int cmd_fleet(const compare_cli& cli) {
     throw usage_error("--format junit: a fleet report is table, markdown or json");
   std::vector<json> docs;
   for (const auto& f : cli.files) docs.push_back(reports::load_result_file(f));
-  const json fleet = reports::compare_fleet(docs, cli.files);
+  if (!(cli.min_effect >= 0 && cli.min_effect < 1))
+    throw usage_error(fmt::format("--min-effect {}: expected a fraction between 0 and 1 (0.05 = "
+                                  "5 % from the fleet's median)",
+                                  cli.min_effect));
+  const json fleet = reports::compare_fleet(docs, cli.files, 3.5, cli.min_effect);
   std::string text = cli.format == "json"       ? fleet.dump(2) + "\n"
                      : cli.format == "markdown" ? reports::format_fleet_markdown(fleet)
                                                 : reports::format_fleet_console(fleet);
   if (cli.out.empty() || cli.out == "-")
     std::cout << text;
   else
-    std::ofstream(cli.out) << text;
+    write_text_atomically(cli.out, text);
   return 0;
 }
 
@@ -163,36 +206,125 @@ int cmd_compare(const compare_cli& cli) {
     throw usage_error(
         fmt::format("--format '{}': expected table, markdown, junit or json", cli.format));
   if (cli.fleet) return cmd_fleet(cli);
-  if (cli.files.size() < 2)
-    throw usage_error("compare: expected BASE NEW [NEW...] (two result files at least)");
   if (!(cli.opt.threshold > 0 && cli.opt.threshold < 1))
     throw usage_error(fmt::format(
         "--threshold {}: expected a fraction between 0 and 1 (0.05 = 5 %)", cli.opt.threshold));
-  const std::vector<std::string> formats = {"table", "markdown", "junit", "json"};
-  if (std::find(formats.begin(), formats.end(), cli.format) == formats.end())
-    throw usage_error(
-        fmt::format("--format '{}': expected table, markdown, junit or json", cli.format));
+  if (!(cli.opt.alpha > 0 && cli.opt.alpha < 0.5))
+    throw usage_error(fmt::format("--alpha {}: expected a fraction between 0 and 0.5 (0.05 = a "
+                                  "95 % interval)",
+                                  cli.opt.alpha));
   if (!cli.out.empty()) check_writable(cli.out);
-  const json base = reports::load_result_file(cli.files[0]);
   std::vector<json> comparisons;
-  for (std::size_t i = 1; i < cli.files.size(); ++i)
-    comparisons.push_back(reports::compare(
-        base, cli.files[0], reports::load_result_file(cli.files[i]), cli.files[i], cli.opt));
-  std::string text;
-  if (cli.format == "table") text = reports::format_console(comparisons);
-  if (cli.format == "markdown") text = reports::format_markdown(comparisons);
-  if (cli.format == "junit") text = reports::format_junit(comparisons);
-  if (cli.format == "json") text = json{{"comparisons", comparisons}}.dump(2) + "\n";
-  if (cli.out.empty() || cli.out == "-") {
-    std::cout << text;
+  if (!cli.base_files.empty() || !cli.new_files.empty()) {
+    // Several runs per side: the hierarchical comparison.
+    if (!cli.files.empty())
+      throw usage_error("compare: give either BASE NEW [NEW...] or --base FILE... --new FILE...");
+    if (cli.base_files.empty() || cli.new_files.empty())
+      throw usage_error("compare: --base and --new both need at least one result file");
+    std::vector<json> base, neu;
+    for (const auto& f : cli.base_files) base.push_back(reports::load_result_file(f));
+    for (const auto& f : cli.new_files) neu.push_back(reports::load_result_file(f));
+    comparisons.push_back(
+        reports::compare_groups(base, cli.base_files, neu, cli.new_files, cli.paired, cli.opt));
   } else {
-    std::ofstream(cli.out) << text;
-    // The console keeps a short account when the report goes to a file.
-    if (cli.format != "table") std::cout << reports::format_console(comparisons);
+    if (cli.paired) throw usage_error("--paired: expected --base FILE... --new FILE...");
+    if (cli.files.size() < 2)
+      throw usage_error("compare: expected BASE NEW [NEW...] (two result files at least)");
+    const json base = reports::load_result_file(cli.files[0]);
+    for (std::size_t i = 1; i < cli.files.size(); ++i)
+      comparisons.push_back(reports::compare(
+          base, cli.files[0], reports::load_result_file(cli.files[i]), cli.files[i], cli.opt));
   }
-  int regressed = 0;
-  for (const auto& c : comparisons) regressed += c["regressed"].get<int>();
-  return regressed > 0 ? 1 : 0;
+  require_pairs(comparisons);
+  return emit_comparisons(comparisons, cli.format, cli.out);
+}
+
+// ------------------------------------------------------------------------------------------ ab
+struct ab_cli {
+  std::string base_command, new_command;
+  std::vector<std::string> run_args;
+  int rounds = 6;
+  std::string dir;
+  std::string format = "table";
+  std::string out;
+  reports::compare_options opt;
+};
+
+int cmd_ab(const ab_cli& cli) {
+  ab_plan plan;
+  plan.base_command = split_command(cli.base_command, "BASE_CMD");
+  plan.new_command = split_command(cli.new_command, "NEW_CMD");
+  plan.run_args = cli.run_args.empty() ? std::vector<std::string>{"run", "--suite", "quick"}
+                                       : cli.run_args;
+  if (plan.run_args.front() != "run")
+    throw usage_error(fmt::format("ab: the arguments after -- are those of 'mlhpc run' and start "
+                                  "with 'run' (got '{}')",
+                                  plan.run_args.front()));
+  for (const auto& a : plan.run_args)
+    if (a == "--out" || a == "-o" || a.rfind("--out=", 0) == 0)
+      throw usage_error("ab: the run arguments must not set --out: each run writes its own file "
+                        "in --dir");
+  if (cli.rounds < 2 || cli.rounds > 1000)
+    throw usage_error(fmt::format("--rounds {}: expected 2 to 1000 (run-to-run variation needs "
+                                  "two rounds at least)",
+                                  cli.rounds));
+  if (!(cli.opt.threshold > 0 && cli.opt.threshold < 1))
+    throw usage_error(fmt::format(
+        "--threshold {}: expected a fraction between 0 and 1 (0.03 = 3 %)", cli.opt.threshold));
+  (void)render_comparisons({}, cli.format);  // checks the format before hours of running
+  if (!cli.out.empty()) check_writable(cli.out);
+  plan.rounds = cli.rounds;
+  plan.dir = cli.dir.empty() ? fmt::format("results/ab-{}-{:%Y%m%dT%H%M%S}", host_name(),
+                                           fmt::gmtime(std::time(nullptr)))
+                             : cli.dir;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  log(fmt::format("ab: {} rounds of base and new, alternating AB/BA; files in {}", plan.rounds,
+                  plan.dir));
+  std::vector<ab_run> runs;
+  try {
+    runs = run_ab(plan, &g_interrupt, [&](const ab_run& r) {
+      log(fmt::format("ab: round {}/{} {} done in {:.1f} s (exit {})", r.round, plan.rounds, r.side,
+                      r.wall_s, r.exit_status));
+    });
+  } catch (const std::runtime_error& e) {
+    throw usage_error(fmt::format("ab: {}", e.what()));
+  }
+  if (g_interrupt.load()) {
+    log(fmt::format("ab: interrupted; the runs so far are in {}", plan.dir));
+    return 130;
+  }
+  std::vector<json> base, neu;
+  std::vector<std::string> base_paths, new_paths;
+  for (int round = 1; round <= plan.rounds; ++round)
+    for (const auto& r : runs)
+      if (r.round == round) {
+        (r.side == "base" ? base : neu).push_back(reports::load_result_file(r.result_file));
+        (r.side == "base" ? base_paths : new_paths).push_back(r.result_file);
+      }
+  json c = reports::compare_groups(base, base_paths, neu, new_paths, true, cli.opt);
+  c["protocol"] = {{"rounds", plan.rounds},
+                   {"order", "AB in odd rounds, BA in even rounds"},
+                   {"base_command", plan.base_command},
+                   {"new_command", plan.new_command},
+                   {"run_args", plan.run_args},
+                   {"dir", plan.dir}};
+  json runs_json = json::array();
+  double wall = 0;
+  for (const auto& r : runs) {
+    runs_json.push_back({{"side", r.side},
+                         {"round", r.round},
+                         {"result_file", r.result_file},
+                         {"exit_status", r.exit_status},
+                         {"wall_s", r.wall_s}});
+    wall += r.wall_s;
+  }
+  c["protocol"]["runs"] = runs_json;
+  c["protocol"]["wall_s"] = wall;
+  write_text_atomically((std::filesystem::path(plan.dir) / "ab.json").string(),
+                        json{{"comparisons", {c}}}.dump(2) + "\n");
+  require_pairs({c});
+  return emit_comparisons({c}, cli.format, cli.out);
 }
 
 // -------------------------------------------------------------------------------------- report
@@ -514,7 +646,7 @@ int main(int argc, char** argv) {
   auto* cmp = app.add_subcommand(
       "compare",
       "Compare result files: BASE NEW [NEW...]; exit 1 when something regressed, 2 for bad input");
-  cmp->add_option("files", cc.files, "BASE, then one or more NEW result files")->required();
+  cmp->add_option("files", cc.files, "BASE, then one or more NEW result files");
   cmp->add_option("--threshold", cc.opt.threshold,
                   "Smallest change that counts, as a fraction (default 0.05)");
   cmp->add_option("--format", cc.format, "table (default), markdown, junit or json");
@@ -522,8 +654,43 @@ int main(int argc, char** argv) {
   cmp->add_flag("--fleet", cc.fleet,
                 "The files are many nodes' runs of one suite: per problem the median, the spread "
                 "and the nodes that stand out (robust z-score)");
+  cmp->add_option("--base", cc.base_files,
+                  "Several result files of the base (runs of one build); with --new, the "
+                  "comparison carries the variation between runs (hierarchical bootstrap)");
+  cmp->add_option("--new", cc.new_files, "Several result files of the new side (see --base)");
+  cmp->add_flag("--paired", cc.paired,
+                "--base and --new files were taken in rounds (base i beside new i), as mlhpc ab "
+                "does");
+  cmp->add_option("--alpha", cc.opt.alpha,
+                  "1 - level of the intervals (default 0.05: 95 %)");
+  cmp->add_option("--min-effect", cc.min_effect,
+                  "--fleet: a node stands out only this far from the median as well (default "
+                  "0.05)");
   cmp->add_option("--seed", cc.opt.seed, "Seed of the bootstrap resampling (default 1)");
   cmp->add_option("--resamples", cc.opt.resamples, "Bootstrap resamples (default 2000)");
+
+  ab_cli abc;
+  abc.opt.threshold = 0.03;
+  auto* ab = app.add_subcommand(
+      "ab",
+      "Interleaved A/B: run BASE_CMD and NEW_CMD alternately for --rounds rounds with the same "
+      "'mlhpc run' arguments (after --; default: run --suite quick) and compare the rounds; exit "
+      "1 when something regressed, 2 for bad input, 130 interrupted");
+  ab->add_option("base_cmd", abc.base_command,
+                 "The base mlhpc, as a command (split on spaces: 'env X=1 old/bin/mlhpc')")
+      ->required();
+  ab->add_option("new_cmd", abc.new_command, "The new mlhpc, as a command")->required();
+  ab->add_option("run_args", abc.run_args, "After --: the arguments of 'mlhpc run'");
+  ab->add_option("--rounds", abc.rounds, "Rounds, each one base and one new run (default 6)");
+  ab->add_option("--dir", abc.dir,
+                 "Directory for the runs' result files, logs and ab.json (default "
+                 "results/ab-<host>-<time>)");
+  ab->add_option("--threshold", abc.opt.threshold,
+                 "Smallest change that counts, as a fraction (default 0.03)");
+  ab->add_option("--alpha", abc.opt.alpha, "1 - level of the interval (default 0.05)");
+  ab->add_option("--format", abc.format, "table (default), markdown, junit or json");
+  ab->add_option("-o,--out", abc.out, "Also write the comparison here");
+  ab->add_option("--seed", abc.opt.seed, "Seed of the bootstrap resampling (default 1)");
 
   report_cli rp;
   auto* rep = app.add_subcommand(
@@ -613,6 +780,7 @@ int main(int argc, char** argv) {
       return status;
     }
     if (*cmp) return cmd_compare(cc);
+    if (*ab) return cmd_ab(abc);
     if (*rep) return cmd_report(rp);
     if (*run) return cmd_run(reg, rc, args);
   } catch (const usage_error& e) {

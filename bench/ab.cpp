@@ -1,0 +1,106 @@
+#include "bench/ab.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+
+#include "bench/error.hpp"
+
+namespace mlhpc {
+
+std::vector<std::string> split_command(const std::string& text, const std::string& what) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  std::string word;
+  while (in >> word) out.push_back(word);
+  if (out.empty())
+    throw usage_error(fmt::format("{} '{}': expected a command (the mlhpc to run, e.g. "
+                                  "build/bin/mlhpc)",
+                                  what, text));
+  return out;
+}
+
+namespace {
+
+// fork + execvp with stdout and stderr to `log`; returns the exit status (128 + signal when
+// killed by one, 127 when the command cannot be run).
+int run_command(const std::vector<std::string>& argv, const std::string& log) {
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(fmt::format("cannot write '{}': {}", log, std::strerror(errno)));
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fd);
+    throw std::runtime_error(fmt::format("fork failed: {}", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+    ::execvp(args[0], args.data());
+    const std::string msg = fmt::format("cannot run '{}': {}\n", argv[0], std::strerror(errno));
+    (void)!::write(STDERR_FILENO, msg.data(), msg.size());
+    ::_exit(127);
+  }
+  ::close(fd);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::runtime_error(fmt::format("waitpid: {}", std::strerror(errno)));
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+}  // namespace
+
+std::vector<ab_run> run_ab(const ab_plan& plan, const std::atomic<bool>* interrupt,
+                           const std::function<void(const ab_run&)>& on_run) {
+  MLHPC_ASSERT(plan.rounds >= 1);
+  std::filesystem::create_directories(plan.dir);
+  std::vector<ab_run> runs;
+  for (int round = 1; round <= plan.rounds; ++round) {
+    // AB in odd rounds, BA in even ones.
+    const bool base_first = round % 2 == 1;
+    for (int k = 0; k < 2; ++k) {
+      if (interrupt != nullptr && interrupt->load()) return runs;
+      const bool base = (k == 0) == base_first;
+      ab_run r;
+      r.side = base ? "base" : "new";
+      r.round = round;
+      r.result_file = (std::filesystem::path(plan.dir) / fmt::format("{}-{}.json", r.side, round))
+                          .string();
+      r.log_file = (std::filesystem::path(plan.dir) / fmt::format("{}-{}.log", r.side, round))
+                       .string();
+      std::vector<std::string> argv = base ? plan.base_command : plan.new_command;
+      argv.insert(argv.end(), plan.run_args.begin(), plan.run_args.end());
+      argv.insert(argv.end(), {"--out", r.result_file, "--quiet"});
+      const auto t0 = std::chrono::steady_clock::now();
+      r.exit_status = run_command(argv, r.log_file);
+      r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      runs.push_back(r);
+      if (on_run) on_run(r);
+      if (r.exit_status == 130 || (interrupt != nullptr && interrupt->load())) return runs;
+      if (r.exit_status != 0 && r.exit_status != 1) {
+        std::string cmd;
+        for (const auto& a : argv) {
+          if (!cmd.empty()) cmd += ' ';
+          cmd += a;
+        }
+        throw std::runtime_error(fmt::format("round {}, {}: '{}' exited with status {} (see {})",
+                                             round, r.side, cmd, r.exit_status, r.log_file));
+      }
+    }
+  }
+  return runs;
+}
+
+}  // namespace mlhpc
