@@ -22,9 +22,10 @@ std::vector<std::string> split_command(const std::string& text, const std::strin
   std::string word;
   while (in >> word) out.push_back(word);
   if (out.empty())
-    throw usage_error(fmt::format("{} '{}': expected a command (the mlhpc to run, e.g. "
-                                  "build/bin/mlhpc)",
-                                  what, text));
+    throw usage_error(
+        fmt::format("{} '{}': expected a command (the mlhpc to run, e.g. "
+                    "build/bin/mlhpc)",
+                    what, text));
   return out;
 }
 
@@ -34,7 +35,8 @@ namespace {
 // killed by one, 127 when the command cannot be run).
 int run_command(const std::vector<std::string>& argv, const std::string& log) {
   const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error(fmt::format("cannot write '{}': {}", log, std::strerror(errno)));
+  if (fd < 0)
+    throw std::runtime_error(fmt::format("cannot write '{}': {}", log, std::strerror(errno)));
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -76,10 +78,10 @@ std::vector<ab_run> run_ab(const ab_plan& plan, const std::atomic<bool>* interru
       ab_run r;
       r.side = base ? "base" : "new";
       r.round = round;
-      r.result_file = (std::filesystem::path(plan.dir) / fmt::format("{}-{}.json", r.side, round))
-                          .string();
-      r.log_file = (std::filesystem::path(plan.dir) / fmt::format("{}-{}.log", r.side, round))
-                       .string();
+      r.result_file =
+          (std::filesystem::path(plan.dir) / fmt::format("{}-{}.json", r.side, round)).string();
+      r.log_file =
+          (std::filesystem::path(plan.dir) / fmt::format("{}-{}.log", r.side, round)).string();
       std::vector<std::string> argv = base ? plan.base_command : plan.new_command;
       argv.insert(argv.end(), plan.run_args.begin(), plan.run_args.end());
       argv.insert(argv.end(), {"--out", r.result_file, "--quiet"});

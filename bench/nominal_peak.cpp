@@ -98,8 +98,7 @@ bool has_flag(const json& cpu, const char* f) {
 
 std::optional<core_model> lookup_core(const std::string& vendor, int family, int model) {
   for (const auto& r : table())
-    if (vendor == r.vendor && family == r.family && model >= r.model_first &&
-        model <= r.model_last)
+    if (vendor == r.vendor && family == r.family && model >= r.model_first && model <= r.model_last)
       return r.core;
   return std::nullopt;
 }
@@ -114,7 +113,8 @@ std::optional<double> measure_core_hz(int trials) {
   const std::int64_t iterations = 60000;  // 6e6 additions: about 2 ms at 3 GHz
   time_add_chain(iterations / 10);        // wake the core from a low-power state
   double best = 0;
-  for (int i = 0; i < trials; ++i) best = std::max(best, 100.0 * iterations / time_add_chain(iterations));
+  for (int i = 0; i < trials; ++i)
+    best = std::max(best, 100.0 * iterations / time_add_chain(iterations));
   return best;
 #else
   (void)trials;
@@ -140,7 +140,8 @@ json nominal_peak_context(const json& system, int threads, std::optional<double>
   // upper bound (a VM's /proc/cpuinfo often shows the base clock, below the boost clock).
   json sources = json::object();
   const json freq = system.value("frequency", json::object());
-  if (freq.contains("hardware_max_hz")) sources["cpufreq_hardware_max_hz"] = freq["hardware_max_hz"];
+  if (freq.contains("hardware_max_hz"))
+    sources["cpufreq_hardware_max_hz"] = freq["hardware_max_hz"];
   if (freq.contains("cpuinfo_hz")) sources["cpuinfo_hz"] = freq["cpuinfo_hz"];
   if (measured_hz) sources["measured_hz"] = *measured_hz;
   double hz = 0;
@@ -148,8 +149,9 @@ json nominal_peak_context(const json& system, int threads, std::optional<double>
   for (const auto& [k, v] : sources.items())
     if (v.is_number() && v.get<double>() > hz) hz = v.get<double>(), hz_source = k;
   if (hz <= 0)
-    return {{"unavailable", "no clock frequency is known: no cpufreq, no 'cpu MHz' in "
-                            "/proc/cpuinfo and no measurement"}};
+    return {{"unavailable",
+             "no clock frequency is known: no cpufreq, no 'cpu MHz' in "
+             "/proc/cpuinfo and no measurement"}};
 
   // Cores: a thread beyond the physical cores shares a core's FMA pipes.
   int cores = threads;

@@ -29,10 +29,9 @@ std::string rate_unit(const json& r, const std::string& metric) {
       r["rates"][metric].contains("unit") && r["rates"][metric]["unit"].is_string())
     return r["rates"][metric]["unit"];
   if (metric == "flops_per_s") {
-    const bool int8 =
-        r.value("variant", "") == "int8" ||
-        (r.contains("parameters") && r["parameters"].is_object() &&
-         r["parameters"].contains("dtype") && r["parameters"]["dtype"] == "int8");
+    const bool int8 = r.value("variant", "") == "int8" ||
+                      (r.contains("parameters") && r["parameters"].is_object() &&
+                       r["parameters"].contains("dtype") && r["parameters"]["dtype"] == "int8");
     return int8 ? "op/s" : "flop/s";
   }
   if (metric == "bytes_per_s") return "byte/s";

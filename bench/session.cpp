@@ -263,9 +263,8 @@ json trust_issues(const json& r, const session_options& opt, int team_threads) {
                       "+-{:.2f} % ({})",
                       st["median_ci95_relative_halfwidth"].get<double>() * 100,
                       opt.runner.ci_target * 100,
-                      r.contains("measurement")
-                          ? r["measurement"].value("stop_reason", "?")
-                          : std::string("?")));
+                      r.contains("measurement") ? r["measurement"].value("stop_reason", "?")
+                                                : std::string("?")));
   }
   const int threads = r.value("threads", opt.threads);
   if (team_threads > 0 && team_threads != threads)
@@ -274,8 +273,8 @@ json trust_issues(const json& r, const session_options& opt, int team_threads) {
                     "OMP_DYNAMIC?)",
                     threads, team_threads));
   if (opt.allowed_cpus > 0 && threads > opt.allowed_cpus)
-    add("threads_oversubscribed", fmt::format("{} threads share {} CPUs", threads,
-                                              opt.allowed_cpus));
+    add("threads_oversubscribed",
+        fmt::format("{} threads share {} CPUs", threads, opt.allowed_cpus));
   if (opt.threads_pinned && !*opt.threads_pinned && threads > 1)
     add("threads_unpinned",
         "the threads may migrate between CPUs (set OMP_PROC_BIND=close OMP_PLACES=threads to "

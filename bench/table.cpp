@@ -113,8 +113,7 @@ std::string format_ceilings(const json& doc) {
   else if (np.contains("frequency_hz"))
     head += fmt::format("  (nominal: {}, {} cores x {:.2f} GHz ({}))\n",
                         np.value("microarchitecture", "?"), np.value("cores", 0),
-                        np["frequency_hz"].get<double>() / 1e9,
-                        np.value("frequency_source", "?"));
+                        np["frequency_hz"].get<double>() / 1e9, np.value("frequency_source", "?"));
   return head + out;
 }
 
@@ -138,8 +137,8 @@ std::string format_trust(const json& doc) {
 
 std::string format_table(const json& doc) {
   std::vector<std::vector<std::string>> rows;
-  rows.push_back(
-      {"problem", "status", "median", "cv", "rate", "% ceiling", "counters", "trust", "verification"});
+  rows.push_back({"problem", "status", "median", "cv", "rate", "% ceiling", "counters", "trust",
+                  "verification"});
   for (const auto& r : doc.value("results", json::array())) {
     std::vector<std::string> row;
     row.push_back(r.value("key", "?"));
@@ -165,8 +164,7 @@ std::string format_table(const json& doc) {
     row.push_back(share);
     row.push_back(format_counters(r));
     std::string flags;
-    for (const auto& t : r.value("trust_issues", json::array()))
-    {
+    for (const auto& t : r.value("trust_issues", json::array())) {
       if (!flags.empty()) flags += ',';
       flags += short_code(t["code"]);
     }

@@ -168,9 +168,10 @@ json compare_pair(const json& a, const json& b, const compare_options& opt) {
                    fmt::format("not measured on both sides (base {}, new {})", sa, sb));
   const auto x = samples_of(a), y = samples_scaled(b, a);
   if (work_of(a) > 0 && work_of(b) > 0 && work_of(a) != work_of(b))
-    p["work_scaled"] = fmt::format("the new run's repetition did {:.4g} times the base's work; "
-                                   "its times are scaled to the base's work",
-                                   work_of(b) / work_of(a));
+    p["work_scaled"] = fmt::format(
+        "the new run's repetition did {:.4g} times the base's work; "
+        "its times are scaled to the base's work",
+        work_of(b) / work_of(a));
   p["base_n"] = x.size();
   p["new_n"] = y.size();
   for (const auto& [side, n] : {std::pair{"base", x.size()}, {"new", y.size()}})
@@ -183,8 +184,8 @@ json compare_pair(const json& a, const json& b, const compare_options& opt) {
   {
     auto sorted = y;
     std::sort(sorted.begin(), sorted.end());
-    p["new_median_s"] = sorted.empty() ? b["statistics"]["median_s"].get<double>()
-                                       : quantile_sorted(sorted, 0.5);
+    p["new_median_s"] =
+        sorted.empty() ? b["statistics"]["median_s"].get<double>() : quantile_sorted(sorted, 0.5);
   }
   p["time_ratio"] = ci.ratio;
   p["time_ratio_ci95"] = {{"low", ci.low},
@@ -311,9 +312,8 @@ json compare_group_pair(const std::string& key, const std::vector<const json*>& 
     new_failed += (*r)["status"] == "failed";
   }
   if (new_failed > 0 && base_ok == static_cast<int>(a.size()))
-    return verdict("regressed",
-                   fmt::format("the problem failed in {} of the {} new runs", new_failed,
-                               b.size()));
+    return verdict("regressed", fmt::format("the problem failed in {} of the {} new runs",
+                                            new_failed, b.size()));
   if (base_ok < static_cast<int>(a.size()) || new_ok < static_cast<int>(b.size()))
     return verdict("inconclusive",
                    fmt::format("not measured in every run (ok in {} of {} base runs, {} of {} "
@@ -413,9 +413,10 @@ json compare_groups(const std::vector<json>& base, const std::vector<std::string
                     bool paired, const compare_options& opt) {
   MLHPC_ASSERT(!base.empty() && !neu.empty());
   if (paired && base.size() != neu.size())
-    throw usage_error(fmt::format("paired comparison: {} base runs but {} new runs (a round "
-                                  "holds one of each)",
-                                  base.size(), neu.size()));
+    throw usage_error(
+        fmt::format("paired comparison: {} base runs but {} new runs (a round "
+                    "holds one of each)",
+                    base.size(), neu.size()));
   json out = {{"base", files_text(base_paths)},
               {"new", files_text(new_paths)},
               {"base_files", base_paths},
@@ -664,8 +665,9 @@ std::string format_fleet_console(const json& f) {
       "fleet of {} nodes; outliers: robust |z| > {} and at least {:.0f} % from the median\n",
       f["nodes"].size(), f["z_limit"].get<double>(), f.value("min_effect", 0.0) * 100);
   if (f["nodes"].size() < 3)
-    out += "no outliers can be named with fewer than 3 nodes: with two, the median is their "
-           "midpoint and both are equally far from it\n";
+    out +=
+        "no outliers can be named with fewer than 3 nodes: with two, the median is their "
+        "midpoint and both are equally far from it\n";
   for (const auto& m : f["metrics"]) {
     if (!m.contains("median_s")) {
       out += fmt::format("{}: measured on no node\n", m["key"].get<std::string>());

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "bench/rates.hpp"
 #include "reports/compare.hpp"
 
 extern char** environ;
@@ -110,15 +111,9 @@ std::vector<result_row> result_rows(const json& d) {
                      ? fmt::format("{:.4g} s", r["statistics"]["median_s"].get<double>())
                      : "-";
     row.rate = "-";
-    if (r.contains("rates"))
-      for (const char* m : {"flops_per_s", "bytes_per_s", "items_per_s"})
-        if (r["rates"].contains(m)) {
-          row.rate = fmt::format("{:.4g} {}", r["rates"][m]["median"].get<double>(),
-                                 std::string(m) == "flops_per_s"   ? "flop/s"
-                                 : std::string(m) == "bytes_per_s" ? "byte/s"
-                                                                   : "items/s");
-          break;
-        }
+    // The rate the result is judged by, in its own unit (stream in byte/s, int8 in op/s).
+    if (const std::string m = judged_metric(r); !m.empty())
+      row.rate = fmt::format("{:.4g} {}", r["rates"][m]["median"].get<double>(), rate_unit(r, m));
     row.share = r.contains("ceiling") && r["ceiling"].contains("share")
                     ? fmt::format("{:.1f} %", r["ceiling"]["share"].get<double>() * 100)
                     : "-";
@@ -217,14 +212,13 @@ json figure_spec(const std::vector<json>& docs, const std::vector<std::string>& 
     std::map<std::string, std::string> axis;
     for (const auto& r : docs[i]["results"]) {
       if (r.value("status", "") != "ok" || !r.contains("rates")) continue;
-      std::string metric;
-      for (const char* m : {"flops_per_s", "bytes_per_s", "items_per_s"})
-        if (metric.empty() && r["rates"].contains(m)) metric = m;
+      const std::string metric = judged_metric(r);
       if (metric.empty()) continue;
+      const std::string unit = rate_unit(r, metric);
       for (const auto& [p, v] : r["parameters"].items()) {
         if (!v.is_number()) continue;
-        std::string name =
-            fmt::format("{}:{}", r["workload"].get<std::string>(), r["variant"].get<std::string>());
+        std::string name = fmt::format("{}:{} [G{}]", r["workload"].get<std::string>(),
+                                       r["variant"].get<std::string>(), unit);
         for (const auto& [q, w] : r["parameters"].items())
           name += q == p ? fmt::format(" {}=*", q) : fmt::format(" {}={}", q, text(w));
         series[name][v.get<double>()] = r["rates"][metric]["median"].get<double>() / 1e9;
@@ -250,10 +244,9 @@ json figure_spec(const std::vector<json>& docs, const std::vector<std::string>& 
       const json& t = at(d, {"run", "threads"});
       if (!t.is_number()) continue;
       for (const auto& r : d["results"])
-        if (r.value("status", "") == "ok" && r.contains("rates") &&
-            r["rates"].contains("flops_per_s"))
-          by_threads[r["key"]][t.get<double>()] =
-              r["rates"]["flops_per_s"]["median"].get<double>() / 1e9;
+        if (const std::string m = judged_metric(r); r.value("status", "") == "ok" && !m.empty())
+          by_threads[fmt::format("{} [G{}]", r["key"].get<std::string>(), rate_unit(r, m))]
+                    [t.get<double>()] = r["rates"][m]["median"].get<double>() / 1e9;
     }
     for (const auto& [key, pts] : by_threads) {
       if (pts.size() < 2) continue;

@@ -132,8 +132,8 @@ group_ratio_interval hierarchical_bootstrap_ratio(const std::vector<std::vector<
       r.group_ratios.push_back(median_of(neu[i]) / median_of(base[i]));
   std::uint64_t draw = 0;
   auto pick = [&](std::size_t n) {
-    return std::min(n - 1, static_cast<std::size_t>(unit_random(seed, 79, draw++) *
-                                                    static_cast<double>(n)));
+    return std::min(
+        n - 1, static_cast<std::size_t>(unit_random(seed, 79, draw++) * static_cast<double>(n)));
   };
   std::vector<double> ratios(static_cast<std::size_t>(resamples));
   std::vector<double> buf;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Error rates of `mlhpc ab` on this machine: PROTOCOLS A/A protocols (the same binary on both
-# sides) of ROUNDS rounds each over the five problems of the ab-study suite, then
+# sides) of ROUNDS rounds each over the five problems of the ci suite, then
 #   - false alarms: the A/A verdicts that say "regressed" or "improved";
 #   - detection: the same runs with every sample of the new side scaled by 1.05 and 1.10 (a planted
 #     slowdown that keeps the real run-to-run drift of the new side), compared by
@@ -10,7 +10,7 @@
 # Measure on a quiet machine (nothing else running: check top first).
 set -euo pipefail
 protocols=${1:-20}
-rounds=${2:-9}
+rounds=${2:-24}
 build=${3:-build}
 out=${4:-results/error-rates-$(date -u +%Y%m%dT%H%M%S)}
 mlhpc="$build/bin/mlhpc"
@@ -18,7 +18,7 @@ mkdir -p "$out"
 for p in $(seq 1 "$protocols"); do
   start=$(date +%s.%N)
   "$mlhpc" ab "$mlhpc" "$mlhpc" --rounds "$rounds" --dir "$out/p$p" --format json \
-    -- run --suite ab-study --counters none >/dev/null 2>"$out/p$p.log" || true
+    -- run --suite ci --counters none >/dev/null 2>"$out/p$p.log" || true
   echo "protocol $p: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s" | tee -a "$out/times.txt"
 done
 python3 - "$out" "$protocols" "$rounds" "$mlhpc" <<'PY'

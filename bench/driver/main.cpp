@@ -186,9 +186,10 @@ int cmd_fleet(const compare_cli& cli) {
   std::vector<json> docs;
   for (const auto& f : cli.files) docs.push_back(reports::load_result_file(f));
   if (!(cli.min_effect >= 0 && cli.min_effect < 1))
-    throw usage_error(fmt::format("--min-effect {}: expected a fraction between 0 and 1 (0.05 = "
-                                  "5 % from the fleet's median)",
-                                  cli.min_effect));
+    throw usage_error(
+        fmt::format("--min-effect {}: expected a fraction between 0 and 1 (0.05 = "
+                    "5 % from the fleet's median)",
+                    cli.min_effect));
   const json fleet = reports::compare_fleet(docs, cli.files, 3.5, cli.min_effect);
   std::string text = cli.format == "json"       ? fleet.dump(2) + "\n"
                      : cli.format == "markdown" ? reports::format_fleet_markdown(fleet)
@@ -210,9 +211,10 @@ int cmd_compare(const compare_cli& cli) {
     throw usage_error(fmt::format(
         "--threshold {}: expected a fraction between 0 and 1 (0.05 = 5 %)", cli.opt.threshold));
   if (!(cli.opt.alpha > 0 && cli.opt.alpha < 0.5))
-    throw usage_error(fmt::format("--alpha {}: expected a fraction between 0 and 0.5 (0.05 = a "
-                                  "95 % interval)",
-                                  cli.opt.alpha));
+    throw usage_error(
+        fmt::format("--alpha {}: expected a fraction between 0 and 0.5 (0.05 = a "
+                    "95 % interval)",
+                    cli.opt.alpha));
   if (!cli.out.empty()) check_writable(cli.out);
   std::vector<json> comparisons;
   if (!cli.base_files.empty() || !cli.new_files.empty()) {
@@ -243,7 +245,11 @@ int cmd_compare(const compare_cli& cli) {
 struct ab_cli {
   std::string base_command, new_command;
   std::vector<std::string> run_args;
-  int rounds = 6;
+  // 24 rounds: on the shared 2-core VM a run is disrupted often enough (a vCPU lost for a whole
+  // run halves its speed) that fewer rounds miss real 5 % slowdowns; the order-statistic interval
+  // of 24 (7th and 18th ratios) gave 0.3 % false alarms and 90 % / 99.4 % detection of 5 % / 10 %
+  // slowdowns (scripts/error-rates.sh, docs/PERFORMANCE.md).
+  int rounds = 24;
   std::string dir;
   std::string format = "table";
   std::string out;
@@ -254,20 +260,23 @@ int cmd_ab(const ab_cli& cli) {
   ab_plan plan;
   plan.base_command = split_command(cli.base_command, "BASE_CMD");
   plan.new_command = split_command(cli.new_command, "NEW_CMD");
-  plan.run_args = cli.run_args.empty() ? std::vector<std::string>{"run", "--suite", "quick"}
-                                       : cli.run_args;
+  plan.run_args =
+      cli.run_args.empty() ? std::vector<std::string>{"run", "--suite", "ci"} : cli.run_args;
   if (plan.run_args.front() != "run")
-    throw usage_error(fmt::format("ab: the arguments after -- are those of 'mlhpc run' and start "
-                                  "with 'run' (got '{}')",
-                                  plan.run_args.front()));
+    throw usage_error(
+        fmt::format("ab: the arguments after -- are those of 'mlhpc run' and start "
+                    "with 'run' (got '{}')",
+                    plan.run_args.front()));
   for (const auto& a : plan.run_args)
     if (a == "--out" || a == "-o" || a.rfind("--out=", 0) == 0)
-      throw usage_error("ab: the run arguments must not set --out: each run writes its own file "
-                        "in --dir");
+      throw usage_error(
+          "ab: the run arguments must not set --out: each run writes its own file "
+          "in --dir");
   if (cli.rounds < 2 || cli.rounds > 1000)
-    throw usage_error(fmt::format("--rounds {}: expected 2 to 1000 (run-to-run variation needs "
-                                  "two rounds at least)",
-                                  cli.rounds));
+    throw usage_error(
+        fmt::format("--rounds {}: expected 2 to 1000 (run-to-run variation needs "
+                    "two rounds at least)",
+                    cli.rounds));
   if (!(cli.opt.threshold > 0 && cli.opt.threshold < 1))
     throw usage_error(fmt::format(
         "--threshold {}: expected a fraction between 0 and 1 (0.03 = 3 %)", cli.opt.threshold));
@@ -607,9 +616,11 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   for (const auto& r : doc["results"]) failed += r["status"] == "failed";
   if (to_stdout) {
     std::cout << doc.dump(2) << '\n';
-    std::cerr << '\n' << table << format_ceilings(doc) << format_trust(doc) << format_summaries(doc);
+    std::cerr << '\n'
+              << table << format_ceilings(doc) << format_trust(doc) << format_summaries(doc);
   } else {
-    std::cout << '\n' << table << format_ceilings(doc) << format_trust(doc) << format_summaries(doc);
+    std::cout << '\n'
+              << table << format_ceilings(doc) << format_trust(doc) << format_summaries(doc);
     std::cout << fmt::format("\nresults: {}\n", out);
   }
   // Counting errors are said on stderr as well as in the file and the table.
@@ -661,8 +672,7 @@ int main(int argc, char** argv) {
   cmp->add_flag("--paired", cc.paired,
                 "--base and --new files were taken in rounds (base i beside new i), as mlhpc ab "
                 "does");
-  cmp->add_option("--alpha", cc.opt.alpha,
-                  "1 - level of the intervals (default 0.05: 95 %)");
+  cmp->add_option("--alpha", cc.opt.alpha, "1 - level of the intervals (default 0.05: 95 %)");
   cmp->add_option("--min-effect", cc.min_effect,
                   "--fleet: a node stands out only this far from the median as well (default "
                   "0.05)");
@@ -674,14 +684,14 @@ int main(int argc, char** argv) {
   auto* ab = app.add_subcommand(
       "ab",
       "Interleaved A/B: run BASE_CMD and NEW_CMD alternately for --rounds rounds with the same "
-      "'mlhpc run' arguments (after --; default: run --suite quick) and compare the rounds; exit "
+      "'mlhpc run' arguments (after --; default: run --suite ci) and compare the rounds; exit "
       "1 when something regressed, 2 for bad input, 130 interrupted");
   ab->add_option("base_cmd", abc.base_command,
                  "The base mlhpc, as a command (split on spaces: 'env X=1 old/bin/mlhpc')")
       ->required();
   ab->add_option("new_cmd", abc.new_command, "The new mlhpc, as a command")->required();
   ab->add_option("run_args", abc.run_args, "After --: the arguments of 'mlhpc run'");
-  ab->add_option("--rounds", abc.rounds, "Rounds, each one base and one new run (default 6)");
+  ab->add_option("--rounds", abc.rounds, "Rounds, each one base and one new run (default 24)");
   ab->add_option("--dir", abc.dir,
                  "Directory for the runs' result files, logs and ab.json (default "
                  "results/ab-<host>-<time>)");

@@ -63,9 +63,9 @@ void fma_f32_zmm_12_chains(benchmark::State& state) {
 #pragma omp parallel num_threads(threads)
     chains12(iterations);
   }
-  state.counters["flops"] = benchmark::Counter(static_cast<double>(threads) * iterations * 12 *
-                                                   16 * 2,
-                                               benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["flops"] =
+      benchmark::Counter(static_cast<double>(threads) * iterations * 12 * 16 * 2,
+                         benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = threads;
 }
 BENCHMARK(fma_f32_zmm_12_chains)->UseRealTime()->Unit(benchmark::kMillisecond);

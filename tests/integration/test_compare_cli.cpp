@@ -145,6 +145,94 @@ TEST_F(CompareCli, FleetNamesTheSlowNode) {
   EXPECT_NE(t.out.find("slow node: node3 (in 2 of 2 metrics)"), std::string::npos) << t.out;
 }
 
+TEST_F(CompareCli, AGateThatPairsNothingFails) {
+  // Another suite's file: no key in common. A gate that compares nothing must not pass.
+  json other = s_base;
+  for (auto& r : other["results"]) {
+    r["key"] = "gemm:f32 m=7 " + r["key"].get<std::string>();
+    r["pairing_key"] = r["key"];
+  }
+  write("other.json", other);
+  const auto r = mlhpc({"compare", path("base.json"), path("other.json")});
+  EXPECT_EQ(r.status, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("no result of"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2 keys only in base, 2 only in new"), std::string::npos) << r.err;
+}
+
+TEST_F(CompareCli, SeveralRunsPerSideArePooledAndPairedRoundsNeedEqualCounts) {
+  // Six "runs" per side: the base run, its samples shuffled; the new side 10 % slower.
+  std::vector<std::string> args = {"compare", "--paired", "--format", "json", "--base"};
+  std::vector<std::string> news = {"--new"};
+  std::mt19937 rng(7);
+  for (int i = 0; i < 6; ++i) {
+    json b = s_base, n = s_base;
+    for (std::size_t k = 0; k < b["results"].size(); ++k) {
+      auto v = b["results"][k]["measurement"]["samples_s"].get<std::vector<double>>();
+      std::shuffle(v.begin(), v.end(), rng);
+      b["results"][k]["measurement"]["samples_s"] = v;
+      for (auto& x : v) x *= 1.1;
+      n["results"][k]["measurement"]["samples_s"] = v;
+    }
+    write("b" + std::to_string(i) + ".json", b);
+    write("n" + std::to_string(i) + ".json", n);
+    args.push_back(path("b" + std::to_string(i) + ".json"));
+    news.push_back(path("n" + std::to_string(i) + ".json"));
+  }
+  args.insert(args.end(), news.begin(), news.end());
+  const auto r = mlhpc(args);
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  const json c = json::parse(r.out)["comparisons"][0];
+  EXPECT_TRUE(c["paired"].get<bool>());
+  for (const auto& p : c["pairs"]) {
+    EXPECT_EQ(p["verdict"], "regressed") << p;
+    EXPECT_NEAR(p["time_ratio"].get<double>(), 1.1, 1e-9) << p;
+    EXPECT_EQ(p["round_ratios"].size(), 6U);
+  }
+  // Paired rounds need one run of each side per round.
+  args.pop_back();
+  const auto bad = mlhpc(args);
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("6 base runs but 5 new runs"), std::string::npos) << bad.err;
+  const auto mixed =
+      mlhpc({"compare", path("base.json"), "--base", path("b0.json"), "--new", path("n0.json")});
+  EXPECT_EQ(mixed.status, 2);
+}
+
+TEST_F(CompareCli, AbRunsTheCommandsInAlternatingRoundsAndComparesThem) {
+  const std::string dir = path("ab");
+  const auto r =
+      mlhpc({"ab",       MLHPC_BIN, MLHPC_BIN, "--rounds",   "2",    "--dir",      dir,
+             "--format", "json",    "--",      "run",        "-w",   "peak:f32",   "--set",
+             "chunks=2", "-r",      "6",       "--max-time", "0.05", "--counters", "none"});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  // Round 1 runs base first, round 2 new first.
+  EXPECT_LT(r.err.find("round 1/2 base"), r.err.find("round 1/2 new")) << r.err;
+  EXPECT_LT(r.err.find("round 2/2 new"), r.err.find("round 2/2 base")) << r.err;
+  for (const char* f : {"base-1.json", "new-1.json", "base-2.json", "new-2.json", "ab.json"})
+    EXPECT_TRUE(fs::exists(fs::path(dir) / f)) << f;
+  const json c = json::parse(r.out)["comparisons"][0];
+  EXPECT_EQ(c["protocol"]["rounds"], 2);
+  EXPECT_EQ(c["protocol"]["runs"].size(), 4U);
+  // Two rounds give no 95 % interval of a median: inconclusive, said why.
+  EXPECT_EQ(c["pairs"][0]["verdict"], "inconclusive");
+  EXPECT_NE(c["pairs"][0]["reason"].get<std::string>().find("6 rounds at least"),
+            std::string::npos);
+  // Bad input: exit 2 with the value named, before anything runs.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"ab", MLHPC_BIN, MLHPC_BIN, "--rounds", "1"}, "--rounds 1"},
+      {{"ab", MLHPC_BIN, MLHPC_BIN, "--", "run", "--out", "x.json"}, "must not set --out"},
+      {{"ab", MLHPC_BIN, MLHPC_BIN, "--", "list"}, "start with 'run'"},
+      {{"ab", " ", MLHPC_BIN}, "BASE_CMD ' '"},
+      {{"ab", "/nonexistent/mlhpc", MLHPC_BIN, "--rounds", "2", "--dir", path("ab-bad"), "--",
+        "run", "-w", "peak:f32"},
+       "exited with status 127"}};
+  for (const auto& [a, message] : cases) {
+    const auto bad = mlhpc(a);
+    EXPECT_EQ(bad.status, 2) << message;
+    EXPECT_NE(bad.err.find(message), std::string::npos) << bad.err;
+  }
+}
+
 TEST_F(CompareCli, BadFilesAreUsageErrors) {
   const std::string text = test::slurp(path("base.json"));
   std::ofstream(path("truncated.json")) << text.substr(0, text.size() / 2);

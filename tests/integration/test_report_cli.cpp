@@ -89,6 +89,37 @@ TEST_F(ReportCli, MarkdownCarriesTheArtifactDescription) {
   EXPECT_EQ(md.find("<script>"), std::string::npos) << md.substr(0, 400);
 }
 
+TEST_F(ReportCli, EachRateIsShownInItsOwnUnit) {
+  // stream in byte/s (it also declares flops), int8 in op/s, never flop/s.
+  const auto r = mlhpc({"run",        "-q",
+                        "-w",         "stream:triad",
+                        "-w",         "gemm:int8",
+                        "--set",      "array_bytes=1000000",
+                        "--set",      "m=64",
+                        "--set",      "n=64",
+                        "--set",      "k=64",
+                        "-r",         "6",
+                        "--max-time", "0.1",
+                        "--counters", "none",
+                        "--out",      path("units.json")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto md = mlhpc({"report", path("units.json"), "--format", "md", "-o", path("u.md")});
+  ASSERT_EQ(md.status, 0) << md.err;
+  const std::string text = test::slurp(path("u.md"));
+  auto row = [&](const std::string& key) {
+    const auto at = text.find("| " + key);  // the row of the results table
+    return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+  };
+  const std::string stream = row("stream:triad"), gemm = row("gemm:int8");
+  ASSERT_FALSE(stream.empty()) << text;
+  EXPECT_NE(stream.find("byte/s"), std::string::npos) << stream;
+  EXPECT_EQ(stream.find("flop/s"), std::string::npos) << stream;
+  if (!gemm.empty() && gemm.find("skipped") == std::string::npos) {
+    EXPECT_NE(gemm.find("op/s"), std::string::npos) << gemm;
+    EXPECT_EQ(gemm.find("flop/s"), std::string::npos) << gemm;
+  }
+}
+
 TEST_F(ReportCli, BadInputIsAUsageError) {
   auto r = mlhpc({"report", path("run.json")});
   EXPECT_EQ(r.status, 2);

@@ -49,6 +49,28 @@ TEST(Workloads, GemmAllTypesAndTransposes) {
   EXPECT_TRUE(doc["context"]["libraries"].contains("onednn"));
 }
 
+TEST(Workloads, PeakStaysBelowThePhysicalBound) {
+  // cores x clock x FMA units x lanes x 2 (context.nominal_peak): the check that would have caught
+  // twelve merged chains counted as twelve (670 GFLOP/s reported where 225 are possible).
+  const auto doc = run_json({"-w", "peak"});
+  const json& nominal = doc["context"]["nominal_peak"];
+  if (nominal.contains("unavailable"))
+    GTEST_SKIP() << "no nominal peak here: " << nominal["unavailable"].get<std::string>();
+  int checked = 0;
+  for (const auto& r : doc["results"]) {
+    if (r["status"] != "ok") continue;
+    const std::string key = r["provides_ceiling"]["key"];
+    ASSERT_TRUE(nominal["rates"].contains(key)) << key;
+    const double bound = nominal["rates"][key]["value"];
+    EXPECT_LE(r["rates"]["flops_per_s"]["best"].get<double>(), bound * 1.02) << key;
+    EXPECT_EQ(r["rates"]["flops_per_s"]["unit"], key == "flops:int8" ? "op/s" : "flop/s");
+    for (const auto& t : r["trust_issues"]) EXPECT_NE(t["code"], "above_nominal_peak") << t;
+    EXPECT_TRUE(doc["ceilings"][key].contains("nominal"));
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
+}
+
 TEST(Workloads, PeakVerifiesItsInstructionCount) {
   const auto doc = run_json({"-w", "peak", "--set", "chunks=4"});
   ASSERT_EQ(doc["results"].size(), 4u);

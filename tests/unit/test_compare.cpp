@@ -142,6 +142,148 @@ TEST(Compare, JunitIsWellFormedAndEscapesMarkup) {
   EXPECT_NE(md.find("**regressed**"), std::string::npos);
 }
 
+TEST(HierarchicalBootstrap, ConstantRoundsGiveTheirRatioAndPairingCancelsSharedDrift) {
+  // Rounds drift by a factor 2 between them, on both sides alike; new is 10 % slower in each.
+  const std::vector<std::vector<double>> base = {{1, 1, 1}, {2, 2, 2}, {4, 4, 4}};
+  const std::vector<std::vector<double>> neu = {{1.1, 1.1, 1.1}, {2.2, 2.2, 2.2}, {4.4, 4.4, 4.4}};
+  const auto paired = hierarchical_bootstrap_ratio(base, neu, true, 500, 0.95, 3);
+  EXPECT_NEAR(paired.ratio, 1.1, 1e-12);
+  EXPECT_NEAR(paired.low, 1.1, 1e-12);  // the drift cancels round by round
+  EXPECT_NEAR(paired.high, 1.1, 1e-12);
+  ASSERT_EQ(paired.group_ratios.size(), 3U);
+  EXPECT_NEAR(paired.group_ratios[2], 1.1, 1e-12);
+  // Unpaired, the same drift widens the interval: runs are drawn apart on each side.
+  const auto unpaired = hierarchical_bootstrap_ratio(base, neu, false, 500, 0.95, 3);
+  EXPECT_NEAR(unpaired.ratio, 1.1, 1e-12);
+  EXPECT_LT(unpaired.low, 0.8);
+  EXPECT_GT(unpaired.high, 1.5);
+  // The seed fixes the result.
+  const auto again = hierarchical_bootstrap_ratio(base, neu, false, 500, 0.95, 3);
+  EXPECT_DOUBLE_EQ(again.low, unpaired.low);
+  EXPECT_DOUBLE_EQ(again.high, unpaired.high);
+}
+
+// One run of a round: a result per key with samples around `scale` and the declared work.
+json run_doc(double scale, double work = 1e9, const std::string& status = "ok") {
+  json r = {{"key", "gemm:f32 m=1"},
+            {"pairing_key", "gemm:f32 m=1"},
+            {"workload", "gemm"},
+            {"status", status},
+            {"work", {{"flops", work}}}};
+  if (status == "ok") {
+    r["measurement"] = {{"samples_s", noisy(12, scale)}};
+    r["statistics"] = {{"median_s", scale}};
+  }
+  return {{"schema_version", "1.3.0"}, {"run", {{"threads", 2}}}, {"results", json::array({r})}};
+}
+
+std::string group_verdict(const std::vector<double>& base_scales,
+                          const std::vector<double>& new_scales, double threshold = 0.03) {
+  std::vector<json> base, neu;
+  std::vector<std::string> bp, np;
+  for (const double s : base_scales) {
+    base.push_back(run_doc(s));
+    bp.push_back("b.json");
+  }
+  for (const double s : new_scales) {
+    neu.push_back(run_doc(s));
+    np.push_back("n.json");
+  }
+  compare_options opt;
+  opt.threshold = threshold;
+  return compare_groups(base, bp, neu, np, true, opt)["pairs"][0]["verdict"];
+}
+
+TEST(CompareGroups, RoundsDecideByTheOrderStatisticIntervalOfTheMedianRoundRatio) {
+  // Nine rounds drifting by 30 %, new 10 % slower in each: regressed.
+  const std::vector<double> drift = {1.0, 1.3, 0.9, 1.1, 1.2, 1.0, 0.8, 1.25, 1.05};
+  std::vector<double> slower, same;
+  for (const double d : drift) slower.push_back(d * 1.10), same.push_back(d);
+  EXPECT_EQ(group_verdict(drift, slower), "regressed");
+  EXPECT_EQ(group_verdict(drift, same), "unchanged");
+  // One disrupted round (new 50 % slow in round 4) cannot make an A/A regressed, nor hide a
+  // real slowdown with 9 rounds (the interval drops the extreme ratio on each side).
+  auto disrupted = same;
+  disrupted[3] *= 1.5;
+  EXPECT_NE(group_verdict(drift, disrupted), "regressed");
+  auto slower_disrupted = slower;
+  slower_disrupted[3] *= 0.7;
+  EXPECT_EQ(group_verdict(drift, slower_disrupted), "regressed");
+  // Five rounds: no 95 % distribution-free interval of a median exists; inconclusive.
+  const std::vector<double> five(drift.begin(), drift.begin() + 5);
+  const std::vector<double> five_slow(slower.begin(), slower.begin() + 5);
+  EXPECT_EQ(group_verdict(five, five_slow), "inconclusive");
+  // A change below the threshold is not a regression.
+  std::vector<double> slightly;
+  for (const double d : drift) slightly.push_back(d * 1.01);
+  EXPECT_EQ(group_verdict(drift, slightly), "unchanged");
+}
+
+TEST(CompareGroups, WorkDifferencesAreNormalisedAndStatusesAreHonest) {
+  // peak calibrates its repetition per run: twice the work in twice the time is no change.
+  std::vector<json> base, neu;
+  for (int i = 0; i < 6; ++i) {
+    base.push_back(run_doc(1.0, 1e9));
+    neu.push_back(run_doc(2.0, 2e9));
+  }
+  const std::vector<std::string> paths(6, "f.json");
+  const json c = compare_groups(base, paths, neu, paths, true, compare_options{});
+  EXPECT_EQ(c["pairs"][0]["verdict"], "unchanged") << c.dump(1);
+  EXPECT_NEAR(c["pairs"][0]["time_ratio"].get<double>(), 1.0, 1e-12);
+  // An interrupted new run is not a regression; a failed one is.
+  auto interrupted = neu;
+  interrupted[2] = run_doc(1.0, 1e9, "interrupted");
+  EXPECT_EQ(compare_groups(base, paths, interrupted, paths, true,
+                           compare_options{})["pairs"][0]["verdict"],
+            "inconclusive");
+  auto failed = neu;
+  failed[2] = run_doc(1.0, 1e9, "failed");
+  EXPECT_EQ(
+      compare_groups(base, paths, failed, paths, true, compare_options{})["pairs"][0]["verdict"],
+      "regressed");
+}
+
+TEST(Compare, PairsByTheKeyWithoutSummaryWeightsAndInterruptedIsNotARegression) {
+  json a = doc_with(noisy(20, 1.0)), b = doc_with(noisy(20, 1.0));
+  a["results"][0]["key"] = "conv:2d problem=x pass=fwd_training count=3";
+  b["results"][0]["key"] = "conv:2d problem=x pass=fwd_training count=1";
+  a["results"][0]["pairing_key"] = b["results"][0]["pairing_key"] =
+      "conv:2d problem=x pass=fwd_training";
+  const json c = compare(a, "a", b, "b", compare_options{});
+  ASSERT_EQ(c["pairs"].size(), 1U);
+  EXPECT_EQ(c["pairs"][0]["verdict"], "unchanged");
+  b["results"][0]["status"] = "interrupted";
+  EXPECT_EQ(compare(a, "a", b, "b", compare_options{})["pairs"][0]["verdict"], "inconclusive");
+  // Without pairing keys (older files), the keys differ and nothing pairs.
+  a["results"][0].erase("pairing_key");
+  b["results"][0].erase("pairing_key");
+  EXPECT_TRUE(compare(a, "a", b, "b", compare_options{})["pairs"].empty());
+}
+
+TEST(Fleet, AnOutlierNeedsAnEffectAsWellAsARobustZ) {
+  // A tight fleet: one node 1 % slower has a huge z but no effect worth a sysadmin's time.
+  std::vector<json> docs;
+  std::vector<std::string> paths;
+  const std::vector<double> medians = {1.000, 1.0001, 0.9999, 1.0002, 0.9998, 1.010};
+  for (std::size_t i = 0; i < medians.size(); ++i) {
+    docs.push_back(doc_with(noisy(10, medians[i]), fmt::format("node{}", i)));
+    docs.back()["results"][0]["statistics"]["median_s"] = medians[i];
+    paths.push_back(fmt::format("n{}.json", i));
+  }
+  json f = compare_fleet(docs, paths);
+  EXPECT_TRUE(f["metrics"][0]["outliers"].empty()) << f.dump(1);
+  EXPECT_GT(std::fabs(f["metrics"][0]["nodes"][5]["robust_z"].get<double>()), 3.5);
+  // 20 % slower: named.
+  docs[5]["results"][0]["statistics"]["median_s"] = 1.2;
+  f = compare_fleet(docs, paths);
+  ASSERT_EQ(f["metrics"][0]["outliers"].size(), 1U);
+  EXPECT_EQ(f["slow_nodes"][0]["node"], "node5");
+  // Two nodes: the reason no outlier can be named is given.
+  const json two = compare_fleet({docs[0], docs[5]}, {"a", "b"});
+  EXPECT_NE(two["metrics"][0]["note"].get<std::string>().find("midpoint"), std::string::npos);
+  EXPECT_NE(format_fleet_console(two).find("fewer than 3 nodes"), std::string::npos);
+}
+
 TEST(Report, FiguresCoverRooflineSweepsAndComparisons) {
   json doc = {{"ceilings", {{"flops:f32", {{"value", 6e11}}}, {"bytes:memory", {{"value", 6e10}}}}},
               {"run", {{"threads", 2}}},

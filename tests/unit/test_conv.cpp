@@ -98,6 +98,9 @@ TEST(ConvLine, BadLinesPointAtTheBadField) {
 namespace mlhpc::conv {
 namespace {
 
+// A list of the two layers the summary tests use (a path: shape lists may be files).
+const std::string kTwoLayers = std::string(MLHPC_TEST_DIR) + "/fixtures/conv/two_layers.shapes";
+
 nlohmann::json result(const std::string& problem, const std::string& pass, int count, int line,
                       double median, const std::string& status = "ok") {
   nlohmann::json r = {{"workload", "conv"},
@@ -108,7 +111,7 @@ nlohmann::json result(const std::string& problem, const std::string& pass, int c
                         {"dtype", "f32"},
                         {"layout", "nchw"},
                         {"count", count}}},
-                      {"shape_list", {{"list", "resnet50_v1_5"}, {"line", line}}}};
+                      {"shape_list", {{"list", kTwoLayers}, {"line", line}}}};
   if (status == "ok")
     r["statistics"] = {{"median_s", median}};
   else
@@ -122,11 +125,11 @@ TEST(ConvNetwork, LayerTimesWeightedByTheirCountsGiveTheStep) {
                     body = "mb8ic16ih16oc16oh16kh3ph1";
   for (const auto& [pass, t] :
        {std::pair{"fwd_training", 1.0}, {"bwd_data", 10.0}, {"bwd_weights", 2.0}})
-    results.push_back(result(first, pass, 1, 4, t));
+    results.push_back(result(first, pass, 1, 2, t));
   for (const auto& [pass, t] :
        {std::pair{"fwd_training", 0.5}, {"bwd_data", 0.25}, {"bwd_weights", 0.75}})
-    results.push_back(result(body, pass, 3, 5, t));
-  const auto s = network_summary("resnet50", "resnet50_v1_5", results);
+    results.push_back(result(body, pass, 3, 3, t));
+  const auto s = network_summary("resnet50", kTwoLayers, results);
   EXPECT_EQ(s["layers"], 2);
   EXPECT_EQ(s["convolutions"], 4);
   EXPECT_EQ(s["batch"], 8);
@@ -137,12 +140,39 @@ TEST(ConvNetwork, LayerTimesWeightedByTheirCountsGiveTheStep) {
   EXPECT_FALSE(s.contains("unavailable"));
 }
 
+TEST(ConvNetwork, ASubsetOfTheLayersGivesNoTotal) {
+  // A partial or interrupted run: the first layer only. Its time is no network's time.
+  nlohmann::json results = nlohmann::json::array();
+  for (const char* pass : {"fwd_training", "bwd_data", "bwd_weights"})
+    results.push_back(result("mb8ic3ih32oc16oh16kh3sh2ph1n\"stem\"", pass, 1, 2, 1.0));
+  const auto s = network_summary("resnet50", kTwoLayers, results);
+  EXPECT_EQ(s["layers"], 2);
+  EXPECT_EQ(s["layers_expected"], 2);
+  EXPECT_FALSE(s.contains("forward_s")) << s.dump(1);
+  EXPECT_FALSE(s.contains("training_step_s"));
+  EXPECT_NE(s["unavailable"]["forward_s"].get<std::string>().find(
+                "mb8ic16ih16oc16oh16kh3ph1 fwd_training (not run)"),
+            std::string::npos)
+      << s.dump(1);
+  // An interrupted layer counts as missing too.
+  for (const char* pass : {"fwd_training", "bwd_data", "bwd_weights"})
+    results.push_back(result("mb8ic16ih16oc16oh16kh3ph1", pass, 3, 3, 0.5,
+                             std::string(pass) == "bwd_data" ? "interrupted" : "ok"));
+  const auto t = network_summary("resnet50", kTwoLayers, results);
+  EXPECT_TRUE(t.contains("forward_s"));
+  EXPECT_NE(t["unavailable"]["training_step_s"].get<std::string>().find("bwd_data (interrupted"),
+            std::string::npos)
+      << t.dump(1);
+}
+
 TEST(ConvNetwork, AMissingPassMakesTheTotalUnavailableNotSmaller) {
   nlohmann::json results = nlohmann::json::array();
-  results.push_back(result("mb8ic16ih16oc16oh16kh3ph1", "fwd_training", 2, 4, 0.5));
-  results.push_back(result("mb8ic16ih16oc16oh16kh3ph1", "bwd_weights", 2, 4, 0.5, "failed"));
-  const auto s = network_summary("resnet50", "resnet50_v1_5", results);
-  EXPECT_DOUBLE_EQ(s["forward_s"].get<double>(), 1.0);
+  for (const char* pass : {"fwd_training", "bwd_data", "bwd_weights"})
+    results.push_back(result("mb8ic3ih32oc16oh16kh3sh2ph1n\"stem\"", pass, 1, 2, 0.5));
+  results.push_back(result("mb8ic16ih16oc16oh16kh3ph1", "fwd_training", 2, 3, 0.5));
+  results.push_back(result("mb8ic16ih16oc16oh16kh3ph1", "bwd_weights", 2, 3, 0.5, "failed"));
+  const auto s = network_summary("resnet50", kTwoLayers, results);
+  EXPECT_DOUBLE_EQ(s["forward_s"].get<double>(), 0.5 + 2 * 0.5);
   EXPECT_FALSE(s.contains("training_step_s"));
   EXPECT_NE(s["unavailable"]["training_step_s"].get<std::string>().find("bwd_weights (failed"),
             std::string::npos)

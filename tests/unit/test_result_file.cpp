@@ -152,6 +152,36 @@ TEST(ResultFile, AtomicWriteLeavesNoTemporary) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Schema, GoldenCarriesTheNominalPeakTrustIssuesAndUnits) {
+  const auto doc = golden();
+  EXPECT_EQ(doc["schema_version"], "1.3.0");
+  const auto& np = doc["context"]["nominal_peak"];
+  EXPECT_TRUE(np.contains("rates") || np.contains("unavailable")) << np.dump();
+  for (const auto& r : doc["results"]) {
+    EXPECT_TRUE(r.contains("pairing_key")) << r["key"];
+    if (r["status"] != "ok") continue;
+    EXPECT_TRUE(r["trust_issues"].is_array()) << r["key"];
+    for (const auto& [metric, rate] : r["rates"].items())
+      EXPECT_FALSE(rate.value("unit", "").empty()) << r["key"] << " " << metric;
+  }
+  EXPECT_EQ(doc["ceilings"]["bytes:memory"]["unit"], "byte/s");
+}
+
+TEST(Schema, NewStatusesAndTrustCodesAreChecked) {
+  auto doc = golden();
+  // An interrupted problem needs its reason, like a skipped or failed one.
+  doc["results"][3]["status"] = "interrupted";
+  EXPECT_EQ(errors_text(doc), "");
+  doc["results"][3].erase("reason");
+  EXPECT_NE(errors_text(doc), "");
+  doc = golden();
+  doc["results"][0]["trust_issues"] = {{{"code", "looks_fine"}, {"detail", "x"}}};
+  EXPECT_NE(errors_text(doc).find("trust_issues"), std::string::npos) << errors_text(doc);
+  doc = golden();
+  doc["results"][0]["trust_issues"] = {{{"code", "high_cv"}}};
+  EXPECT_NE(errors_text(doc), "");
+}
+
 TEST(ResultFile, UnwritablePathsAreUsageErrors) {
   EXPECT_THROW(check_writable("/etc/hostname/sub/r.json"), usage_error);
   EXPECT_THROW(check_writable("/tmp"), usage_error);

@@ -9,8 +9,10 @@ TEST(Table, UnitsAndUnmeasuredValues) {
   EXPECT_EQ(format_seconds(1.5), "1.5 s");
   EXPECT_EQ(format_seconds(0.0123), "12.3 ms");
   EXPECT_EQ(format_seconds(8.45e-4), "845 us");
-  EXPECT_EQ(format_rate(4.052e11, "flops_per_s"), "405.2 GFLOP/s");
-  EXPECT_EQ(format_rate(6.13e10, "bytes_per_s"), "61.3 GB/s");
+  EXPECT_EQ(format_rate(4.052e11, "flop/s"), "405.2 GFLOP/s");
+  EXPECT_EQ(format_rate(6.13e10, "byte/s"), "61.3 GB/s");
+  EXPECT_EQ(format_rate(9.1e11, "op/s"), "910.0 GOP/s");
+  EXPECT_EQ(format_rate(123.4, "image/s"), "123.4 image/s");
   const nlohmann::json doc = {
       {"results",
        {{{"key", "gemm:f32 m=1"},
@@ -51,6 +53,78 @@ TEST(Table, CountersShowTheDerivedMetricsThatWereMeasured) {
   const auto row = t.substr(t.find("peak:f32"));
   EXPECT_EQ(row.find("IPC"), std::string::npos) << row;
   EXPECT_EQ(row.find(" 0 "), std::string::npos) << row;
+}
+
+TEST(Table, EachRateInItsOwnUnitAndTrustFlagsWithALegend) {
+  const nlohmann::json doc = {
+      {"results",
+       {{{"key", "gemm:int8 m=1"},
+         {"workload", "gemm"},
+         {"variant", "int8"},
+         {"status", "ok"},
+         {"statistics", {{"median_s", 0.002}, {"cv", 0.2}}},
+         {"rates", {{"flops_per_s", {{"median", 9e11}, {"best", 9.5e11}}}}},
+         {"trust_issues",
+          {{{"code", "high_cv"}, {"detail", "coefficient of variation 20.0 % is above 5.0 %"}},
+           {{"code", "above_ceiling"}, {"detail", "best rate above the ceiling"}}}}},
+        {{"key", "stream:triad"},
+         {"workload", "stream"},
+         {"variant", "triad"},
+         {"status", "ok"},
+         {"statistics", {{"median_s", 0.01}}},
+         {"provides_ceiling", {{"key", "bytes:memory"}, {"metric", "bytes_per_s"}}},
+         {"rates",
+          {{"flops_per_s", {{"median", 5e9}, {"best", 6e9}}},
+           {"bytes_per_s", {{"median", 6e10}, {"best", 7e10}}}}},
+         {"trust_issues", nlohmann::json::array()}}}}};
+  const std::string t = format_table(doc);
+  EXPECT_NE(t.find("900.0 GOP/s"), std::string::npos) << t;  // int8: op/s, not flop/s
+  EXPECT_NE(t.find("60.0 GB/s"), std::string::npos) << t;    // stream: judged by bytes
+  EXPECT_EQ(t.find("5.0 GFLOP/s"), std::string::npos) << t;
+  EXPECT_NE(t.find("cv,ABOVE-CEILING"), std::string::npos) << t;
+  const std::string legend = format_trust(doc);
+  EXPECT_NE(legend.find("cv (high_cv, 1 result): coefficient of variation 20.0 %"),
+            std::string::npos)
+      << legend;
+  EXPECT_EQ(
+      format_trust({{"results", {{{"key", "x"}, {"trust_issues", nlohmann::json::array()}}}}}), "");
+}
+
+TEST(Table, CeilingsShowTheNominalPeakBesideAndFlagOneAboveIt) {
+  const nlohmann::json doc = {{"context",
+                               {{"nominal_peak",
+                                 {{"microarchitecture", "Zen 4"},
+                                  {"cores", 2},
+                                  {"frequency_hz", 3.5e9},
+                                  {"frequency_source", "measured_hz"}}}}},
+                              {"ceilings",
+                               {{"flops:f32",
+                                 {{"value", 2.2e11},
+                                  {"unit", "flop/s"},
+                                  {"source", "measured in this run"},
+                                  {"problem", "peak:f32"},
+                                  {"nominal",
+                                   {{"value", 2.24e11},
+                                    {"unit", "flop/s"},
+                                    {"isa", "avx512"},
+                                    {"measured_share", 2.2 / 2.24}}}}},
+                                {"flops:int8",
+                                 {{"value", 2.7e12},
+                                  {"unit", "op/s"},
+                                  {"source", "measured in this run"},
+                                  {"above_nominal", true},
+                                  {"nominal",
+                                   {{"value", 8.96e11},
+                                    {"unit", "op/s"},
+                                    {"isa", "avx512"},
+                                    {"measured_share", 2.7e12 / 8.96e11}}}}}}}};
+  const std::string c = format_ceilings(doc);
+  EXPECT_NE(c.find("Zen 4, 2 cores x 3.50 GHz"), std::string::npos) << c;
+  EXPECT_NE(c.find("220.0 GFLOP/s"), std::string::npos) << c;
+  EXPECT_NE(c.find("nominal 224.0 GFLOP/s (avx512): 98.2 %"), std::string::npos) << c;
+  EXPECT_NE(c.find("2700.0 GOP/s"), std::string::npos) << c;
+  EXPECT_NE(c.find("ABOVE THE NOMINAL PEAK: a counting error"), std::string::npos) << c;
+  EXPECT_EQ(format_ceilings({{"ceilings", nlohmann::json::object()}}), "");
 }
 
 }  // namespace

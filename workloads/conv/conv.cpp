@@ -435,7 +435,11 @@ nlohmann::json network_summary(const std::string& network, const std::string& li
       continue;
     const auto& p = r["parameters"];
     auto& layers = groups[{p["dtype"].get<std::string>(), p["layout"].get<std::string>()}];
-    const std::string problem = p["problem"];
+    std::string problem = p["problem"];
+    try {
+      problem = to_string(parse(problem));  // as the list's lines are normalised below
+    } catch (const std::exception&) {
+    }
     auto it = std::find_if(layers.begin(), layers.end(),
                            [&](const layer& l) { return l.problem == problem; });
     if (it == layers.end()) {
@@ -477,8 +481,7 @@ nlohmann::json network_summary(const std::string& network, const std::string& li
                        [&](const layer& l) { return l.problem == e.problem; })) {
         layer l = e;
         l.mb = parse(e.problem).mb;
-        for (const char* ps : {"fwd_training", "bwd_data", "bwd_weights"})
-          l.not_ok[ps] = "not run";
+        for (const char* ps : {"fwd_training", "bwd_data", "bwd_weights"}) l.not_ok[ps] = "not run";
         layers.push_back(l);
       }
   // One summary object per run: the first (dtype, layout) group; others are listed as their own
@@ -488,10 +491,10 @@ nlohmann::json network_summary(const std::string& network, const std::string& li
   for (auto& [key, layers] : groups) {
     std::sort(layers.begin(), layers.end(),
               [](const layer& a, const layer& b) { return a.line < b.line; });
-    json sm = {{"kind", "network"},         {"network", network},   {"shape_list", list},
-               {"layers_expected", expected.size()},
-               {"dtype", key.first},        {"layout", key.second}, {"layers", layers.size()},
-               {"batch", layers.front().mb}};
+    json sm = {{"kind", "network"},       {"network", network},
+               {"shape_list", list},      {"layers_expected", expected.size()},
+               {"dtype", key.first},      {"layout", key.second},
+               {"layers", layers.size()}, {"batch", layers.front().mb}};
     std::int64_t convs = 0;
     double fwd = 0, step = 0;
     std::vector<std::string> fwd_missing, step_missing;

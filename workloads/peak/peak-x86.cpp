@@ -70,37 +70,37 @@ __attribute__((target("avx2"))) double hsum256i(__m256i v) {
 // backward branch are inside the asm too, so the whole loop body is exactly twelve instructions
 // of the kernel plus `dec`/`jnz`; tests/unit/test_peak_code.cpp checks that in the disassembly.
 // AT&T operand order: `insn src2, src1, dst` computes dst += f(src1, src2).
-#define MLHPC_CHAINS12(INSN, X, Y)                                                            \
-  do {                                                                                        \
-    std::int64_t n_ = chunk_iterations;                                                       \
-    asm volatile("1:\n\t" INSN " %[y], %[x], %[a0]\n\t" INSN " %[y], %[x], %[a1]\n\t" INSN   \
-                 " %[y], %[x], %[a2]\n\t" INSN " %[y], %[x], %[a3]\n\t" INSN                   \
-                 " %[y], %[x], %[a4]\n\t" INSN " %[y], %[x], %[a5]\n\t" INSN                   \
-                 " %[y], %[x], %[a6]\n\t" INSN " %[y], %[x], %[a7]\n\t" INSN                   \
-                 " %[y], %[x], %[a8]\n\t" INSN " %[y], %[x], %[a9]\n\t" INSN                   \
-                 " %[y], %[x], %[a10]\n\t" INSN " %[y], %[x], %[a11]\n\t"                      \
-                 "dec %[n]\n\t"                                                               \
-                 "jnz 1b\n"                                                                   \
-                 : [a0] "+v"(a0), [a1] "+v"(a1), [a2] "+v"(a2), [a3] "+v"(a3), [a4] "+v"(a4), \
-                   [a5] "+v"(a5), [a6] "+v"(a6), [a7] "+v"(a7), [a8] "+v"(a8), [a9] "+v"(a9), \
-                   [a10] "+v"(a10), [a11] "+v"(a11), [n] "+r"(n_)                             \
-                 : [x] "v"(X), [y] "v"(Y)                                                     \
-                 : "cc");                                                                     \
+#define MLHPC_CHAINS12(INSN, X, Y)                                                                 \
+  do {                                                                                             \
+    std::int64_t n_ = chunk_iterations;                                                            \
+    asm volatile(                                                                                  \
+        "1:\n\t" INSN " %[y], %[x], %[a0]\n\t" INSN " %[y], %[x], %[a1]\n\t" INSN                  \
+        " %[y], %[x], %[a2]\n\t" INSN " %[y], %[x], %[a3]\n\t" INSN " %[y], %[x], %[a4]\n\t" INSN  \
+        " %[y], %[x], %[a5]\n\t" INSN " %[y], %[x], %[a6]\n\t" INSN " %[y], %[x], %[a7]\n\t" INSN  \
+        " %[y], %[x], %[a8]\n\t" INSN " %[y], %[x], %[a9]\n\t" INSN " %[y], %[x], %[a10]\n\t" INSN \
+        " %[y], %[x], %[a11]\n\t"                                                                  \
+        "dec %[n]\n\t"                                                                             \
+        "jnz 1b\n"                                                                                 \
+        : [a0] "+v"(a0), [a1] "+v"(a1), [a2] "+v"(a2), [a3] "+v"(a3), [a4] "+v"(a4),               \
+          [a5] "+v"(a5), [a6] "+v"(a6), [a7] "+v"(a7), [a8] "+v"(a8), [a9] "+v"(a9),               \
+          [a10] "+v"(a10), [a11] "+v"(a11), [n] "+r"(n_)                                           \
+        : [x] "v"(X), [y] "v"(Y)                                                                   \
+        : "cc");                                                                                   \
   } while (0)
 
 // One kernel: per chunk, zeroed accumulators, the asm loop, then the exact horizontal sums.
-#define MLHPC_KERNEL(NAME, TARGET, VEC, ZERO, INSN, HSUM, X_INIT, Y_INIT)                      \
-  __attribute__((target(TARGET))) double NAME(std::int64_t chunks) {                          \
-    const VEC x = X_INIT, y = Y_INIT;                                                         \
-    double total = 0;                                                                         \
-    for (std::int64_t c = 0; c < chunks; ++c) {                                               \
-      VEC a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO, a5 = ZERO, a6 = ZERO,         \
-          a7 = ZERO, a8 = ZERO, a9 = ZERO, a10 = ZERO, a11 = ZERO;                            \
-      MLHPC_CHAINS12(INSN, x, y);                                                             \
-      total += HSUM(a0) + HSUM(a1) + HSUM(a2) + HSUM(a3) + HSUM(a4) + HSUM(a5) + HSUM(a6) +   \
-               HSUM(a7) + HSUM(a8) + HSUM(a9) + HSUM(a10) + HSUM(a11);                        \
-    }                                                                                         \
-    return total;                                                                             \
+#define MLHPC_KERNEL(NAME, TARGET, VEC, ZERO, INSN, HSUM, X_INIT, Y_INIT)                         \
+  __attribute__((target(TARGET))) double NAME(std::int64_t chunks) {                              \
+    const VEC x = X_INIT, y = Y_INIT;                                                             \
+    double total = 0;                                                                             \
+    for (std::int64_t c = 0; c < chunks; ++c) {                                                   \
+      VEC a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO, a5 = ZERO, a6 = ZERO, a7 = ZERO, \
+          a8 = ZERO, a9 = ZERO, a10 = ZERO, a11 = ZERO;                                           \
+      MLHPC_CHAINS12(INSN, x, y);                                                                 \
+      total += HSUM(a0) + HSUM(a1) + HSUM(a2) + HSUM(a3) + HSUM(a4) + HSUM(a5) + HSUM(a6) +       \
+               HSUM(a7) + HSUM(a8) + HSUM(a9) + HSUM(a10) + HSUM(a11);                            \
+    }                                                                                             \
+    return total;                                                                                 \
   }
 
 MLHPC_KERNEL(f32_avx512, "avx512f", __m512, _mm512_setzero_ps(), "vfmadd231ps", hsum512,
@@ -112,15 +112,15 @@ MLHPC_KERNEL(f32_avx2, "avx2,fma", __m256, _mm256_setzero_ps(), "vfmadd231ps", h
 MLHPC_KERNEL(f64_avx2, "avx2,fma", __m256d, _mm256_setzero_pd(), "vfmadd231pd", hsum256d,
              _mm256_set1_pd(g_f64), _mm256_set1_pd(g_f64))
 // vdpbf16ps: dst.f32[i] += x.bf16[2i] * y.bf16[2i] + x.bf16[2i+1] * y.bf16[2i+1].
-MLHPC_KERNEL(bf16_avx512, "avx512f,avx512bf16", __m512, _mm512_setzero_ps(), "vdpbf16ps",
-             hsum512, _mm512_castsi512_ps(_mm512_set1_epi16(static_cast<short>(g_bf16))),
+MLHPC_KERNEL(bf16_avx512, "avx512f,avx512bf16", __m512, _mm512_setzero_ps(), "vdpbf16ps", hsum512,
+             _mm512_castsi512_ps(_mm512_set1_epi16(static_cast<short>(g_bf16))),
              _mm512_castsi512_ps(_mm512_set1_epi16(static_cast<short>(g_bf16))))
 // vpdpbusd: dst.s32[i] += sum over four bytes of u8(src1) * s8(src2); x holds the unsigned bytes.
 MLHPC_KERNEL(int8_avx512, "avx512f,avx512vnni", __m512i, _mm512_setzero_si512(), "vpdpbusd",
              hsum512i, _mm512_set1_epi8(static_cast<char>(g_u8)),
              _mm512_set1_epi8(static_cast<char>(g_s8)))
-// AVX-VNNI is the VEX encoding (`%{`/`%}` are braces in asm templates): without {vex} the assembler would emit the EVEX (AVX512-VNNI)
-// form, which a CPU with AVX-VNNI only (Alder Lake) cannot run.
+// AVX-VNNI is the VEX encoding (`%{`/`%}` are braces in asm templates): without {vex} the assembler
+// would emit the EVEX (AVX512-VNNI) form, which a CPU with AVX-VNNI only (Alder Lake) cannot run.
 MLHPC_KERNEL(int8_avx2, "avx2,avxvnni", __m256i, _mm256_setzero_si256(), "%{vex%} vpdpbusd",
              hsum256i, _mm256_set1_epi8(static_cast<char>(g_u8)),
              _mm256_set1_epi8(static_cast<char>(g_s8)))
