@@ -502,6 +502,17 @@ std::string format_console(const std::vector<json>& comparisons) {
     out += fmt::format("compare {} (base) with {} (new); threshold {:.0f} %\n",
                        c["base"].get<std::string>(), c["new"].get<std::string>(),
                        c["threshold"].get<double>() * 100);
+    if (!c.contains("paired"))
+      out +=
+          "note: one run per side: the intervals see the variation within each run, not the "
+          "drift between runs; to gate CI on a shared machine use 'mlhpc ab' or several runs "
+          "per side (--base ... --new ...)\n";
+    else if (c["paired"].get<bool>())
+      out +=
+          "rounds: per problem the median of the per-round ratios, with the order-statistic "
+          "interval of a median\n";
+    else
+      out += "runs pooled per side: hierarchical bootstrap over runs, then samples\n";
     if (!c["context_differences"].empty()) {
       out +=
           "WARNING: the two runs differ in what matters; a difference below may be the "

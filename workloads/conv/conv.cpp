@@ -180,11 +180,25 @@ std::string to_string(pass p) {
   return "?";
 }
 
+double valid_taps(std::int64_t out, std::int64_t k, std::int64_t in, std::int64_t stride,
+                  std::int64_t pad, std::int64_t dil) {
+  double n = 0;
+  for (std::int64_t o = 0; o < out; ++o)
+    for (std::int64_t t = 0; t < k; ++t) {
+      const std::int64_t i = o * stride - pad + t * (dil + 1);
+      if (i >= 0 && i < in) n += 1;
+    }
+  return n;
+}
+
 work_model work_of(const desc& d, pass p, const std::string& dtype) {
   work_model w;
+  // Taps on padding multiply zeros that no implementation computes: counting them put a
+  // ResNet-50 3x3 layer (56x56, pad 1) 2.4 % above the arithmetic done, and its rate above the
+  // measured peak. The two axes are independent, so the count is a product of per-axis sums.
   w.flops = 2.0 * static_cast<double>(d.mb) * static_cast<double>(d.oc) *
-            static_cast<double>(d.ic / d.g) * static_cast<double>(d.oh) *
-            static_cast<double>(d.ow) * static_cast<double>(d.kh) * static_cast<double>(d.kw);
+            static_cast<double>(d.ic / d.g) * valid_taps(d.oh, d.kh, d.ih, d.sh, d.ph, d.dh) *
+            valid_taps(d.ow, d.kw, d.iw, d.sw, d.pw, d.dw);
   const double in = dtype == "f32" ? 4 : dtype == "bf16" ? 2 : 1;
   const double out = 4;  // f32 (or s32 for int8) outputs
   const auto s = static_cast<double>(src_elems(d)), wt = static_cast<double>(wei_elems(d)),

@@ -51,9 +51,16 @@ enum class pass { fwd_training, fwd_inference, bwd_data, bwd_weights };
 pass pass_of(const std::string& name);
 std::string to_string(pass p);
 
-// The direct-convolution count (REFERENCE.md), the same for every pass:
-// 2 * mb * oc * (ic / g) * oh * ow * kh * kw flops; bytes = the tensors read and written once.
+// The direct-convolution count as benchdnn counts it (oneDNN tests/benchdnn/conv/conv.cpp,
+// prb_t::count_ops), the same for every pass: 2 * mb * oc * (ic / g) * the kernel taps that land
+// inside the input summed over the output points (taps on padding excluded; without padding
+// that is oh * ow * kh * kw); bytes = the tensors read and written once.
 work_model work_of(const desc& d, pass p, const std::string& dtype);
+
+// Over `out` output positions of one axis, the kernel taps that land inside an input of `in`
+// (position o * stride - pad + t * (dil + 1)).
+double valid_taps(std::int64_t out, std::int64_t k, std::int64_t in, std::int64_t stride,
+                  std::int64_t pad, std::int64_t dil);
 
 // Element counts of the plain (NCHW, OIHW) tensors.
 inline std::int64_t src_elems(const desc& d) {
