@@ -5,7 +5,8 @@
 #   - detection: the same runs with every sample of the new side scaled by 1.05 and 1.10 (a planted
 #     slowdown that keeps the real run-to-run drift of the new side), compared by
 #     `mlhpc compare --paired` as ab does; a detection is a "regressed" verdict.
-# Prints the rates per problem and overall, and the wall time of a protocol.
+# Prints the rates per problem and overall, and the wall time of a protocol; writes the per-round
+# medians to OUT_DIR/rounds.csv (docs/data/ keeps those of the recorded studies).
 # Usage: scripts/error-rates.sh [PROTOCOLS] [ROUNDS] [BUILD_DIR] [OUT_DIR]
 # Measure on a quiet machine (nothing else running: check top first).
 set -euo pipefail
@@ -53,6 +54,33 @@ def verdicts(pdir, factor):
     if r.returncode not in (0, 1):
         raise SystemExit(f"compare failed in {pdir}: {r.stderr}")
     return {p["key"]: p["verdict"] for p in json.loads(r.stdout)["comparisons"][0]["pairs"]}
+
+# The per-round data behind every verdict, small enough to keep with the figures: one row per
+# protocol, round and problem, the two medians per unit of declared work.
+import csv
+with open(f"{out}/rounds.csv", "w", newline="") as fh:
+    w = csv.writer(fh)
+    w.writerow(["protocol", "round", "key", "base_median_s_per_work", "new_median_s_per_work",
+                "base_n", "new_n"])
+    for p in range(1, protocols + 1):
+        for i in range(1, rounds + 1):
+            try:
+                b = json.load(open(f"{out}/p{p}/base-{i}.json"))
+                n = json.load(open(f"{out}/p{p}/new-{i}.json"))
+            except (OSError, ValueError):
+                continue
+            nr = {r["key"]: r for r in n["results"]}
+            for rb in b["results"]:
+                rn = nr.get(rb["key"])
+                if rn is None or rb["status"] != "ok" or rn["status"] != "ok":
+                    continue
+                def per_work(r):
+                    work = next(r["work"][k] for k in ("flops", "bytes", "items") if k in r["work"])
+                    s = sorted(r["measurement"]["samples_s"])
+                    m = s[len(s) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
+                    return m / work
+                w.writerow([p, i, rb["key"], f"{per_work(rb):.6e}", f"{per_work(rn):.6e}",
+                            len(rb["measurement"]["samples_s"]), len(rn["measurement"]["samples_s"])])
 
 rows = collections.defaultdict(lambda: collections.Counter())
 done = 0
