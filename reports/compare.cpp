@@ -249,6 +249,19 @@ json summary_of(const json& pairs) {
   return out;
 }
 
+// The comparison `out` with its pairs, the keys of one side only, the summary and the count of
+// regressions.
+json with_pairs(json out, json pairs, json only_base, json only_new) {
+  int regressed = 0;
+  for (const auto& p : pairs) regressed += p["verdict"] == "regressed";
+  out["summary"] = summary_of(pairs);
+  out["pairs"] = std::move(pairs);
+  out["only_in_base"] = std::move(only_base);
+  out["only_in_new"] = std::move(only_new);
+  out["regressed"] = regressed;
+  return out;
+}
+
 }  // namespace
 
 json compare(const json& base, const std::string& base_path, const json& neu,
@@ -274,14 +287,7 @@ json compare(const json& base, const std::string& base_path, const json& neu,
   }
   for (const auto& r : neu["results"])
     if (!in_base.count(pairing_key(r))) only_new.push_back(pairing_key(r));
-  out["pairs"] = pairs;
-  out["only_in_base"] = only_base;
-  out["only_in_new"] = only_new;
-  out["summary"] = summary_of(pairs);
-  int regressed = 0;
-  for (const auto& p : pairs) regressed += p["verdict"] == "regressed";
-  out["regressed"] = regressed;
-  return out;
+  return with_pairs(std::move(out), std::move(pairs), std::move(only_base), std::move(only_new));
 }
 
 namespace {
@@ -459,14 +465,7 @@ json compare_groups(const std::vector<json>& base, const std::vector<std::string
   for (const auto& r : neu.front()["results"])
     if (std::find(keys.begin(), keys.end(), pairing_key(r)) == keys.end())
       only_new.push_back(pairing_key(r));
-  out["pairs"] = pairs;
-  out["only_in_base"] = only_base;
-  out["only_in_new"] = only_new;
-  out["summary"] = summary_of(pairs);
-  int regressed = 0;
-  for (const auto& p : pairs) regressed += p["verdict"] == "regressed";
-  out["regressed"] = regressed;
-  return out;
+  return with_pairs(std::move(out), std::move(pairs), std::move(only_base), std::move(only_new));
 }
 
 namespace {

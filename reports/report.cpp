@@ -97,8 +97,35 @@ std::vector<std::pair<std::string, std::string>> context_rows(const json& d) {
 }
 
 struct result_row {
-  std::string key, status, median, rate, share, verification, repro;
+  std::string key, status, median, rate, share, trust, verification, repro;
 };
+
+struct ceiling_row {
+  std::string key, measured, nominal, note;
+};
+
+// Each ceiling with its source and the nominal peak beside it (a measured ceiling above the
+// nominal peak is a counting error, said in `note`).
+std::vector<ceiling_row> ceiling_rows(const json& d) {
+  std::vector<ceiling_row> rows;
+  const json ceilings = d.value("ceilings", json::object());
+  for (const auto& [key, c] : ceilings.items()) {
+    ceiling_row row;
+    row.key = key;
+    const std::string unit = c.value("unit", "");
+    row.measured =
+        fmt::format("{:.4g} {} ({})", c["value"].get<double>(), unit, c.value("source", "?"));
+    row.nominal = "-";
+    if (c.contains("nominal"))
+      row.nominal = fmt::format("{:.4g} {}: measured {:.1f} %", c["nominal"]["value"].get<double>(),
+                                c["nominal"].value("unit", unit),
+                                c["nominal"]["measured_share"].get<double>() * 100);
+    if (c.value("above_nominal", false))
+      row.note = "above the nominal peak: a counting error, not a win";
+    rows.push_back(row);
+  }
+  return rows;
+}
 
 std::vector<result_row> result_rows(const json& d) {
   std::vector<result_row> rows;
@@ -118,6 +145,15 @@ std::vector<result_row> result_rows(const json& d) {
                     ? fmt::format("{:.1f} %", r["ceiling"]["share"].get<double>() * 100)
                     : "-";
     row.verification = r.contains("verification") ? text(r["verification"]["status"]) : "-";
+    row.trust = "-";
+    if (r.contains("trust_issues") && r["trust_issues"].is_array()) {
+      std::string codes;
+      for (const auto& t : r["trust_issues"]) {
+        if (!codes.empty()) codes += ", ";
+        codes += text(t.value("code", json("?")));
+      }
+      row.trust = codes.empty() ? "ok" : codes;
+    }
     row.repro = r.value("repro", "");
     rows.push_back(row);
   }
@@ -325,12 +361,20 @@ std::string render_report(const std::vector<json>& docs, const std::vector<std::
       for (const auto& [k, v] : context_rows(docs[i]))
         out += fmt::format("| {} | {} |\n", k, markdown_escape(v));
       out +=
-          "\n| problem | status | median | rate | % ceiling | verification |\n"
-          "|---|---|---|---|---|---|\n";
+          "\n| problem | status | median | rate | % ceiling | trust | verification |\n"
+          "|---|---|---|---|---|---|---|\n";
       for (const auto& r : result_rows(docs[i]))
-        out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", markdown_escape(r.key),
-                           markdown_escape(r.status), r.median, r.rate, r.share,
-                           markdown_escape(r.verification));
+        out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", markdown_escape(r.key),
+                           markdown_escape(r.status), r.median, markdown_escape(r.rate), r.share,
+                           markdown_escape(r.trust), markdown_escape(r.verification));
+      const auto ceilings = ceiling_rows(docs[i]);
+      if (!ceilings.empty()) {
+        out += "\n| ceiling | measured | nominal peak | note |\n|---|---|---|---|\n";
+        for (const auto& c : ceilings)
+          out += fmt::format("| {} | {} | {} | {} |\n", markdown_escape(c.key),
+                             markdown_escape(c.measured), markdown_escape(c.nominal),
+                             markdown_escape(c.note));
+      }
       out += "\n### Artifact description\n\n";
       out += fmt::format(
           "- Hardware: {} CPU, {} cores, {} hardware threads, {} socket(s), memory {}; "
@@ -379,14 +423,24 @@ std::string render_report(const std::vector<json>& docs, const std::vector<std::
       out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", html_escape(k), html_escape(v));
     out +=
         "</table>\n<table>\n<tr><th>problem</th><th>status</th><th>median</th><th>rate</th>"
-        "<th>% ceiling</th><th>verification</th><th>re-run</th></tr>\n";
+        "<th>% ceiling</th><th>trust</th><th>verification</th><th>re-run</th></tr>\n";
     for (const auto& r : result_rows(docs[i]))
       out += fmt::format(
-          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}"
-          "</code></td></tr>\n",
-          html_escape(r.key), html_escape(r.status), r.median, r.rate, r.share,
-          html_escape(r.verification), html_escape(r.repro));
+          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+          "<td><code>{}</code></td></tr>\n",
+          html_escape(r.key), html_escape(r.status), r.median, html_escape(r.rate), r.share,
+          html_escape(r.trust), html_escape(r.verification), html_escape(r.repro));
     out += "</table>\n";
+    const auto ceilings = ceiling_rows(docs[i]);
+    if (!ceilings.empty()) {
+      out +=
+          "<table>\n<tr><th>ceiling</th><th>measured</th><th>nominal peak</th><th>note</th></tr>\n";
+      for (const auto& c : ceilings)
+        out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                           html_escape(c.key), html_escape(c.measured), html_escape(c.nominal),
+                           html_escape(c.note));
+      out += "</table>\n";
+    }
   }
   out += "<h2>Figures</h2>\n";
   if (figures.is_null()) {

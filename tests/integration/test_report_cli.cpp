@@ -87,6 +87,10 @@ TEST_F(ReportCli, MarkdownCarriesTheArtifactDescription) {
   EXPECT_NE(md.find("- Build: "), std::string::npos);
   EXPECT_NE(md.find("mlhpc run --workload peak:f32"), std::string::npos);
   EXPECT_EQ(md.find("<script>"), std::string::npos) << md.substr(0, 400);
+  // The ceilings with the nominal peak beside them, and each result's trust codes.
+  EXPECT_NE(md.find("| ceiling | measured | nominal peak | note |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| flops:f32 | "), std::string::npos) << md;
+  EXPECT_NE(md.find("| problem | status | median | rate | % ceiling | trust |"), std::string::npos);
 }
 
 TEST_F(ReportCli, EachRateIsShownInItsOwnUnit) {
