@@ -15,7 +15,7 @@ struct ab_plan {
   std::vector<std::string> base_command;  // argv prefix: {"old/bin/mlhpc"}
   std::vector<std::string> new_command;
   std::vector<std::string> run_args;  // {"run", "--suite", "ci"}
-  int rounds = 24;
+  int rounds = 48;
   std::string dir;  // where the result files and logs go (created if missing)
 };
 

@@ -11,7 +11,7 @@
 # Measure on a quiet machine (nothing else running: check top first).
 set -euo pipefail
 protocols=${1:-20}
-rounds=${2:-24}
+rounds=${2:-48}
 build=${3:-build}
 out=${4:-results/error-rates-$(date -u +%Y%m%dT%H%M%S)}
 mlhpc="$build/bin/mlhpc"

@@ -245,11 +245,12 @@ int cmd_compare(const compare_cli& cli) {
 struct ab_cli {
   std::string base_command, new_command;
   std::vector<std::string> run_args;
-  // 24 rounds: on the shared 2-core VM a run is disrupted often enough (a vCPU lost for a whole
-  // run halves its speed) that fewer rounds miss real 5 % slowdowns; the order-statistic interval
-  // of 24 (7th and 18th ratios) gave 0.3 % false alarms and 90 % / 99.4 % detection of 5 % / 10 %
-  // slowdowns (scripts/error-rates.sh, docs/PERFORMANCE.md).
-  int rounds = 24;
+  // 48 rounds: on the shared 2-core VM a run is disrupted often enough (a vCPU lost for a whole
+  // run halves its speed) and stream's bandwidth is bimodal between runs, so that fewer rounds
+  // miss real 5 % slowdowns (24: 82 % detected). With 48 the order-statistic interval (17th and
+  // 32nd ratios) gave 1/100 false alarms and 94/100 / 99/100 detections of 5 % / 10 % slowdowns
+  // (scripts/error-rates.sh, docs/PERFORMANCE.md); an A/B of the ci suite takes about 172 s.
+  int rounds = 48;
   std::string dir;
   std::string format = "table";
   std::string out;
@@ -691,7 +692,7 @@ int main(int argc, char** argv) {
       ->required();
   ab->add_option("new_cmd", abc.new_command, "The new mlhpc, as a command")->required();
   ab->add_option("run_args", abc.run_args, "After --: the arguments of 'mlhpc run'");
-  ab->add_option("--rounds", abc.rounds, "Rounds, each one base and one new run (default 24)");
+  ab->add_option("--rounds", abc.rounds, "Rounds, each one base and one new run (default 48)");
   ab->add_option("--dir", abc.dir,
                  "Directory for the runs' result files, logs and ab.json (default "
                  "results/ab-<host>-<time>)");
