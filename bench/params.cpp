@@ -65,6 +65,16 @@ void problem_params::set(const std::string& name, std::string value) {
   m_values.emplace_back(name, std::move(value));
 }
 
+std::string problem_params::canonical_measured(const std::vector<param_spec>& specs) const {
+  std::vector<std::pair<std::string, std::string>> kept;
+  for (const auto& kv : m_values) {
+    const auto it = std::find_if(specs.begin(), specs.end(),
+                                 [&](const param_spec& ps) { return ps.name == kv.first; });
+    if (it == specs.end() || it->measured) kept.push_back(kv);
+  }
+  return problem_params(std::move(kept)).canonical();
+}
+
 std::string problem_params::canonical() const {
   std::string out;
   for (const auto& [k, v] : m_values) {

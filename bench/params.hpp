@@ -52,6 +52,8 @@ class problem_params {
   // "m=2048 n=2048 k=2048 transa=n": every parameter in declaration order, space-separated as
   // in shape lists (so a canonical line can be pasted into one).
   std::string canonical() const;
+  // The same without the parameters `specs` declares as not measured (`param_spec::measured`).
+  std::string canonical_measured(const std::vector<param_spec>& specs) const;
   // Typed JSON object (integers as numbers, booleans as booleans) following `specs`.
   nlohmann::json to_json(const std::vector<param_spec>& specs) const;
   const std::vector<std::pair<std::string, std::string>>& values() const { return m_values; }

@@ -14,6 +14,11 @@ std::string planned_problem::label() const {
   return fmt::format("{}:{} {}", w->name(), variant, params.canonical());
 }
 
+std::string planned_problem::pairing_key() const {
+  return fmt::format("{}:{} {}", w->name(), variant,
+                     params.canonical_measured(w->parameters(variant)));
+}
+
 std::vector<shape_line> load_shape_list(const std::string& workload, const std::string& name,
                                         std::filesystem::path* resolved) {
   namespace fs = std::filesystem;

@@ -128,20 +128,7 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   r["parameters"] = pp.params.to_json(specs);
   r["canonical"] = pp.params.canonical();
   r["key"] = pp.label();
-  {
-    // The key compare pairs by: the problem without the parameters that only weight an analysis.
-    std::string measured;
-    for (const auto& [k, v] : pp.params.values()) {
-      const auto spec = std::find_if(specs.begin(), specs.end(),
-                                     [&](const param_spec& ps) { return ps.name == k; });
-      if (spec != specs.end() && !spec->measured) continue;
-      if (!measured.empty()) measured += ' ';
-      measured += k;
-      measured += '=';
-      measured += v;
-    }
-    r["pairing_key"] = fmt::format("{}:{} {}", pp.w->name(), pp.variant, measured);
-  }
+  r["pairing_key"] = pp.pairing_key();
   r["repro"] = repro_command(pp, opt);
   r["threads"] = opt.threads;
   r["seed"] = opt.seed;

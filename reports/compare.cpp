@@ -118,9 +118,6 @@ double work_of(const json& r) {
   return 0;
 }
 
-// Samples of `r` scaled to the work of `ref` (unchanged when the work is equal or unknown).
-std::vector<double> samples_scaled(const json& r, const json& ref);
-
 std::vector<double> samples_of(const json& r) {
   std::vector<double> v;
   if (r.contains("measurement"))
@@ -128,12 +125,18 @@ std::vector<double> samples_of(const json& r) {
   return v;
 }
 
+// Samples of `r` scaled to the work of `ref` (unchanged when the work is equal or unknown).
 std::vector<double> samples_scaled(const json& r, const json& ref) {
   auto v = samples_of(r);
   const double w = work_of(r), w0 = work_of(ref);
   if (w > 0 && w0 > 0 && w != w0)
     for (auto& x : v) x *= w0 / w;
   return v;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return quantile_sorted(v, 0.5);
 }
 
 // The rate the result is judged by and whether higher is better (every rate is work / time).
@@ -167,11 +170,11 @@ json compare_pair(const json& a, const json& b, const compare_options& opt) {
     return verdict("inconclusive",
                    fmt::format("not measured on both sides (base {}, new {})", sa, sb));
   const auto x = samples_of(a), y = samples_scaled(b, a);
-  if (work_of(a) > 0 && work_of(b) > 0 && work_of(a) != work_of(b))
+  if (const double wa = work_of(a), wb = work_of(b); wa > 0 && wb > 0 && wa != wb)
     p["work_scaled"] = fmt::format(
         "the new run's repetition did {:.4g} times the base's work; "
         "its times are scaled to the base's work",
-        work_of(b) / work_of(a));
+        wb / wa);
   p["base_n"] = x.size();
   p["new_n"] = y.size();
   for (const auto& [side, n] : {std::pair{"base", x.size()}, {"new", y.size()}})
@@ -181,12 +184,7 @@ json compare_pair(const json& a, const json& b, const compare_options& opt) {
   const auto ci = bootstrap_median_ratio(x, y, opt.resamples, 0.95, opt.seed);
   const auto u = mann_whitney_u(x, y);
   p["base_median_s"] = a["statistics"]["median_s"];
-  {
-    auto sorted = y;
-    std::sort(sorted.begin(), sorted.end());
-    p["new_median_s"] =
-        sorted.empty() ? b["statistics"]["median_s"].get<double>() : quantile_sorted(sorted, 0.5);
-  }
+  p["new_median_s"] = y.empty() ? b["statistics"]["median_s"].get<double>() : median(y);
   p["time_ratio"] = ci.ratio;
   p["time_ratio_ci95"] = {{"low", ci.low},
                           {"high", ci.high},
@@ -341,10 +339,6 @@ json compare_group_pair(const std::string& key, const std::vector<const json*>& 
   p["new_n"] = ny;
   const auto boot =
       hierarchical_bootstrap_ratio(x, y, paired, opt.resamples, 1 - opt.alpha, opt.seed);
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return quantile_sorted(v, 0.5);
-  };
   std::vector<double> mx, my;
   for (const auto& g : x) mx.push_back(median(g));
   for (const auto& g : y) my.push_back(median(g));

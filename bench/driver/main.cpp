@@ -152,6 +152,18 @@ std::string render_comparisons(const std::vector<json>& comparisons, const std::
   throw usage_error(fmt::format("--format '{}': expected table, markdown, junit or json", format));
 }
 
+// --threshold and --alpha of compare and ab, checked in one place.
+void check_compare_options(const reports::compare_options& opt) {
+  if (!(opt.threshold > 0 && opt.threshold < 1))
+    throw usage_error(fmt::format(
+        "--threshold {}: expected a fraction between 0 and 1 (0.05 = 5 %)", opt.threshold));
+  if (!(opt.alpha > 0 && opt.alpha < 0.5))
+    throw usage_error(
+        fmt::format("--alpha {}: expected a fraction between 0 and 0.5 (0.05 = a "
+                    "95 % interval)",
+                    opt.alpha));
+}
+
 // A gate that compares nothing must not pass: no pair between the two sides is bad input.
 void require_pairs(const std::vector<json>& comparisons) {
   for (const auto& c : comparisons)
@@ -202,19 +214,9 @@ int cmd_fleet(const compare_cli& cli) {
 }
 
 int cmd_compare(const compare_cli& cli) {
-  const std::vector<std::string> known = {"table", "markdown", "junit", "json"};
-  if (std::find(known.begin(), known.end(), cli.format) == known.end())
-    throw usage_error(
-        fmt::format("--format '{}': expected table, markdown, junit or json", cli.format));
+  (void)render_comparisons({}, cli.format);  // an unknown format is refused before any reading
   if (cli.fleet) return cmd_fleet(cli);
-  if (!(cli.opt.threshold > 0 && cli.opt.threshold < 1))
-    throw usage_error(fmt::format(
-        "--threshold {}: expected a fraction between 0 and 1 (0.05 = 5 %)", cli.opt.threshold));
-  if (!(cli.opt.alpha > 0 && cli.opt.alpha < 0.5))
-    throw usage_error(
-        fmt::format("--alpha {}: expected a fraction between 0 and 0.5 (0.05 = a "
-                    "95 % interval)",
-                    cli.opt.alpha));
+  check_compare_options(cli.opt);
   if (!cli.out.empty()) check_writable(cli.out);
   std::vector<json> comparisons;
   if (!cli.base_files.empty() || !cli.new_files.empty()) {
@@ -278,9 +280,7 @@ int cmd_ab(const ab_cli& cli) {
         fmt::format("--rounds {}: expected 2 to 1000 (run-to-run variation needs "
                     "two rounds at least)",
                     cli.rounds));
-  if (!(cli.opt.threshold > 0 && cli.opt.threshold < 1))
-    throw usage_error(fmt::format(
-        "--threshold {}: expected a fraction between 0 and 1 (0.03 = 3 %)", cli.opt.threshold));
+  check_compare_options(cli.opt);
   (void)render_comparisons({}, cli.format);  // checks the format before hours of running
   if (!cli.out.empty()) check_writable(cli.out);
   plan.rounds = cli.rounds;
@@ -306,12 +306,11 @@ int cmd_ab(const ab_cli& cli) {
   }
   std::vector<json> base, neu;
   std::vector<std::string> base_paths, new_paths;
-  for (int round = 1; round <= plan.rounds; ++round)
-    for (const auto& r : runs)
-      if (r.round == round) {
-        (r.side == "base" ? base : neu).push_back(reports::load_result_file(r.result_file));
-        (r.side == "base" ? base_paths : new_paths).push_back(r.result_file);
-      }
+  // run_ab returns the runs round by round, so the i-th of each side share round i.
+  for (const auto& r : runs) {
+    (r.side == "base" ? base : neu).push_back(reports::load_result_file(r.result_file));
+    (r.side == "base" ? base_paths : new_paths).push_back(r.result_file);
+  }
   json c = reports::compare_groups(base, base_paths, neu, new_paths, true, cli.opt);
   c["protocol"] = {{"rounds", plan.rounds},
                    {"order", "AB in odd rounds, BA in even rounds"},
