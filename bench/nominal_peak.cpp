@@ -204,7 +204,7 @@ json nominal_peak_context(const json& system, int threads, std::optional<double>
            "cores x frequency x FMA units x min(unit width, vector width) / lane width x "
            "operations per lane (FMA 2, vdpbf16ps 4, vpdpbusd 8); the clock is the highest of "
            "cpufreq's hardware maximum, /proc/cpuinfo and a dependent-addition chain measured "
-           "on one thread"}};
+           "on one thread (mlhpc run: at the start and the end of the run)"}};
 }
 
 }  // namespace mlhpc

@@ -180,6 +180,12 @@ TEST(Schema, NewStatusesAndTrustCodesAreChecked) {
   doc = golden();
   doc["results"][0]["trust_issues"] = {{{"code", "high_cv"}}};
   EXPECT_NE(errors_text(doc), "");
+  // A ceiling above its nominal peak says so with `true`, never with `false` or 0.
+  doc = golden();
+  doc["ceilings"]["flops:f32"]["above_nominal"] = true;
+  EXPECT_EQ(errors_text(doc), "");
+  doc["ceilings"]["flops:f32"]["above_nominal"] = false;
+  EXPECT_NE(errors_text(doc), "");
 }
 
 TEST(ResultFile, UnwritablePathsAreUsageErrors) {
