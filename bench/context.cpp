@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "bench/sysfs.hpp"
+#include "bench/text.hpp"
 #include "bench/workload.hpp"
 #include "mlhpc_config.hpp"
 #include "mlhpc_git.hpp"
@@ -114,7 +115,7 @@ std::vector<int> mask_cpus(const cpu_set_t& set) {
 std::string host_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
+  return utf8_text(buf);
 }
 
 std::vector<int> allowed_cpus() {
@@ -390,7 +391,7 @@ json environment_context() {
     const std::string key = kv.substr(0, eq);
     for (const char* p : prefixes)
       if (key.rfind(p, 0) == 0) {
-        j[key] = kv.substr(eq + 1);
+        j[utf8_text(key)] = utf8_text(kv.substr(eq + 1));  // kept, escaped, never fatal
         break;
       }
   }

@@ -1,7 +1,12 @@
 #pragma once
 // Error types of the suite. See STYLE.md "Errors":
-//  - usage_error: the user asked for something invalid; the driver prints the message and exits 2.
-//  - runtime_failure: a library or system call failed; carries file:line and a decoded message.
+//  - usage_error: the user asked for something invalid (an option, a path, a file's content); the
+//    driver prints the message and exits 2.
+//  - io_failure: the system refused to read or write a file that was fine to ask for (full disk,
+//    quota, file-size limit, I/O error); the message names the path and the cause; exit 3.
+//  - runtime_failure: a library or system call failed; carries file:line and a decoded message;
+//    exit 3.
+//  - anything else reaching the driver is a bug: "internal error" with what is known; exit 4.
 //  - MLHPC_ASSERT: a broken invariant of our own; aborts with file:line.
 #include <fmt/format.h>
 
@@ -20,6 +25,11 @@ class usage_error : public std::runtime_error {
 class runtime_failure : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+class io_failure : public runtime_failure {
+ public:
+  using runtime_failure::runtime_failure;
 };
 
 [[noreturn]] inline void assert_fail(const char* expr, const char* file, int line) {

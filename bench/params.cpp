@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "bench/error.hpp"
 
@@ -194,9 +195,36 @@ std::string normalize_value(const param_spec& spec, const std::string& raw) {
   MLHPC_ASSERT(false);
 }
 
+std::size_t count_expansion(const std::vector<param_spec>& specs,
+                            const std::vector<setting>& settings) {
+  // The last setting of a key wins; a default listing several values sweeps when not set.
+  std::map<std::string, std::size_t> sizes;
+  for (const auto& p : specs)
+    if (p.default_value.find(',') != std::string::npos)
+      sizes[p.name] = static_cast<std::size_t>(
+          std::count(p.default_value.begin(), p.default_value.end(), ',') + 1);
+  for (const auto& s : settings) sizes[s.key] = s.values.size();
+  std::size_t n = 1;
+  for (const auto& [k, v] : sizes) {
+    if (v == 0) return 0;
+    if (n > std::numeric_limits<std::size_t>::max() / v)
+      return std::numeric_limits<std::size_t>::max();
+    n *= v;
+  }
+  return n;
+}
+
 std::vector<problem_params> expand(const std::vector<param_spec>& specs,
                                    const std::vector<setting>& settings,
                                    const std::string& context) {
+  if (const auto n = count_expansion(specs, settings); n > max_planned_problems)
+    throw usage_error(
+        fmt::format("{}: the settings expand to {} problems, more than the limit of {}; expected "
+                    "smaller sweeps",
+                    context,
+                    n == std::numeric_limits<std::size_t>::max() ? std::string("more than 2^64")
+                                                                 : std::to_string(n),
+                    max_planned_problems));
   // Later settings of the same key replace earlier ones; order of first appearance is kept.
   std::vector<setting> merged;
   for (const auto& s : settings) {

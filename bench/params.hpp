@@ -81,6 +81,15 @@ std::string normalize_value(const param_spec& spec, const std::string& raw);
 // (the last setting varies fastest); a default listing several values ("a,b") sweeps them when
 // the key is not set, varied slowest. A key set twice: the later one wins. Unknown keys throw
 // usage_error listing the known ones, prefixed with `context` (for example "workload gemm").
+// The most problems one run may plan (all entries together): a day of problems at a second
+// each; a larger sweep is a typo or a hostile file, and is refused before anything is built.
+inline constexpr std::size_t max_planned_problems = 100000;
+
+// The number of problems expand() would build, computed without building them (saturating).
+std::size_t count_expansion(const std::vector<param_spec>& specs,
+                            const std::vector<setting>& settings);
+
+// Refuses (usage_error) more than max_planned_problems problems, before expand builds them.
 std::vector<problem_params> expand(const std::vector<param_spec>& specs,
                                    const std::vector<setting>& settings,
                                    const std::string& context);

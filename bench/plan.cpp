@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "bench/data_dir.hpp"
 #include "bench/error.hpp"
+#include "bench/files.hpp"
 
 namespace mlhpc {
 
@@ -38,8 +38,9 @@ std::vector<shape_line> load_shape_list(const std::string& workload, const std::
         "shapes={}: no such shape list for workload {} (expected one of: {}; or a file path)", name,
         workload, known.empty() ? "none shipped" : known));
   }
-  std::ifstream in(path);
-  if (!in) throw usage_error(fmt::format("shapes={}: cannot read '{}'", name, path.string()));
+  // A regular file of at most 16 MiB (the shipped lists are under 8 KiB).
+  const std::string text = read_input_file(path.string(), 16u << 20, "shapes=" + name);
+  std::istringstream in(text);
   if (resolved != nullptr) *resolved = path;
   std::vector<shape_line> out;
   std::string line;
@@ -124,6 +125,11 @@ std::vector<planned_problem> make_plan(const registry& r, const std::vector<plan
                                         g.info["file"].get<std::string>(),
                                         g.info["line"].get<int>()));
         }
+        if (out.size() + problems.size() > max_planned_problems)
+          throw usage_error(fmt::format(
+              "the plan has more than {} problems (at {}); expected smaller sweeps or fewer "
+              "entries",
+              max_planned_problems, ctx));
         for (auto& p : problems) {
           planned_problem pp{ref.w, variant, std::move(p), entry.origin, g.info};
           try {

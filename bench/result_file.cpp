@@ -1,20 +1,18 @@
 #include "bench/result_file.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validator.hpp>
 
 #include "bench/error.hpp"
+#include "bench/files.hpp"
 #include "bench/session.hpp"
+#include "bench/text.hpp"
 
 namespace mlhpc {
 
@@ -61,56 +59,40 @@ std::vector<schema_error> validate_result(const nlohmann::json& doc) {
   return out;
 }
 
-void check_writable(const std::string& path) {
-  namespace fs = std::filesystem;
-  if (path == "-") return;
-  const fs::path p(path);
-  if (p.filename().empty())
-    throw usage_error(fmt::format("--out '{}': expected a file name, not a directory", path));
-  std::error_code ec;
-  if (fs::is_directory(p, ec))
-    throw usage_error(fmt::format("--out '{}': is a directory; expected a file name", path));
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::exists(dir, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec)
-      throw usage_error(fmt::format("--out '{}': cannot create directory '{}': {}", path,
-                                    dir.string(), ec.message()));
+std::vector<schema_error> check_result_limits(const nlohmann::json& doc) {
+  std::vector<schema_error> out;
+  if (!doc.is_object() || !doc.contains("results") || !doc["results"].is_array()) return out;
+  for (std::size_t i = 0; i < doc["results"].size(); ++i) {
+    const auto& r = doc["results"][i];
+    if (!r.is_object() || !r.contains("measurement") || !r["measurement"].is_object()) continue;
+    const auto& m = r["measurement"];
+    if (m.contains("samples_s") && m["samples_s"].is_array() &&
+        m["samples_s"].size() > max_samples_per_result)
+      out.push_back({fmt::format("/results/{}/measurement/samples_s", i),
+                     fmt::format("{} samples, more than the limit of {} per result",
+                                 m["samples_s"].size(), max_samples_per_result)});
   }
-  const std::string probe = (dir / fmt::format(".mlhpc-probe-{}", ::getpid())).string();
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-  if (fd < 0)
-    throw usage_error(fmt::format("--out '{}': cannot write in '{}': {}", path, dir.string(),
-                                  std::strerror(errno)));
-  ::close(fd);
-  ::unlink(probe.c_str());
-  if (fs::exists(p, ec) && ::access(path.c_str(), W_OK) != 0)
-    throw usage_error(fmt::format("--out '{}': the file exists and is not writable: {}", path,
-                                  std::strerror(errno)));
+  return out;
 }
 
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) MLHPC_FAIL("cannot create '{}': {}", tmp, std::strerror(errno));
-    out << text;
-    out.flush();
-    if (!out) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      MLHPC_FAIL("cannot write '{}': {}", tmp, std::strerror(err));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    MLHPC_FAIL("cannot rename '{}' to '{}': {}", tmp, path, std::strerror(err));
-  }
-}
-
-void write_json_atomically(const std::string& path, const nlohmann::json& doc) {
-  write_text_atomically(path, doc.dump(2) + "\n");
+nlohmann::json read_result_file(const std::string& path) {
+  nlohmann::json doc = read_json_file(path, "result file");
+  const std::string shown = utf8_text(path);
+  if (!doc.is_object() || !doc.contains("schema_version") || !doc["schema_version"].is_string())
+    throw usage_error(fmt::format("'{}': not an mlhpc result file (no schema_version)", shown));
+  const std::string version = doc["schema_version"];
+  const std::string ours = schema_version;
+  if (version.substr(0, version.find('.')) != ours.substr(0, ours.find('.')))
+    throw usage_error(
+        fmt::format("'{}': schema version {} has another major version than this tool reads ({}.x)",
+                    shown, utf8_text(version), ours.substr(0, ours.find('.'))));
+  auto errors = validate_result(doc);
+  const auto limits = check_result_limits(doc);
+  errors.insert(errors.end(), limits.begin(), limits.end());
+  if (!errors.empty())
+    throw usage_error(fmt::format("'{}': does not match the result schema at {}: {}", shown,
+                                  errors.front().where, utf8_text(errors.front().what)));
+  return doc;
 }
 
 }  // namespace mlhpc

@@ -2,6 +2,7 @@
 // Reading, validating and writing result files.
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,15 +20,16 @@ struct schema_error {
 // major number, which the schema alone cannot compare.
 std::vector<schema_error> validate_result(const nlohmann::json& doc);
 
-// Checks that `path` can be written (its directory exists or can be created, and a file can be
-// created there) without leaving anything behind. Throws usage_error naming the path and why.
-// "-" (stdout) always passes.
-void check_writable(const std::string& path);
+// The most samples a result may carry when read (the runner's own cap is 100000 per problem);
+// bounds the memory and time of compare and report on files from elsewhere.
+inline constexpr std::size_t max_samples_per_result = 10'000'000;
 
-// Writes `doc` to `path` atomically: a temporary file beside it, then rename, so a reader never
-// sees half a file. Throws runtime_failure with errno text on failure.
-void write_json_atomically(const std::string& path, const nlohmann::json& doc);
-// The same for any text (reports).
-void write_text_atomically(const std::string& path, const std::string& text);
+// The checks of a result file that the schema cannot state (sample counts); empty when fine.
+std::vector<schema_error> check_result_limits(const nlohmann::json& doc);
+
+// Reads a result file for validate, compare and report: bounded reading and parsing (files.hpp),
+// then the schema, its major version and check_result_limits. Throws usage_error naming the file
+// and the first problem.
+nlohmann::json read_result_file(const std::string& path);
 
 }  // namespace mlhpc

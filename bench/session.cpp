@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "bench/error.hpp"
+#include "bench/files.hpp"
 #include "bench/rates.hpp"
 #include "bench/stats.hpp"
 
@@ -389,14 +390,7 @@ void apply_ceilings(json& doc, const json& external) {
 }
 
 json load_ceilings_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw usage_error(fmt::format("--ceilings '{}': cannot read the file", path));
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw usage_error(fmt::format("--ceilings '{}': not valid JSON ({})", path, e.what()));
-  }
+  const json j = read_json_file(path, "--ceilings");
   const json& c = j.contains("ceilings") ? j["ceilings"] : j;
   if (!c.is_object() || c.empty())
     throw usage_error(fmt::format(

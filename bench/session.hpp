@@ -17,7 +17,7 @@
 
 namespace mlhpc {
 
-inline constexpr const char* schema_version = "1.3.0";
+inline constexpr const char* schema_version = "1.4.0";
 
 struct session_options {
   runner_settings runner;

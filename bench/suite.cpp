@@ -6,20 +6,60 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "bench/data_dir.hpp"
 #include "bench/error.hpp"
+#include "bench/files.hpp"
+#include "bench/options.hpp"
+#include "bench/text.hpp"
 
 namespace mlhpc {
 
 namespace {
 
+// Limits of suite files: far beyond any real suite (the shipped ones are under 2 KiB, a few
+// dozen nodes, 4 levels), small enough that a hostile file costs nothing.
+constexpr std::uint64_t max_suite_bytes = 1 << 20;
+constexpr int max_suite_depth = 16;
+constexpr std::size_t max_suite_nodes = 100000;
+
+std::string where(const std::string& origin, const YAML::Mark& m) {
+  if (m.is_null()) return fmt::format("suite '{}'", origin);
+  return fmt::format("suite '{}' line {} column {}", origin, m.line + 1, m.column + 1);
+}
+
 [[noreturn]] void fail(const std::string& origin, const YAML::Node& n, const std::string& what) {
-  const auto m = n.Mark();
-  if (m.is_null()) throw usage_error(fmt::format("suite '{}': {}", origin, what));
-  throw usage_error(fmt::format("suite '{}' line {}: {}", origin, m.line + 1, what));
+  throw usage_error(fmt::format("{}: {}", where(origin, n.Mark()), what));
+}
+
+// Every mapping key a single, unique scalar; nesting and the number of nodes bounded (aliases can
+// make a small file a huge tree: each visit of an aliased node counts).
+void check_structure(const std::string& origin, const YAML::Node& n, int depth,
+                     std::size_t& visited) {
+  if (++visited > max_suite_nodes)
+    fail(origin, n,
+         fmt::format("more than {} nodes (counting every use of an alias); expected a "
+                     "suite of that size at most",
+                     max_suite_nodes));
+  if (depth > max_suite_depth)
+    fail(origin, n, fmt::format("nested deeper than {} levels", max_suite_depth));
+  if (n.IsSequence()) {
+    for (const auto& item : n) check_structure(origin, item, depth + 1, visited);
+  } else if (n.IsMap()) {
+    std::vector<std::pair<std::string, YAML::Mark>> seen;
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar())
+        fail(origin, kv.first, "a key must be a single word (a scalar), not a list or mapping");
+      const std::string key = kv.first.Scalar();
+      for (const auto& [k, m] : seen)
+        if (k == key)
+          fail(origin, kv.first,
+               fmt::format("duplicate key '{}' (first at line {} column {}); each key once", key,
+                           m.line + 1, m.column + 1));
+      seen.emplace_back(key, kv.first.Mark());
+      check_structure(origin, kv.second, depth + 1, visited);
+    }
+  }
 }
 
 std::string scalar(const std::string& origin, const YAML::Node& n, const std::string& what) {
@@ -27,33 +67,36 @@ std::string scalar(const std::string& origin, const YAML::Node& n, const std::st
   return n.Scalar();
 }
 
-template <class T>
-T number(const std::string& origin, const YAML::Node& n, const std::string& what) {
+// A run setting, checked by the same rule as its command-line option.
+double number(const std::string& origin, const YAML::Node& n, const std::string& what,
+              const numeric_rule& rule) {
   const std::string s = scalar(origin, n, what);
-  try {
-    return n.as<T>();
-  } catch (const YAML::Exception&) {
-    fail(origin, n,
-         fmt::format("{}: '{}' is not a {}", what, s,
-                     std::is_integral_v<T> ? "whole number" : "number"));
-  }
+  return parse_number(s, rule, fmt::format("{}: {}", where(origin, n.Mark()), what));
 }
 
 }  // namespace
 
 suite parse_suite(const std::string& text, const std::string& origin) {
-  YAML::Node root;
+  if (text.size() > max_suite_bytes)
+    throw usage_error(
+        fmt::format("suite '{}': larger than the limit of {} bytes", origin, max_suite_bytes));
+  std::vector<YAML::Node> docs;
   try {
-    root = YAML::Load(text);
+    docs = YAML::LoadAll(text);
   } catch (const YAML::ParserException& e) {
     throw usage_error(fmt::format("suite '{}' line {} column {}: malformed YAML: {}", origin,
                                   e.mark.line + 1, e.mark.column + 1, e.msg));
   }
+  if (docs.size() > 1)
+    fail(origin, docs[1], "a second YAML document ('---'); expected one suite per file");
+  const YAML::Node root = docs.empty() ? YAML::Node() : docs.front();
   if (!root.IsMap())
     throw usage_error(fmt::format(
         "suite '{}': expected a mapping with 'problems' (and optionally 'name', 'description', "
         "'settings')",
         origin));
+  std::size_t visited = 0;
+  check_structure(origin, root, 0, visited);
   suite s;
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
@@ -70,17 +113,17 @@ suite parse_suite(const std::string& text, const std::string& origin) {
       const auto& v = kv.second;
       const std::string what = "settings." + key;
       if (key == "repetitions")
-        s.repetitions = number<int>(origin, v, what);
+        s.repetitions = static_cast<int>(number(origin, v, what, rules::repetitions));
       else if (key == "warmup")
-        s.warmup = number<int>(origin, v, what);
+        s.warmup = static_cast<int>(number(origin, v, what, rules::warmup));
       else if (key == "threads")
-        s.threads = number<int>(origin, v, what);
+        s.threads = static_cast<int>(number(origin, v, what, rules::threads));
       else if (key == "min_time")
-        s.min_time_s = number<double>(origin, v, what);
+        s.min_time_s = number(origin, v, what, rules::min_time);
       else if (key == "max_time")
-        s.max_time_s = number<double>(origin, v, what);
+        s.max_time_s = number(origin, v, what, rules::max_time);
       else if (key == "ci_target")
-        s.ci_target = number<double>(origin, v, what);
+        s.ci_target = number(origin, v, what, rules::ci_target);
       else if (key == "counters")
         s.counters = scalar(origin, v, what);
       else if (key == "counter_pass")
@@ -144,23 +187,18 @@ suite load_suite(const std::string& name_or_path) {
   if (!fs::exists(path, ec) && name_or_path.find('/') == std::string::npos &&
       fs::exists(shipped, ec))
     path = shipped;
-  if (fs::is_directory(path, ec))
-    throw usage_error(
-        fmt::format("--suite '{}': is a directory; expected a suite file", name_or_path));
-  std::ifstream in(path);
-  if (!in) {
+  if (!fs::exists(path, ec)) {
     std::string known;
     for (const auto& e : fs::directory_iterator(data_dir() / "suites", ec))
       if (e.path().extension() == ".yaml")
         known += (known.empty() ? "" : ", ") + e.path().stem().string();
     throw usage_error(fmt::format(
-        "--suite '{}': cannot read the file ({}); expected a readable suite file or a shipped "
-        "suite name ({})",
-        name_or_path, std::strerror(errno), known.empty() ? "none found" : known));
+        "--suite '{}': no such file; expected a readable suite file or a shipped suite name ({})",
+        utf8_text(name_or_path), known.empty() ? "none found" : known));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  suite s = parse_suite(ss.str(), path.string());
+  // A regular file of at most 1 MiB: /dev/zero, a FIFO or a directory is refused by type.
+  const std::string text = read_input_file(path.string(), max_suite_bytes, "--suite");
+  suite s = parse_suite(text, utf8_text(path.string()));
   s.path = path.string();
   return s;
 }

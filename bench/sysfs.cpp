@@ -1,5 +1,7 @@
 #include "bench/sysfs.hpp"
 
+#include "bench/text.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -26,7 +28,7 @@ std::optional<std::string> read_text(const std::filesystem::path& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return std::nullopt;
-  return ss.str();
+  return utf8_text(ss.str());  // firmware strings are not always UTF-8
 }
 
 std::optional<std::string> read_line(const std::filesystem::path& p) {
@@ -34,7 +36,7 @@ std::optional<std::string> read_line(const std::filesystem::path& p) {
   if (!in) return std::nullopt;
   std::string line;
   if (!std::getline(in, line)) return std::nullopt;
-  return line;
+  return utf8_text(line);
 }
 
 std::optional<std::int64_t> read_int(const std::filesystem::path& p) {

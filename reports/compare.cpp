@@ -19,27 +19,7 @@ namespace mlhpc::reports {
 using nlohmann::json;
 
 json load_result_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw usage_error(fmt::format("'{}': cannot read the file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json doc;
-  try {
-    doc = json::parse(ss.str());
-  } catch (const json::parse_error& e) {
-    throw usage_error(fmt::format("'{}': not a complete JSON document ({})", path, e.what()));
-  }
-  if (!doc.is_object() || !doc.contains("schema_version") || !doc["schema_version"].is_string())
-    throw usage_error(fmt::format("'{}': not an mlhpc result file (no schema_version)", path));
-  const std::string version = doc["schema_version"];
-  if (version.substr(0, version.find('.')) != "1")
-    throw usage_error(
-        fmt::format("'{}': schema version {} has another major version than this tool reads (1.x)",
-                    path, version));
-  const auto errors = validate_result(doc);
-  if (!errors.empty())
-    throw usage_error(fmt::format("'{}': does not match the result schema at {}: {}", path,
-                                  errors.front().where, errors.front().what));
+  json doc = read_result_file(path);
   std::set<std::string> keys;
   for (const auto& r : doc["results"]) {
     const std::string key = r["key"];

@@ -11,20 +11,25 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "bench/ab.hpp"
 #include "bench/context.hpp"
 #include "bench/counters.hpp"
 #include "bench/data_dir.hpp"
 #include "bench/error.hpp"
+#include "bench/files.hpp"
 #include "bench/nominal_peak.hpp"
+#include "bench/options.hpp"
 #include "bench/plan.hpp"
 #include "bench/registry.hpp"
 #include "bench/result_file.hpp"
 #include "bench/session.hpp"
 #include "bench/suite.hpp"
 #include "bench/table.hpp"
+#include "bench/text.hpp"
 #include "mlhpc_config.hpp"
 #include "profilers/profilers.hpp"
 #include "reports/compare.hpp"
@@ -36,9 +41,23 @@ using nlohmann::json;
 using namespace mlhpc;
 
 std::atomic<bool> g_interrupt{false};
-extern "C" void on_signal(int) {
+std::atomic<int> g_signal{0};
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
+extern "C" void on_signal(int sig) {
+  g_signal.store(sig);
   g_interrupt.store(true);
 }
+// 128 + the signal, as a shell reports a process that a signal ended: 130 SIGINT, 143 SIGTERM.
+int interrupted_status() {
+  const int sig = g_signal.load();
+  return 128 + (sig > 0 ? sig : SIGINT);
+}
+std::string signal_name() {
+  return g_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+// How long a signalled run may take to reach the end of its repetition before the watchdog
+// writes the result file without the problem in progress and ends the process.
+constexpr auto interrupt_grace = std::chrono::seconds(2);
 
 void log(const std::string& msg) {
   std::cerr << "mlhpc: " << msg << '\n';
@@ -113,21 +132,28 @@ int cmd_list(const registry& reg, bool counters) {
 
 // ------------------------------------------------------------------------------------ validate
 int cmd_validate(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw usage_error(fmt::format("validate '{}': cannot read the file", path));
+  // An unreadable path, a device, a FIFO or an oversized file is bad input (exit 2); content
+  // that is not a result file is "invalid" (exit 1). Both with the same limits as compare and
+  // report, so that validate never accepts what they refuse.
+  const std::string text = read_input_file(path, input_limits{}.max_bytes, "validate");
+  const std::string shown = terminal_text(path);
   json doc;
   try {
-    doc = json::parse(in);
-  } catch (const json::parse_error& e) {
-    fmt::print(stderr, "{}: invalid: not JSON: {}\n", path, e.what());
+    doc = parse_json_bounded(text, "");
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "{}: invalid: {}\n", shown, terminal_text(e.what()));
     return 1;
   }
-  const auto errors = validate_result(doc);
+  auto errors = validate_result(doc);
+  const auto limits = check_result_limits(doc);
+  errors.insert(errors.end(), limits.begin(), limits.end());
   if (errors.empty()) {
-    fmt::print("{}: valid (schema {})\n", path, doc.value("schema_version", "?"));
+    fmt::print("{}: valid (schema {})\n", shown, terminal_text(doc.value("schema_version", "?")));
     return 0;
   }
-  for (const auto& e : errors) fmt::print(stderr, "{}: invalid at {}: {}\n", path, e.where, e.what);
+  for (const auto& e : errors)
+    fmt::print(stderr, "{}: invalid at {}: {}\n", shown, terminal_text(e.where),
+               terminal_text(e.what));
   return 1;
 }
 
@@ -148,20 +174,8 @@ std::string render_comparisons(const std::vector<json>& comparisons, const std::
   if (format == "table") return reports::format_console(comparisons);
   if (format == "markdown") return reports::format_markdown(comparisons);
   if (format == "junit") return reports::format_junit(comparisons);
-  if (format == "json") return json{{"comparisons", comparisons}}.dump(2) + "\n";
+  if (format == "json") return json_text(json{{"comparisons", comparisons}}) + "\n";
   throw usage_error(fmt::format("--format '{}': expected table, markdown, junit or json", format));
-}
-
-// --threshold and --alpha of compare and ab, checked in one place.
-void check_compare_options(const reports::compare_options& opt) {
-  if (!(opt.threshold > 0 && opt.threshold < 1))
-    throw usage_error(fmt::format(
-        "--threshold {}: expected a fraction between 0 and 1 (0.05 = 5 %)", opt.threshold));
-  if (!(opt.alpha > 0 && opt.alpha < 0.5))
-    throw usage_error(
-        fmt::format("--alpha {}: expected a fraction between 0 and 0.5 (0.05 = a "
-                    "95 % interval)",
-                    opt.alpha));
 }
 
 // A gate that compares nothing must not pass: no pair between the two sides is bad input.
@@ -182,7 +196,7 @@ int emit_comparisons(const std::vector<json>& comparisons, const std::string& fo
   if (out.empty() || out == "-") {
     std::cout << text;
   } else {
-    write_text_atomically(out, text);
+    write_file_atomically(out, text);
     if (format != "table") std::cout << reports::format_console(comparisons);
   }
   int regressed = 0;
@@ -195,29 +209,29 @@ int cmd_fleet(const compare_cli& cli) {
     throw usage_error("compare --fleet: expected the result files of two nodes or more");
   if (cli.format == "junit")
     throw usage_error("--format junit: a fleet report is table, markdown or json");
+  if (!cli.out.empty()) check_output_path(cli.out, "--out", cli.files);
   std::vector<json> docs;
   for (const auto& f : cli.files) docs.push_back(reports::load_result_file(f));
-  if (!(cli.min_effect >= 0 && cli.min_effect < 1))
-    throw usage_error(
-        fmt::format("--min-effect {}: expected a fraction between 0 and 1 (0.05 = "
-                    "5 % from the fleet's median)",
-                    cli.min_effect));
   const json fleet = reports::compare_fleet(docs, cli.files, 3.5, cli.min_effect);
-  std::string text = cli.format == "json"       ? fleet.dump(2) + "\n"
+  std::string text = cli.format == "json"       ? json_text(fleet) + "\n"
                      : cli.format == "markdown" ? reports::format_fleet_markdown(fleet)
                                                 : reports::format_fleet_console(fleet);
   if (cli.out.empty() || cli.out == "-")
     std::cout << text;
   else
-    write_text_atomically(cli.out, text);
+    write_file_atomically(cli.out, text);
   return 0;
 }
 
 int cmd_compare(const compare_cli& cli) {
   (void)render_comparisons({}, cli.format);  // an unknown format is refused before any reading
   if (cli.fleet) return cmd_fleet(cli);
-  check_compare_options(cli.opt);
-  if (!cli.out.empty()) check_writable(cli.out);
+  if (!cli.out.empty()) {
+    std::vector<std::string> inputs = cli.files;
+    inputs.insert(inputs.end(), cli.base_files.begin(), cli.base_files.end());
+    inputs.insert(inputs.end(), cli.new_files.begin(), cli.new_files.end());
+    check_output_path(cli.out, "--out", inputs);
+  }
   std::vector<json> comparisons;
   if (!cli.base_files.empty() || !cli.new_files.empty()) {
     // Several runs per side: the hierarchical comparison.
@@ -275,14 +289,8 @@ int cmd_ab(const ab_cli& cli) {
       throw usage_error(
           "ab: the run arguments must not set --out: each run writes its own file "
           "in --dir");
-  if (cli.rounds < 2 || cli.rounds > 1000)
-    throw usage_error(
-        fmt::format("--rounds {}: expected 2 to 1000 (run-to-run variation needs "
-                    "two rounds at least)",
-                    cli.rounds));
-  check_compare_options(cli.opt);
   (void)render_comparisons({}, cli.format);  // checks the format before hours of running
-  if (!cli.out.empty()) check_writable(cli.out);
+  if (!cli.out.empty()) check_output_path(cli.out, "--out");
   plan.rounds = cli.rounds;
   plan.dir = cli.dir.empty() ? fmt::format("results/ab-{}-{:%Y%m%dT%H%M%S}", host_name(),
                                            fmt::gmtime(std::time(nullptr)))
@@ -301,8 +309,8 @@ int cmd_ab(const ab_cli& cli) {
     throw usage_error(fmt::format("ab: {}", e.what()));
   }
   if (g_interrupt.load()) {
-    log(fmt::format("ab: interrupted; the runs so far are in {}", plan.dir));
-    return 130;
+    log(fmt::format("ab: interrupted; the runs so far are in {}", terminal_text(plan.dir)));
+    return interrupted_status();
   }
   std::vector<json> base, neu;
   std::vector<std::string> base_paths, new_paths;
@@ -330,8 +338,8 @@ int cmd_ab(const ab_cli& cli) {
   }
   c["protocol"]["runs"] = runs_json;
   c["protocol"]["wall_s"] = wall;
-  write_text_atomically((std::filesystem::path(plan.dir) / "ab.json").string(),
-                        json{{"comparisons", {c}}}.dump(2) + "\n");
+  write_json_file((std::filesystem::path(plan.dir) / "ab.json").string(),
+                  json{{"comparisons", {c}}});
   require_pairs({c});
   return emit_comparisons({c}, cli.format, cli.out);
 }
@@ -348,7 +356,7 @@ int cmd_report(const report_cli& cli) {
     throw usage_error(fmt::format("--format '{}': expected html or md", cli.format));
   if (cli.out.empty())
     throw usage_error("report: expected -o FILE (report.html, or report.md with --format md)");
-  check_writable(cli.out);
+  check_output_path(cli.out, "--out", cli.files);
   std::vector<json> docs;
   for (const auto& f : cli.files) docs.push_back(reports::load_result_file(f));
   reports::report_options opt;
@@ -358,8 +366,8 @@ int cmd_report(const report_cli& cli) {
   if (cli.out == "-") {
     std::cout << text;
   } else {
-    write_text_atomically(cli.out, text);
-    fmt::print("report: {}\n", cli.out);
+    write_file_atomically(cli.out, text);
+    fmt::print("report: {}\n", terminal_text(cli.out));
   }
   return 0;
 }
@@ -455,21 +463,7 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   opt.runner.ci_target = pick(cli.ci_target, s_ci, 0.01);
   opt.threads = pick(cli.threads, s_thr, static_cast<int>(std::max<std::size_t>(1, cpus.size())));
   opt.seed = cli.seed;
-  if (opt.runner.repetitions < 1)
-    throw usage_error(fmt::format("repetitions {}: expected at least 1", opt.runner.repetitions));
-  if (opt.runner.warmup < 0)
-    throw usage_error(fmt::format("warmup {}: expected 0 or more", opt.runner.warmup));
-  if (opt.runner.min_time_s < 0)
-    throw usage_error(
-        fmt::format("min-time {}: expected 0 or more seconds", opt.runner.min_time_s));
-  if (!(opt.runner.max_time_s > 0))
-    throw usage_error(
-        fmt::format("max-time {}: expected more than 0 seconds", opt.runner.max_time_s));
-  if (!(opt.runner.ci_target > 0 && opt.runner.ci_target < 1))
-    throw usage_error(fmt::format("ci-target {}: expected a fraction between 0 and 1 (0.01 = 1 %)",
-                                  opt.runner.ci_target));
-  if (opt.threads < 1 || opt.threads > 4096)
-    throw usage_error(fmt::format("threads {}: expected between 1 and 4096", opt.threads));
+  // Every value was checked where it was read (options.hpp: the command line and the suite).
 
   const std::string counter_spec =
       cli.counters ? *cli.counters : (st && st->counters ? *st->counters : "default");
@@ -493,7 +487,10 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   json external_ceilings = json::object();
   if (!cli.ceilings.empty()) external_ceilings = load_ceilings_file(cli.ceilings);
   const std::string out = cli.out.empty() ? default_out_path() : cli.out;
-  check_writable(out);
+  std::vector<std::string> inputs;
+  if (st) inputs.push_back(st->path);
+  if (!cli.ceilings.empty()) inputs.push_back(cli.ceilings);
+  check_output_path(out, "--out", inputs);
   const bool to_stdout = out == "-";
 
   // Collectors are probed once, before the first problem; what they cannot measure is said in
@@ -515,8 +512,10 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
     if (std::find(used.begin(), used.end(), p.w) == used.end()) used.push_back(p.w);
   json doc;
   doc["schema_version"] = schema_version;
+  std::vector<std::string> command_line;
+  for (const auto& a : argv) command_line.push_back(utf8_text(a));
   doc["run"] = {{"status", "running"},
-                {"command_line", argv},
+                {"command_line", command_line},
                 {"started_at", utc_now()},
                 {"problems_planned", plan.size()},
                 {"seed", opt.seed},
@@ -534,8 +533,8 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
                  "mapped to the type's range; the seed is --seed"}};
   doc["run"]["counters"] = {
       {"spec", counter_spec}, {"events", counter_events}, {"pass", counter_pass}};
-  if (st) doc["run"]["suite"] = {{"name", st->name}, {"file", st->path}};
-  if (!cli.ceilings.empty()) doc["run"]["ceilings_file"] = cli.ceilings;
+  if (st) doc["run"]["suite"] = {{"name", utf8_text(st->name)}, {"file", utf8_text(st->path)}};
+  if (!cli.ceilings.empty()) doc["run"]["ceilings_file"] = utf8_text(cli.ceilings);
   const json system = system_context();
   const json affinity = affinity_context(opt.threads);
   const std::optional<double> start_hz = measure_core_hz();
@@ -551,7 +550,12 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   doc["ceilings"] = json::object();
   doc["results"] = json::array();
 
-  auto save = [&] {
+  // The document is shared with the watchdog below: every change and every save holds
+  // doc_mutex; a problem runs without it.
+  std::mutex doc_mutex;
+  std::string in_progress;  // the label of the problem running
+  bool loop_done = false;
+  auto save_locked = [&] {
     apply_ceilings(doc, external_ceilings);
     if (!networks.empty()) {
       doc["summaries"] = json::array();
@@ -560,21 +564,69 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
           doc["summaries"].push_back(std::move(sm));
     }
     doc["context"]["collectors"] = collectors_context(all_collectors, counters.failed);
-    if (!to_stdout) write_json_atomically(out, doc);
+    if (!to_stdout) write_json_file(out, doc);
   };
   doc["run"]["status"] = "partial";
-  save();
+  save_locked();
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  // A signal is seen between samples; a single repetition can last much longer (a large GEMM on
+  // one thread). The watchdog gives the run interrupt_grace to stop by itself, then writes the
+  // file with every finished result (status interrupted, the abandoned problem named) and ends
+  // the process, so that an interrupt is bounded in time whatever the problem.
+  std::atomic<bool> finished{false};
+  std::thread watchdog([&] {
+    while (!finished.load()) {
+      if (g_interrupt.load()) {
+        const auto deadline = std::chrono::steady_clock::now() + interrupt_grace;
+        while (!finished.load() && std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::unique_lock lock(doc_mutex);
+        if (finished.load() || loop_done) return;
+        doc["run"]["status"] = "interrupted";
+        doc["run"]["ended_at"] = utc_now();
+        doc["run"]["interruption"] = {
+            {"signal", signal_name()}, {"during", in_progress}, {"abandoned", true}};
+        try {
+          if (to_stdout) {
+            const std::string text = json_text(doc) + "\n";
+            (void)!::write(STDOUT_FILENO, text.data(), text.size());
+          } else {
+            write_json_file(out, doc);
+          }
+          log(
+              fmt::format("interrupted by {} during {}, which did not stop within {} s; "
+                          "abandoned. The finished results are in {}",
+                          signal_name(), terminal_text(in_progress), interrupt_grace.count(),
+                          to_stdout ? "the JSON on stdout" : terminal_text(out)));
+        } catch (const std::exception& e) {
+          log(fmt::format("interrupted; the result file could not be written: {}",
+                          terminal_text(e.what())));
+        }
+        std::_Exit(interrupted_status());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  struct joiner {
+    std::atomic<bool>& flag;
+    std::thread& t;
+    ~joiner() {
+      flag.store(true);
+      t.join();
+    }
+  } join_watchdog{finished, watchdog};
+
   const bool tty = isatty(STDERR_FILENO) != 0;
+  std::atomic<std::size_t> done{0};
   progress_observer obs;
   if (!cli.quiet) {
     obs.on_start = [&](std::size_t i, std::size_t n, const planned_problem& pp) {
       if (tty)
-        fmt::print(stderr, "[{}/{}] {} ...", i + 1, n, pp.label());
+        fmt::print(stderr, "[{}/{}] {} ...", i + 1, n, terminal_text(pp.label()));
       else
-        fmt::print(stderr, "[{}/{}] {}\n", i + 1, n, pp.label());
+        fmt::print(stderr, "[{}/{}] {}\n", i + 1, n, terminal_text(pp.label()));
     };
     if (tty)
       // At most ten updates a second: a terminal write per 1 ms sample would be wasteful.
@@ -583,8 +635,8 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
         const auto now = std::chrono::steady_clock::now();
         if (now - last < std::chrono::milliseconds(100)) return;
         last = now;
-        fmt::print(stderr, "\r\033[K[{}/{}] {} sample {} ", doc["results"].size() + 1, plan.size(),
-                   pp.label(), m.samples_s.size());
+        fmt::print(stderr, "\r\033[K[{}/{}] {} sample {} ", done.load() + 1, plan.size(),
+                   terminal_text(pp.label()), m.samples_s.size());
       };
     obs.on_end = [&](std::size_t i, std::size_t n, const json& r) {
       std::string what = r["status"];
@@ -594,51 +646,138 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
             r["statistics"]["n"].get<int>(), r["measurement"]["stop_reason"].get<std::string>());
       if (r.contains("reason")) what += ": " + r["reason"].get<std::string>();
       if (tty) fmt::print(stderr, "\r\033[K");
-      fmt::print(stderr, "[{}/{}] {} -> {}\n", i + 1, n, r["key"].get<std::string>(), what);
+      fmt::print(stderr, "[{}/{}] {} -> {}\n", i + 1, n, terminal_text(r["key"].get<std::string>()),
+                 terminal_text(what));
     };
   }
 
   local_communicator comm;
   for (std::size_t i = 0; i < plan.size() && !g_interrupt.load(); ++i) {
-    doc["results"].push_back(run_problem(plan[i], opt, comm, obs, i, plan.size(), &g_interrupt));
+    {
+      std::lock_guard lock(doc_mutex);
+      in_progress = plan[i].label();
+    }
+    json r = run_problem(plan[i], opt, comm, obs, i, plan.size(), &g_interrupt);
+    std::lock_guard lock(doc_mutex);
+    doc["results"].push_back(std::move(r));
     doc["run"]["problems_done"] = doc["results"].size();
-    save();
+    done.store(doc["results"].size());
+    save_locked();
+    if (doc["results"].back()["status"] != "interrupted") in_progress.clear();
   }
+  std::unique_lock lock(doc_mutex);
+  loop_done = true;
   doc["run"]["ended_at"] = utc_now();
   doc["run"]["status"] = g_interrupt.load() ? "interrupted" : "complete";
+  if (g_interrupt.load())
+    doc["run"]["interruption"] = {
+        {"signal", signal_name()}, {"during", in_progress}, {"abandoned", false}};
   // A VM's boost clock moves during a run (peak once reached 100.6 % of a nominal peak from the
   // clock at the start): the clock is measured again at the end and the higher one bounds.
   if (const auto end_hz = measure_core_hz(); end_hz && start_hz)
     doc["context"]["nominal_peak"] =
         nominal_peak_context(system, opt.threads, std::max(*start_hz, *end_hz));
-  save();
+  save_locked();
+  lock.unlock();
 
   const auto errors = validate_result(doc);
   for (const auto& e : errors)
-    log(fmt::format("internal error: result does not match the schema at {}: {}", e.where, e.what));
+    log(
+        fmt::format("internal error (a bug; please report it): the result does not match the "
+                    "schema at {}: {}",
+                    e.where, terminal_text(e.what)));
 
   const std::string table = format_table(doc);
   int failed = 0;
   for (const auto& r : doc["results"]) failed += r["status"] == "failed";
   if (to_stdout) {
-    std::cout << doc.dump(2) << '\n';
+    std::cout << json_text(doc) << '\n';
     std::cerr << '\n'
               << table << format_ceilings(doc) << format_trust(doc) << format_summaries(doc);
   } else {
     std::cout << '\n'
               << table << format_ceilings(doc) << format_trust(doc) << format_summaries(doc);
-    std::cout << fmt::format("\nresults: {}\n", out);
+    std::cout << fmt::format("\nresults: {}\n", terminal_text(out));
   }
   // Counting errors are said on stderr as well as in the file and the table.
   for (const auto& r : doc["results"])
     for (const auto& t : r.value("trust_issues", json::array()))
       if (t["code"] == "above_ceiling" || t["code"] == "above_nominal_peak")
-        log(fmt::format("warning: {}: {}", r["key"].get<std::string>(),
-                        t["detail"].get<std::string>()));
-  if (g_interrupt.load()) return 130;
-  if (!errors.empty()) return 3;
+        log(fmt::format("warning: {}: {}", terminal_text(r["key"].get<std::string>()),
+                        terminal_text(t["detail"].get<std::string>())));
+  if (g_interrupt.load()) return interrupted_status();
+  if (!errors.empty()) return 4;
   return failed > 0 ? 1 : 0;
 }
+
+// Options whose values pass the one check of options.hpp as they are parsed: numbers (no NaN,
+// infinity or empty text; every maximum enforced), unsigned 64-bit seeds, and text that must not
+// be empty. A refusal is a usage_error: exit 2 with the option, the value and what was expected.
+template <class T>
+CLI::Option* number_option(CLI::App* app, const std::string& names, T& target,
+                           const numeric_rule& rule, const std::string& help) {
+  return app->add_option_function<std::string>(
+      names,
+      [&target, &rule](const std::string& v) {
+        target = static_cast<T>(parse_number(v, rule, rule.option));
+      },
+      help);
+}
+template <class T>
+CLI::Option* number_option(CLI::App* app, const std::string& names, std::optional<T>& target,
+                           const numeric_rule& rule, const std::string& help) {
+  return app->add_option_function<std::string>(
+      names,
+      [&target, &rule](const std::string& v) {
+        target = static_cast<T>(parse_number(v, rule, rule.option));
+      },
+      help);
+}
+CLI::Option* seed_option(CLI::App* app, std::uint64_t& target, const std::string& help) {
+  return app->add_option_function<std::string>(
+      "--seed", [&target](const std::string& v) { target = parse_u64(v, "--seed"); }, help);
+}
+CLI::Option* text_option(CLI::App* app, const std::string& names, std::string& target,
+                         const std::string& expected, const std::string& help) {
+  return app->add_option_function<std::string>(
+      names,
+      [&target, names, expected](const std::string& v) {
+        if (v.empty()) {
+          std::string shown = names.substr(names.rfind(',') + 1);
+          if (shown.rfind("--", 0) != 0) shown = "--" + shown;
+          throw usage_error(fmt::format("{} '': expected {}", shown, expected));
+        }
+        target = v;
+      },
+      help);
+}
+CLI::Option* text_option(CLI::App* app, const std::string& names,
+                         std::optional<std::string>& target, const std::string& expected,
+                         const std::string& help) {
+  return app->add_option_function<std::string>(
+      names,
+      [&target, names, expected](const std::string& v) {
+        if (v.empty()) {
+          std::string shown = names.substr(names.rfind(',') + 1);
+          if (shown.rfind("--", 0) != 0) shown = "--" + shown;
+          throw usage_error(fmt::format("{} '': expected {}", shown, expected));
+        }
+        target = v;
+      },
+      help);
+}
+
+// Every status the tool returns; printed by --help and kept in the README.
+constexpr const char* exit_statuses =
+    "Exit status:\n"
+    "  0    success\n"
+    "  1    run: a problem failed; compare, ab: something regressed; validate: a file is invalid\n"
+    "  2    bad input: an option, a path or a file's content; one message names the value and\n"
+    "       what was expected, and nothing is written\n"
+    "  3    the system refused: a file could not be written or read (full disk, quota, I/O\n"
+    "       error) or a library call failed; the previous output file is left intact\n"
+    "  4    internal error: a bug in mlhpc (the message says where); please report it\n"
+    "  130  interrupted by SIGINT, 143 by SIGTERM: the result file holds what finished\n";
 
 }  // namespace
 
@@ -647,6 +786,7 @@ int main(int argc, char** argv) {
   CLI::App app{"mlhpc: benchmarks for the machines that train ML models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(MLHPC_VERSION));
+  app.footer(exit_statuses);
 
   auto* list = app.add_subcommand(
       "list", "List every workload, variant and parameter, and whether it can run here");
@@ -664,10 +804,11 @@ int main(int argc, char** argv) {
       "compare",
       "Compare result files: BASE NEW [NEW...]; exit 1 when something regressed, 2 for bad input");
   cmp->add_option("files", cc.files, "BASE, then one or more NEW result files");
-  cmp->add_option("--threshold", cc.opt.threshold,
-                  "Smallest change that counts, as a fraction (default 0.05)");
+  number_option(cmp, "--threshold", cc.opt.threshold, rules::threshold,
+                "Smallest change that counts, as a fraction (default 0.05)");
   cmp->add_option("--format", cc.format, "table (default), markdown, junit or json");
-  cmp->add_option("-o,--out", cc.out, "Write the report here instead of stdout");
+  text_option(cmp, "-o,--out", cc.out, "a file name (or '-' for standard output)",
+              "Write the report here instead of stdout");
   cmp->add_flag("--fleet", cc.fleet,
                 "The files are many nodes' runs of one suite: per problem the median, the spread "
                 "and the nodes that stand out (robust z-score)");
@@ -678,12 +819,14 @@ int main(int argc, char** argv) {
   cmp->add_flag("--paired", cc.paired,
                 "--base and --new files were taken in rounds (base i beside new i), as mlhpc ab "
                 "does");
-  cmp->add_option("--alpha", cc.opt.alpha, "1 - level of the intervals (default 0.05: 95 %)");
-  cmp->add_option("--min-effect", cc.min_effect,
-                  "--fleet: a node stands out only this far from the median as well (default "
-                  "0.05)");
-  cmp->add_option("--seed", cc.opt.seed, "Seed of the bootstrap resampling (default 1)");
-  cmp->add_option("--resamples", cc.opt.resamples, "Bootstrap resamples (default 2000)");
+  number_option(cmp, "--alpha", cc.opt.alpha, rules::alpha,
+                "1 - level of the intervals (default 0.05: 95 %)");
+  number_option(cmp, "--min-effect", cc.min_effect, rules::min_effect,
+                "--fleet: a node stands out only this far from the median as well (default "
+                "0.05)");
+  seed_option(cmp, cc.opt.seed, "Seed of the bootstrap resampling (default 1)");
+  number_option(cmp, "--resamples", cc.opt.resamples, rules::resamples,
+                "Bootstrap resamples, 100 to 100000 (default 2000)");
 
   ab_cli abc;
   abc.opt.threshold = 0.03;
@@ -697,22 +840,26 @@ int main(int argc, char** argv) {
       ->required();
   ab->add_option("new_cmd", abc.new_command, "The new mlhpc, as a command")->required();
   ab->add_option("run_args", abc.run_args, "After --: the arguments of 'mlhpc run'");
-  ab->add_option("--rounds", abc.rounds, "Rounds, each one base and one new run (default 48)");
-  ab->add_option("--dir", abc.dir,
-                 "Directory for the runs' result files, logs and ab.json (default "
-                 "results/ab-<host>-<time>)");
-  ab->add_option("--threshold", abc.opt.threshold,
-                 "Smallest change that counts, as a fraction (default 0.03)");
-  ab->add_option("--alpha", abc.opt.alpha, "1 - level of the interval (default 0.05)");
+  number_option(ab, "--rounds", abc.rounds, rules::rounds,
+                "Rounds, each one base and one new run, 2 to 1000 (default 48)");
+  text_option(ab, "--dir", abc.dir, "a directory name",
+              "Directory for the runs' result files, logs and ab.json (default "
+              "results/ab-<host>-<time>)");
+  number_option(ab, "--threshold", abc.opt.threshold, rules::threshold,
+                "Smallest change that counts, as a fraction (default 0.03)");
+  number_option(ab, "--alpha", abc.opt.alpha, rules::alpha,
+                "1 - level of the interval (default 0.05)");
   ab->add_option("--format", abc.format, "table (default), markdown, junit or json");
-  ab->add_option("-o,--out", abc.out, "Also write the comparison here");
-  ab->add_option("--seed", abc.opt.seed, "Seed of the bootstrap resampling (default 1)");
+  text_option(ab, "-o,--out", abc.out, "a file name (or '-' for standard output)",
+              "Also write the comparison here");
+  seed_option(ab, abc.opt.seed, "Seed of the bootstrap resampling (default 1)");
 
   report_cli rp;
   auto* rep = app.add_subcommand(
       "report", "Write one self-contained HTML (or Markdown) report of result files");
   rep->add_option("files", rp.files, "Result files")->required();
-  rep->add_option("-o,--out", rp.out, "The report file ('-' for stdout)");
+  text_option(rep, "-o,--out", rp.out, "a file name (or '-' for standard output)",
+              "The report file ('-' for stdout)");
   rep->add_option("--format", rp.format,
                   "html (default), or md: Markdown with an artifact description for a paper");
 
@@ -723,35 +870,38 @@ int main(int argc, char** argv) {
   run->add_option("-s,--set", rc.sets,
                   "Parameter key=value (repeatable); key=a,b sweeps, several sweeps expand to "
                   "their cartesian product; shapes=LIST runs a shape list");
-  run->add_option("--suite", rc.suite, "Suite file, or the name of a shipped suite (quick)");
-  run->add_option("-r,--repetitions", rc.repetitions,
-                  "Minimum timed samples per problem (default 10)");
-  run->add_option("--warmup", rc.warmup, "Untimed repetitions before timing (default 1)");
-  run->add_option("--min-time", rc.min_time, "Minimum timed seconds per problem (default 0)");
-  run->add_option("--max-time", rc.max_time,
-                  "Stop sampling after this many timed seconds once --repetitions are done "
-                  "(default 10)");
-  run->add_option(
-      "--ci-target", rc.ci_target,
-      "Stop once the median's 95 % CI half-width is below this fraction (default 0.01)");
-  run->add_option("-t,--threads", rc.threads, "Threads (default: the CPUs this process may use)")
+  text_option(run, "--suite", rc.suite, "a suite file or the name of a shipped suite",
+              "Suite file, or the name of a shipped suite (quick)");
+  number_option(run, "-r,--repetitions", rc.repetitions, rules::repetitions,
+                "Minimum timed samples per problem, 1 to 100000 (default 10)");
+  number_option(run, "--warmup", rc.warmup, rules::warmup,
+                "Untimed repetitions before timing (default 1)");
+  number_option(run, "--min-time", rc.min_time, rules::min_time,
+                "Minimum timed seconds per problem, at most 86400 (default 0)");
+  number_option(run, "--max-time", rc.max_time, rules::max_time,
+                "Stop sampling after this many timed seconds once --repetitions are done "
+                "(default 10)");
+  number_option(run, "--ci-target", rc.ci_target, rules::ci_target,
+                "Stop once the median's 95 % CI half-width is below this fraction (default 0.01)");
+  number_option(run, "-t,--threads", rc.threads, rules::threads,
+                "Threads, 1 to 4096 (default: the CPUs this process may use)")
       ->envname("MLHPC_THREADS");
-  run->add_option("--seed", rc.seed, "Seed of the input fills (default 42)");
-  run->add_option("-o,--out", rc.out,
-                  "Result file (default results/<host>-<time>.json); '-' writes the JSON to "
-                  "stdout and nothing else")
+  seed_option(run, rc.seed, "Seed of the input fills, unsigned 64-bit (default 42)");
+  text_option(run, "-o,--out", rc.out, "a file name (or '-' for standard output)",
+              "Result file (default results/<host>-<time>.json); '-' writes the JSON to "
+              "stdout and nothing else")
       ->envname("MLHPC_OUT");
-  run->add_option("--ceilings", rc.ceilings,
-                  "Result file whose ceilings (peak, stream) GEMM shares are computed against when "
-                  "this run measures none");
-  run->add_option("--counters", rc.counters,
-                  "Counters and energy per result: a set (default, cache, flops, energy, none) or "
-                  "a comma-separated list of sets and events (see 'mlhpc list --counters'; "
-                  "default: default)")
+  text_option(run, "--ceilings", rc.ceilings, "a result file",
+              "Result file whose ceilings (peak, stream) GEMM shares are computed against when "
+              "this run measures none");
+  text_option(run, "--counters", rc.counters, "a counter set or a list of events",
+              "Counters and energy per result: a set (default, cache, flops, energy, none) or "
+              "a comma-separated list of sets and events (see 'mlhpc list --counters'; "
+              "default: default)")
       ->envname("MLHPC_COUNTERS");
-  run->add_option("--counter-pass", rc.counter_pass,
-                  "inline: counters around the timed samples (default); separate: timing first, "
-                  "then the same samples again with counters, so collecting perturbs nothing");
+  text_option(run, "--counter-pass", rc.counter_pass, "inline or separate",
+              "inline: counters around the timed samples (default); separate: timing first, "
+              "then the same samples again with counters, so collecting perturbs nothing");
   run->add_flag("--dry-run", rc.dry_run, "Print the expanded problems and stop");
   run->add_flag("-q,--quiet", rc.quiet, "No progress on stderr");
 
@@ -764,14 +914,19 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "mlhpc: error: {}\n(see 'mlhpc --help' or 'mlhpc run --help')\n", e.what());
+    fmt::print(stderr, "mlhpc: error: {}\n(see 'mlhpc --help' or 'mlhpc run --help')\n",
+               terminal_text(e.what()));
+    return 2;
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
     return 2;
   }
 
+  int status = 0;
   try {
     registry reg;
     register_all(reg);
-    if (*list) return cmd_list(reg, list_counters);
+    if (*list) status = cmd_list(reg, list_counters);
     if (*sysinfo) {
       // The collectors of the default set, as a run would start them.
       const auto cs = profilers::make_collectors(profilers::expand_counters("default"));
@@ -786,25 +941,34 @@ int main(int argc, char** argv) {
                       {"affinity", affinity_context(threads)},
                       {"environment", environment_context()},
                       {"collectors", collectors_context(all, {})}};
-      std::cout << j.dump(2) << '\n';
-      return 0;
+      std::cout << json_text(j) << '\n';
     }
     if (*validate) {
       // Every file is checked; the status is the worst.
-      int status = 0;
       for (const auto& p : validate_paths) status = std::max(status, cmd_validate(p));
-      return status;
     }
-    if (*cmp) return cmd_compare(cc);
-    if (*ab) return cmd_ab(abc);
-    if (*rep) return cmd_report(rp);
-    if (*run) return cmd_run(reg, rc, args);
+    if (*cmp) status = cmd_compare(cc);
+    if (*ab) status = cmd_ab(abc);
+    if (*rep) status = cmd_report(rp);
+    if (*run) status = cmd_run(reg, rc, args);
   } catch (const usage_error& e) {
-    fmt::print(stderr, "mlhpc: error: {}\n", e.what());
+    fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
     return 2;
+  } catch (const runtime_failure& e) {
+    fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
+    return 3;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "mlhpc: fatal: {}\n", e.what());
+    fmt::print(stderr,
+               "mlhpc: internal error (a bug; please report it with this message and the "
+               "command): {}\n",
+               terminal_text(e.what()));
+    return 4;
+  }
+  // Output to a full disk or a closed pipe must not end in "success".
+  std::cout.flush();
+  if (!std::cout) {
+    fmt::print(stderr, "mlhpc: error: cannot write to standard output\n");
     return 3;
   }
-  return 0;
+  return status;
 }

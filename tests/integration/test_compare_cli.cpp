@@ -219,7 +219,8 @@ TEST_F(CompareCli, AbRunsTheCommandsInAlternatingRoundsAndComparesThem) {
             std::string::npos);
   // Bad input: exit 2 with the value named, before anything runs.
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"ab", MLHPC_BIN, MLHPC_BIN, "--rounds", "1"}, "--rounds 1"},
+      {{"ab", MLHPC_BIN, MLHPC_BIN, "--rounds", "1"},
+       "--rounds '1': expected a whole number of rounds"},
       {{"ab", MLHPC_BIN, MLHPC_BIN, "--", "run", "--out", "x.json"}, "must not set --out"},
       {{"ab", MLHPC_BIN, MLHPC_BIN, "--", "list"}, "start with 'run'"},
       {{"ab", " ", MLHPC_BIN}, "BASE_CMD ' '"},
@@ -243,7 +244,7 @@ TEST_F(CompareCli, BadFilesAreUsageErrors) {
   dup["results"].push_back(dup["results"][0]);
   write("dup.json", dup);
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {path("truncated.json"), "not a complete JSON document"},
+      {path("truncated.json"), "not valid JSON: parse error at line"},
       {path("v2.json"), "schema version 2.0.0 has another major version than this tool reads"},
       {path("dup.json"), "appears twice"},
       {path("missing.json"), "cannot read the file"}};

@@ -174,7 +174,7 @@ json run_doc(double scale, double work = 1e9, const std::string& status = "ok") 
     r["measurement"] = {{"samples_s", noisy(12, scale)}};
     r["statistics"] = {{"median_s", scale}};
   }
-  return {{"schema_version", "1.3.0"}, {"run", {{"threads", 2}}}, {"results", json::array({r})}};
+  return {{"schema_version", "1.4.0"}, {"run", {{"threads", 2}}}, {"results", json::array({r})}};
 }
 
 std::string group_verdict(const std::vector<double>& base_scales,

@@ -1,3 +1,4 @@
+#include "bench/files.hpp"
 #include "bench/result_file.hpp"
 
 #include <gtest/gtest.h>
@@ -144,8 +145,8 @@ TEST(ResultFile, AtomicWriteLeavesNoTemporary) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const auto path = (dir / "r.json").string();
-  write_json_atomically(path, {{"a", 1}});
-  write_json_atomically(path, {{"a", 2}});
+  write_json_file(path, {{"a", 1}});
+  write_json_file(path, {{"a", 2}});
   std::ifstream in(path);
   EXPECT_EQ(json::parse(in)["a"], 2);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);
@@ -154,7 +155,7 @@ TEST(ResultFile, AtomicWriteLeavesNoTemporary) {
 
 TEST(Schema, GoldenCarriesTheNominalPeakTrustIssuesAndUnits) {
   const auto doc = golden();
-  EXPECT_EQ(doc["schema_version"], "1.3.0");
+  EXPECT_EQ(doc["schema_version"], "1.4.0");
   const auto& np = doc["context"]["nominal_peak"];
   EXPECT_TRUE(np.contains("rates") || np.contains("unavailable")) << np.dump();
   for (const auto& r : doc["results"]) {
@@ -189,11 +190,11 @@ TEST(Schema, NewStatusesAndTrustCodesAreChecked) {
 }
 
 TEST(ResultFile, UnwritablePathsAreUsageErrors) {
-  EXPECT_THROW(check_writable("/etc/hostname/sub/r.json"), usage_error);
-  EXPECT_THROW(check_writable("/tmp"), usage_error);
-  EXPECT_NO_THROW(check_writable("-"));
+  EXPECT_THROW(check_output_path("/etc/hostname/sub/r.json", "--out"), usage_error);
+  EXPECT_THROW(check_output_path("/tmp", "--out"), usage_error);
+  EXPECT_NO_THROW(check_output_path("-", "--out"));
   try {
-    check_writable("/tmp");
+    check_output_path("/tmp", "--out");
   } catch (const usage_error& e) {
     EXPECT_EQ(std::string(e.what()), "--out '/tmp': is a directory; expected a file name");
   }

@@ -1,5 +1,6 @@
 #include "bench/suite.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "bench/error.hpp"
@@ -54,19 +55,85 @@ TEST(Suite, Errors) {
             "suite 't.yaml': expected a mapping with 'problems' (and optionally 'name', "
             "'description', 'settings')");
   EXPECT_EQ(usage_message("name: x\n"),
-            "suite 't.yaml' line 1: expected 'problems:' with a list of entries");
+            "suite 't.yaml' line 1 column 1: expected 'problems:' with a list of entries");
   EXPECT_EQ(usage_message("problems:\n  - workload: gemm\nextra: 1\n"),
-            "suite 't.yaml' line 3: unknown key 'extra' (expected name, description, settings, "
-            "problems)");
+            "suite 't.yaml' line 3 column 1: unknown key 'extra' (expected name, description, "
+            "settings, problems)");
   EXPECT_EQ(usage_message("settings: {repetitions: many}\nproblems:\n  - workload: gemm\n"),
-            "suite 't.yaml' line 1: settings.repetitions: 'many' is not a whole number");
+            "suite 't.yaml' line 1 column 25: settings.repetitions 'many': expected a whole "
+            "number of timed samples, between 1 and 100000");
   EXPECT_EQ(usage_message("settings: {speed: 3}\nproblems:\n  - workload: gemm\n"),
-            "suite 't.yaml' line 1: unknown setting 'speed' (expected repetitions, warmup, "
-            "threads, min_time, max_time, ci_target, counters, counter_pass)");
+            "suite 't.yaml' line 1 column 12: unknown setting 'speed' (expected repetitions, "
+            "warmup, threads, min_time, max_time, ci_target, counters, counter_pass)");
   EXPECT_EQ(usage_message("problems:\n  - set: {m: 1}\n"),
-            "suite 't.yaml' line 2: problem 1: missing 'workload'");
+            "suite 't.yaml' line 2 column 5: problem 1: missing 'workload'");
   EXPECT_EQ(usage_message("problems:\n  - workload: gemm\n    sett: {m: 1}\n"),
-            "suite 't.yaml' line 3: problem 1: unknown key 'sett' (expected workload, set)");
+            "suite 't.yaml' line 3 column 5: problem 1: unknown key 'sett' (expected workload, "
+            "set)");
+}
+
+// Settings pass the same numeric check as the options: no NaN, no infinity, every maximum.
+TEST(Suite, SettingsRefuseNanInfinityAndValuesAboveTheirMaximum) {
+  const std::string tail = "\nproblems:\n  - workload: gemm\n";
+  EXPECT_EQ(usage_message("settings: {min_time: .nan}" + tail),
+            "suite 't.yaml' line 1 column 22: settings.min_time '.nan': expected seconds, "
+            "between 0 and 86400");
+  EXPECT_NE(usage_message("settings: {max_time: .inf}" + tail).find("settings.max_time '.inf'"),
+            std::string::npos);
+  EXPECT_NE(usage_message("settings: {min_time: nan}" + tail).find("settings.min_time 'nan'"),
+            std::string::npos);
+  EXPECT_NE(usage_message("settings: {repetitions: 100001}" + tail)
+                .find("settings.repetitions '100001': expected a whole number of timed "
+                      "samples, between 1 and 100000"),
+            std::string::npos);
+  EXPECT_NE(usage_message("settings: {ci_target: ''}" + tail).find("settings.ci_target ''"),
+            std::string::npos);
+  EXPECT_NE(usage_message("settings: {threads: 1e3}" + tail).find("settings.threads '1e3'"),
+            std::string::npos);
+}
+
+// Today the first or the last duplicate silently wins: each is refused with both places.
+TEST(Suite, DuplicateKeysAreRefusedWithLineAndColumn) {
+  EXPECT_EQ(usage_message("name: a\nname: b\nproblems:\n  - workload: gemm\n"),
+            "suite 't.yaml' line 2 column 1: duplicate key 'name' (first at line 1 column 1); "
+            "each key once");
+  EXPECT_EQ(usage_message("problems:\n  - workload: gemm\n    set: {m: 1, m: 2}\n"),
+            "suite 't.yaml' line 3 column 17: duplicate key 'm' (first at line 3 column 11); "
+            "each key once");
+  EXPECT_NE(usage_message("settings: {warmup: 1, warmup: 2}\nproblems:\n  - workload: gemm\n")
+                .find("duplicate key 'warmup'"),
+            std::string::npos);
+  EXPECT_NE(usage_message("problems:\n  - workload: gemm\n    workload: stream\n")
+                .find("line 3 column 5: duplicate key 'workload'"),
+            std::string::npos);
+}
+
+TEST(Suite, SecondDocumentAndNonScalarKeysAreRefused) {
+  EXPECT_EQ(usage_message("problems:\n  - workload: gemm\n---\nproblems:\n  - workload: x\n"),
+            "suite 't.yaml' line 4 column 1: a second YAML document ('---'); expected one suite "
+            "per file");
+  EXPECT_EQ(usage_message("? [a, b]\n: 1\nproblems:\n  - workload: gemm\n"),
+            "suite 't.yaml' line 1 column 3: a key must be a single word (a scalar), not a list "
+            "or mapping");
+  EXPECT_NE(usage_message("problems:\n  - workload: gemm\n    set: {{m: 1}: 2}\n")
+                .find("a key must be a single word"),
+            std::string::npos);
+}
+
+// Aliases make a small file a huge tree; deep nesting is bounded: both refused, not a crash.
+TEST(Suite, AliasBombsAndDeepNestingAreRefused) {
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c)
+    bomb += fmt::format("{}: &{} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n", c,
+                        c, fmt::arg("p", std::string(1, static_cast<char>(c - 1))));
+  bomb += "problems:\n  - workload: gemm\n";
+  EXPECT_NE(usage_message(bomb).find("more than 100000 nodes"), std::string::npos)
+      << usage_message(bomb);
+  const std::string deep = "problems: " + std::string(5000, '[') + std::string(5000, ']') + "\n";
+  EXPECT_NE(usage_message(deep).find("suite 't.yaml'"), std::string::npos) << usage_message(deep);
+  const std::string nested = "problems: " + std::string(20, '[') + std::string(20, ']') + "\n";
+  EXPECT_NE(usage_message(nested).find("nested deeper than 16 levels"), std::string::npos)
+      << usage_message(nested);
 }
 
 TEST(Suite, UnreadableFileNamesIt) {
@@ -74,10 +141,22 @@ TEST(Suite, UnreadableFileNamesIt) {
     load_suite("/nonexistent/dir/suite.yaml");
     FAIL() << "no error";
   } catch (const usage_error& e) {
-    EXPECT_NE(std::string(e.what()).find("--suite '/nonexistent/dir/suite.yaml': cannot read"),
+    EXPECT_NE(std::string(e.what()).find("--suite '/nonexistent/dir/suite.yaml': no such file"),
               std::string::npos)
         << e.what();
   }
+}
+
+// An endless or special file is refused by its type before anything is read.
+TEST(Suite, SpecialFilesAreRefusedByType) {
+  try {
+    load_suite("/dev/zero");
+    FAIL() << "no error";
+  } catch (const usage_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--suite '/dev/zero': is a character device; expected a regular file");
+  }
+  EXPECT_THROW(load_suite("/tmp"), usage_error);
 }
 
 TEST(Suite, ShippedQuickSuiteLoads) {

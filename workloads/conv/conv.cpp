@@ -1,5 +1,7 @@
 #include "workloads/conv/conv.hpp"
 
+#include "bench/checked.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -152,10 +154,16 @@ void validate(const desc& d, const std::string& line) {
                       "padding {}; expected between {} and {})",
                       name, name == std::string("oh") ? d.oh : d.ow, end, -s + 1, hi));
   }
-  const double elems = static_cast<double>(d.mb) * static_cast<double>(std::max(d.ic, d.oc)) *
-                       static_cast<double>(std::max(d.ih * d.iw, d.oh * d.ow));
-  if (elems > static_cast<double>(std::numeric_limits<std::int32_t>::max()))
-    fail("a tensor has more than 2^31 elements");
+  // Every tensor's element count, with overflow checks (a weight count of 10^36 must be refused
+  // here, not wrap into something small that passes the memory check), at most 2^31 - 1 each:
+  // oneDNN's and the reference's index arithmetic assume it.
+  const std::string what = fmt::format("problem '{}'", line);
+  for (const auto& [tensor, n] :
+       {std::pair{"source", checked_product({d.mb, d.ic, d.ih, d.iw}, what)},
+        std::pair{"weights", checked_product({d.oc, d.ic / d.g, d.kh, d.kw}, what)},
+        std::pair{"destination", checked_product({d.mb, d.oc, d.oh, d.ow}, what)}})
+    if (n > std::numeric_limits<std::int32_t>::max())
+      fail(fmt::format("the {} tensor has {} elements, more than 2^31 - 1", tensor, n));
 }
 
 pass pass_of(const std::string& name) {
@@ -182,12 +190,22 @@ std::string to_string(pass p) {
 
 double valid_taps(std::int64_t out, std::int64_t k, std::int64_t in, std::int64_t stride,
                   std::int64_t pad, std::int64_t dil) {
+  // Per output position, the taps t in [0, k) with 0 <= o * stride - pad + t * (dil + 1) < in,
+  // counted arithmetically: O(out), so that a kernel of 10^9 taps costs nothing to count.
+  const std::int64_t step = dil + 1;
+  auto ceil_div = [](std::int64_t a, std::int64_t b) {  // b > 0
+    return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+  };
+  auto floor_div = [](std::int64_t a, std::int64_t b) {  // b > 0
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+  };
   double n = 0;
-  for (std::int64_t o = 0; o < out; ++o)
-    for (std::int64_t t = 0; t < k; ++t) {
-      const std::int64_t i = o * stride - pad + t * (dil + 1);
-      if (i >= 0 && i < in) n += 1;
-    }
+  for (std::int64_t o = 0; o < out; ++o) {
+    const std::int64_t base = o * stride - pad;
+    const std::int64_t lo = std::max<std::int64_t>(0, ceil_div(-base, step));
+    const std::int64_t hi = std::min<std::int64_t>(k - 1, floor_div(in - 1 - base, step));
+    if (hi >= lo) n += static_cast<double>(hi - lo + 1);
+  }
   return n;
 }
 
@@ -399,6 +417,7 @@ class conv_workload final : public workload {
   std::uint64_t footprint_bytes(const std::string&, const problem_params& p) const override {
     const desc d = parse(p.get("problem"));
     // Plain tensors, the primitive's copies, and the double copies verification reads.
+    // Each count is below 2^31 (validate), so the sum cannot wrap.
     const double elems = static_cast<double>(src_elems(d) + wei_elems(d) + dst_elems(d));
     return static_cast<std::uint64_t>(elems * (4 + 4 + 8));
   }

@@ -1,0 +1,73 @@
+#pragma once
+// Every file the suite reads or writes goes through here: one safe writer, one bounded reader.
+//
+// Writing: a target is refused (usage_error, exit 2) when it exists and is not a regular file (a
+// device node, FIFO, directory, socket or symbolic link) or when it is one of the command's input
+// files. The text goes to a temporary file created exclusively beside the target
+// (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0644 minus the umask, so a link planted at its name is never
+// followed), written in full with every error checked, fsync'ed, renamed over the target, and the
+// directory fsync'ed. A failed write (full disk, quota, file-size limit) leaves the previous file
+// as it was and throws io_failure naming the path and the cause.
+//
+// Temporary files are named `.<target name>.mlhpc-tmp.<host>.<pid>.<random>`. One left by a
+// killed process is removed by the next write into the same directory from the same host, when
+// that process no longer exists (another host's temporaries on a shared file system are left
+// alone: their process ids mean nothing here).
+//
+// Reading: only regular files, at most a stated size (a FIFO, /dev/zero or a directory is refused
+// before anything is read). JSON is parsed with a nesting limit, and any malformed or
+// out-of-range content becomes a usage_error naming the file.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/error.hpp"
+
+namespace mlhpc {
+
+// "regular file", "directory", "character device", "block device", "FIFO", "socket",
+// "symbolic link"; for messages.
+std::string file_type_name(unsigned mode);
+
+// Pre-flight check of an output path, before any work: not empty; when it exists, a regular file
+// (not a link, device, FIFO, directory or socket) that is none of `inputs`; its directory exists
+// and is writable, or can be created under the nearest existing ancestor. Creates nothing.
+// `option` names the option in messages ("--out"). "-" (stdout) passes.
+void check_output_path(const std::string& path, std::string_view option,
+                       const std::vector<std::string>& inputs = {});
+
+// Writes `text` to `path` as described above, creating missing parent directories. Throws
+// usage_error for a refused target, io_failure when the system refuses the write.
+void write_file_atomically(const std::string& path, std::string_view text);
+
+// The JSON text of a document: invalid UTF-8 inside strings (which never comes from our own
+// sanitised inputs) is replaced rather than fatal.
+std::string json_text(const nlohmann::json& doc, int indent = 2);
+// Writes `doc` (json_text plus a newline) with write_file_atomically.
+void write_json_file(const std::string& path, const nlohmann::json& doc);
+
+// Limits of what is read.
+struct input_limits {
+  std::uint64_t max_bytes = 256ull << 20;  // 256 MiB: 10^7 samples fit
+  int max_depth = 64;                      // result files nest 6 levels; 64 leaves room
+};
+
+// Reads a whole regular file of at most `max_bytes`; `what` names it in messages ("result file",
+// "suite"). Throws usage_error naming the path, its type or size, and the limit.
+std::string read_input_file(const std::string& path, std::uint64_t max_bytes,
+                            std::string_view what);
+
+// Parses `text` as one JSON document with at most `max_depth` levels of nesting. Malformed text,
+// a number beyond the double range, deeper nesting: usage_error naming `origin` (no prefix
+// when empty).
+nlohmann::json parse_json_bounded(std::string_view text, const std::string& origin,
+                                  int max_depth = input_limits{}.max_depth);
+
+// read_input_file + parse_json_bounded.
+nlohmann::json read_json_file(const std::string& path, std::string_view what,
+                              const input_limits& limits = {});
+
+}  // namespace mlhpc

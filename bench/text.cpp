@@ -1,0 +1,148 @@
+#include "bench/text.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace mlhpc {
+
+namespace {
+
+// Length of the well-formed UTF-8 sequence at s[i] (Unicode 15, table 3-7), 0 if none.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // no overlong forms
+    if (c == 0xED) hi = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  return n;
+}
+
+std::string hex_byte(unsigned char c) {
+  return fmt::format("\\x{:02X}", c);
+}
+
+// Valid UTF-8 with control characters escaped; `keep_newlines` keeps LF.
+std::string escape_controls(std::string_view s, bool keep_newlines) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_sequence(s, i);
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (n == 0) {
+      out += hex_byte(c);
+      ++i;
+    } else if (n == 1) {
+      if (c == '\n' && keep_newlines)
+        out += '\n';
+      else if (c < 0x20 || c == 0x7F)
+        out += hex_byte(c);
+      else
+        out += static_cast<char>(c);
+      ++i;
+    } else {
+      // C1 controls U+0080..U+009F are C2 80..C2 9F: a terminal may act on them (CSI is 9B).
+      if (n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F)
+        out += fmt::format("\\u{:04X}", static_cast<unsigned char>(s[i + 1]));
+      else
+        out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::size_t longest_backtick_run(std::string_view s) {
+  std::size_t best = 0, run = 0;
+  for (char c : s) {
+    run = c == '`' ? run + 1 : 0;
+    best = std::max(best, run);
+  }
+  return best;
+}
+
+}  // namespace
+
+std::string utf8_text(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (std::size_t i = 0; i < bytes.size();) {
+    const std::size_t n = utf8_sequence(bytes, i);
+    if (n == 0) {
+      out += hex_byte(static_cast<unsigned char>(bytes[i]));
+      ++i;
+    } else {
+      out.append(bytes.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::string terminal_text(std::string_view s) {
+  return escape_controls(s, false);
+}
+
+std::string markdown_text(std::string_view s) {
+  std::string out;
+  for (char c : escape_controls(s, false)) {
+    switch (c) {
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '[':
+      case ']':
+      case '<':
+      case '>':
+      case '|':
+      case '#':
+      case '!':
+      case '~':
+      case '&':
+        out += '\\';
+        break;
+      default:
+        break;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string markdown_code(std::string_view s) {
+  const std::string body = escape_controls(s, false);
+  const std::string fence(longest_backtick_run(body) + 1, '`');
+  const bool pad = !body.empty() && (body.front() == '`' || body.back() == '`' ||
+                                     (body.front() == ' ' && body.back() == ' '));
+  return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
+}
+
+std::string markdown_code_block(std::string_view s) {
+  std::string body;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (!(s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n')) body += s[i];
+  body = escape_controls(body, true);
+  if (!body.empty() && body.back() != '\n') body += '\n';
+  const std::string fence(std::max<std::size_t>(3, longest_backtick_run(body) + 1), '`');
+  return fence + "\n" + body + fence + "\n";
+}
+
+}  // namespace mlhpc
