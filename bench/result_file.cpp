@@ -11,6 +11,7 @@
 
 #include "bench/error.hpp"
 #include "bench/files.hpp"
+#include "bench/rates.hpp"
 #include "bench/session.hpp"
 #include "bench/text.hpp"
 
@@ -56,12 +57,43 @@ std::vector<schema_error> validate_result(const nlohmann::json& doc) {
           {"/schema_version",
            fmt::format("major version of '{}' differs from this tool's schema {}", v, ours)});
   }
+  const auto limits = check_result_limits(doc);
+  out.insert(out.end(), limits.begin(), limits.end());
   return out;
 }
 
 std::vector<schema_error> check_result_limits(const nlohmann::json& doc) {
   std::vector<schema_error> out;
-  if (!doc.is_object() || !doc.contains("results") || !doc["results"].is_array()) return out;
+  if (!doc.is_object()) return out;
+  // Seeds are unsigned 64-bit: a JSON integer from 0 to 2^64 - 1 (the schema says integer).
+  auto check_seed = [&](const nlohmann::json& holder, const std::string& where) {
+    if (!holder.is_object() || !holder.contains("seed")) return;
+    const auto& s = holder["seed"];
+    if (s.is_number_integer() && !s.is_number_unsigned() && s.get<std::int64_t>() < 0)
+      out.push_back({where + "/seed", fmt::format("seed {} is negative; expected an unsigned "
+                                                  "64-bit integer",
+                                                  s.get<std::int64_t>())});
+  };
+  if (doc.contains("run")) check_seed(doc["run"], "/run");
+  if (!doc.contains("results") || !doc["results"].is_array()) return out;
+  for (std::size_t i = 0; i < doc["results"].size(); ++i)
+    check_seed(doc["results"][i], fmt::format("/results/{}", i));
+  // A rate comes with the work it divides: a rate without its work cannot be analysed.
+  for (std::size_t i = 0; i < doc["results"].size(); ++i) {
+    const auto& r = doc["results"][i];
+    if (!r.is_object() || !r.contains("rates") || !r["rates"].is_object()) continue;
+    for (const auto& k : rate_kinds()) {
+      if (!r["rates"].contains(k.metric)) continue;
+      const bool has_work = r.contains("work") && r["work"].is_object() &&
+                            r["work"].contains(k.work_key) && r["work"][k.work_key].is_number() &&
+                            r["work"][k.work_key].get<double>() > 0;
+      if (!has_work)
+        out.push_back({fmt::format("/results/{}/rates/{}", i, k.metric),
+                       fmt::format("a rate {} without a positive work.{}: rates and work "
+                                   "disagree",
+                                   k.metric, k.work_key)});
+    }
+  }
   for (std::size_t i = 0; i < doc["results"].size(); ++i) {
     const auto& r = doc["results"][i];
     if (!r.is_object() || !r.contains("measurement") || !r["measurement"].is_object()) continue;
@@ -86,9 +118,7 @@ nlohmann::json read_result_file(const std::string& path) {
     throw usage_error(
         fmt::format("'{}': schema version {} has another major version than this tool reads ({}.x)",
                     shown, utf8_text(version), ours.substr(0, ours.find('.'))));
-  auto errors = validate_result(doc);
-  const auto limits = check_result_limits(doc);
-  errors.insert(errors.end(), limits.begin(), limits.end());
+  const auto errors = validate_result(doc);
   if (!errors.empty())
     throw usage_error(fmt::format("'{}': does not match the result schema at {}: {}", shown,
                                   errors.front().where, utf8_text(errors.front().what)));

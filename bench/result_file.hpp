@@ -17,7 +17,7 @@ struct schema_error {
   std::string what;
 };
 // Validates `doc` against the result schema; empty when valid. Also checks the schema_version's
-// major number, which the schema alone cannot compare.
+// major number and check_result_limits, which the schema alone cannot express.
 std::vector<schema_error> validate_result(const nlohmann::json& doc);
 
 // The most samples a result may carry when read (the runner's own cap is 100000 per problem);

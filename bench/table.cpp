@@ -1,5 +1,7 @@
 #include "bench/table.hpp"
 
+#include "bench/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -180,6 +182,9 @@ std::string format_table(const json& doc) {
     row.push_back(ver);
     rows.push_back(std::move(row));
   }
+  // Cells come from result files: no control character reaches the terminal, none breaks a row.
+  for (auto& row : rows)
+    for (auto& cell : row) cell = terminal_text(cell);
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)
     for (std::size_t i = 0; i + 1 < row.size(); ++i) width[i] = std::max(width[i], row[i].size());

@@ -100,6 +100,10 @@ std::string terminal_text(std::string_view s) {
   return escape_controls(s, false);
 }
 
+std::string terminal_lines(std::string_view s) {
+  return escape_controls(s, true);
+}
+
 std::string markdown_text(std::string_view s) {
   std::string out;
   for (char c : escape_controls(s, false)) {

@@ -16,6 +16,8 @@ std::string utf8_text(std::string_view bytes);
 // UTF-8) become "\xNN" (C1: "\u0085"), so that a string from a file can neither move the cursor,
 // nor recolour, nor retitle the terminal, nor break a table's row. Invalid UTF-8 as utf8_text.
 std::string terminal_text(std::string_view s);
+// The same for several lines: line feeds kept, every other control character escaped.
+std::string terminal_lines(std::string_view s);
 
 // Markdown text inside a table cell or a paragraph: the characters that open markup (backslash,
 // backtick, *, _, [, ], <, >, |, #, !, ~) escaped with a backslash, line breaks and other

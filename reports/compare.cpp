@@ -12,6 +12,7 @@
 #include "bench/error.hpp"
 #include "bench/result_file.hpp"
 #include "bench/stats.hpp"
+#include "bench/text.hpp"
 #include "reports/statistics.hpp"
 
 namespace mlhpc::reports {
@@ -168,7 +169,7 @@ json compare_pair(const json& a, const json& b, const compare_options& opt) {
   p["time_ratio"] = ci.ratio;
   p["time_ratio_ci95"] = {{"low", ci.low},
                           {"high", ci.high},
-                          {"method", "percentile bootstrap"},
+                          {"method", ci.method},
                           {"resamples", ci.resamples}};
   // The judged metric's ratio: rates are work / time, so the inverse for "higher is better".
   p["metric_ratio"] = metric == "time" ? ci.ratio : 1 / ci.ratio;
@@ -328,9 +329,11 @@ json compare_group_pair(const std::string& key, const std::vector<const json*>& 
                                  {"low", boot.low},
                                  {"high", boot.high},
                                  {"level", 1 - opt.alpha},
-                                 {"resamples", boot.resamples}};
+                                 {"resamples", boot.resamples},
+                                 {"method", boot.method}};
   double ratio = boot.ratio, low = boot.low, high = boot.high;
   std::string method = "hierarchical bootstrap: runs of each side, then samples";
+  if (std::string(boot.method) != direct_method) method += fmt::format(" ({})", boot.method);
   if (paired) {
     // Rounds: the ratio of the two medians of each round, so the drift the round shares cancels.
     // The estimate is the median round ratio, its interval the distribution-free order-statistic
@@ -502,6 +505,8 @@ std::string format_console(const std::vector<json>& comparisons) {
            rate_change(p),
            p.contains("p_value") ? fmt::format("{:.2g}", p["p_value"].get<double>()) : "-",
            p["verdict"]});
+    for (auto& r : rows)
+      for (auto& cell : r) cell = terminal_text(cell);  // cells come from files
     std::vector<std::size_t> w(rows[0].size(), 0);
     for (const auto& r : rows)
       for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
@@ -687,14 +692,7 @@ std::string format_fleet_markdown(const json& f) {
 }
 
 std::string markdown_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|' || c == '<' || c == '>' || c == '*' || c == '_' || c == '`' || c == '[' ||
-        c == ']' || c == '\\')
-      out += '\\';
-    out += c == '\n' ? ' ' : c;
-  }
-  return out;
+  return markdown_text(s);  // bench/text.hpp: the one Markdown escape
 }
 
 std::string xml_escape(const std::string& s) {

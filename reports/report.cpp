@@ -11,7 +11,9 @@
 #include <map>
 #include <sstream>
 
+#include "bench/files.hpp"
 #include "bench/rates.hpp"
+#include "bench/text.hpp"
 #include "reports/compare.hpp"
 
 extern char** environ;
@@ -173,15 +175,21 @@ json draw(const json& spec, const report_options& opt, std::string* why) {
     *why = fmt::format("the plotting script is missing ({})", opt.plot_script);
     return nullptr;
   }
-  char in_tpl[] = "/tmp/mlhpc-report-XXXXXX";
-  const int fd = mkstemp(in_tpl);
-  if (fd < 0) {
-    *why = "cannot create a scratch file for the figures";
+  // A private directory (mkdtemp: mode 0700, a fresh name) holds the exchange with plot.py, so
+  // no name in /tmp can be planted in advance.
+  char dir_tpl[] = "/tmp/mlhpc-report-XXXXXX";
+  if (mkdtemp(dir_tpl) == nullptr) {
+    *why = "cannot create a scratch directory for the figures";
     return nullptr;
   }
-  close(fd);
-  const std::string in = in_tpl, out = in + ".out";
-  std::ofstream(in) << spec.dump();
+  const std::string dir = dir_tpl, in = dir + "/spec.json", out = dir + "/figures.json";
+  try {
+    write_file_atomically(in, spec.dump());
+  } catch (const std::exception& e) {
+    std::filesystem::remove_all(dir);
+    *why = fmt::format("cannot write the figure spec ({})", e.what());
+    return nullptr;
+  }
   std::vector<std::string> args = {py, opt.plot_script, in, out};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -200,14 +208,12 @@ json draw(const json& spec, const report_options& opt, std::string* why) {
                : fmt::format("{} {} failed", py, opt.plot_script);
   } else {
     try {
-      std::ifstream f(out);
-      figures = json::parse(f);
+      figures = read_json_file(out, "figures");
     } catch (const std::exception& e) {
       *why = fmt::format("the figures could not be read ({})", e.what());
     }
   }
-  std::filesystem::remove(in);
-  std::filesystem::remove(out);
+  std::filesystem::remove_all(dir);
   return figures;
 }
 
@@ -227,7 +233,8 @@ json figure_spec(const std::vector<json>& docs, const std::vector<std::string>& 
     for (const auto& r : d["results"]) {
       if (r.value("status", "") != "ok" || !r.contains("rates") ||
           !r["rates"].contains("flops_per_s") || !r.contains("work") ||
-          !r["work"].contains("bytes") || r.contains("provides_ceiling"))
+          !r["work"].contains("flops") || !r["work"].contains("bytes") ||
+          !(r["work"]["bytes"].get<double>() > 0) || r.contains("provides_ceiling"))
         continue;
       points.push_back(
           {{"label", r["key"]},
@@ -397,16 +404,24 @@ std::string render_report(const std::vector<json>& docs, const std::vector<std::
       out += fmt::format("- Build: {} build, flags {}.\n",
                          markdown_escape(text(at(docs[i], {"context", "tool", "build_type"}))),
                          markdown_escape(text(at(docs[i], {"context", "tool", "flags"}))));
-      out += fmt::format("- The run: `{}`; result file `{}` (schema {}), raw samples included.\n",
-                         text(at(docs[i], {"run", "command_line"})), paths[i],
-                         text(docs[i]["schema_version"]));
-      out += "- Each number again (one command per problem):\n\n```\n";
+      // Strings from the file stay text: code spans and blocks fenced longer than any run of
+      // backticks inside, control characters escaped (bench/text.hpp).
+      std::string command;
+      for (const auto& arg : at(docs[i], {"run", "command_line"})) {
+        if (!command.empty()) command += ' ';
+        command += text(arg);
+      }
+      out += fmt::format("- The run: {}; result file {} (schema {}), raw samples included.\n",
+                         markdown_code(command), markdown_code(paths[i]),
+                         markdown_escape(text(docs[i]["schema_version"])));
+      std::string repro;
       for (const auto& r : result_rows(docs[i]))
-        if (!r.repro.empty()) out += r.repro + "\n";
-      out += "```\n\n";
+        if (!r.repro.empty()) repro += r.repro + "\n";
+      out += "- Each number again (one command per problem):\n\n";
+      out += markdown_code_block(repro) + "\n";
     }
     if (figures.is_null())
-      out += fmt::format("Figures: none ({}).\n", why);
+      out += fmt::format("Figures: none ({}).\n", markdown_escape(why));
     else
       out += "Figures: see the HTML report (`mlhpc report FILE... -o report.html`).\n";
     return out;

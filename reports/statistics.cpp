@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "bench/error.hpp"
 #include "bench/fill.hpp"
@@ -20,6 +21,63 @@ double median_of(std::vector<double> v) {
   if (n % 2 == 1) return hi;
   const double lo = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
   return (lo + hi) / 2;
+}
+
+// Counter-based random draws (the same seed gives the same draws on every platform).
+class draws {
+ public:
+  draws(std::uint64_t seed, std::uint64_t stream) : m_seed(seed), m_stream(stream) {}
+  double uniform() {  // in (0, 1)
+    double u = 0;
+    do {
+      u = unit_random(m_seed, m_stream, m_n++);
+    } while (u <= 0);
+    return u;
+  }
+  double normal() {  // Box-Muller
+    const double u1 = uniform(), u2 = uniform();
+    return std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
+  }
+  double gamma(double a) {  // a >= 1: Marsaglia and Tsang, ACM TOMS 26(3), 2000
+    const double d = a - 1.0 / 3, c = 1 / std::sqrt(9 * d);
+    while (true) {
+      double x = 0, v = 0;
+      do {
+        x = normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const double u = uniform();
+      if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
+    }
+  }
+  double beta(double a, double b) {
+    const double x = gamma(a), y = gamma(b);
+    return x / (x + y);
+  }
+
+ private:
+  std::uint64_t m_seed, m_stream, m_n = 0;
+};
+
+// The median of a bootstrap resample of `sorted` (n values, ascending), drawn without building
+// the resample: the resample is F_n^-1(U_1..U_n) for uniforms U, and F_n^-1 is monotone, so its
+// k-th order statistic is F_n^-1(U_(k)) with U_(k) ~ Beta(k, n - k + 1); for even n the next one
+// is U_(k) + (1 - U_(k)) * Beta(1, n - k). Exact, and O(1) per resample instead of O(n).
+double resampled_median_sorted(const std::vector<double>& sorted, draws& d) {
+  const std::size_t n = sorted.size();
+  const auto at = [&](double u) {
+    return sorted[std::min(n - 1, static_cast<std::size_t>(u * static_cast<double>(n)))];
+  };
+  const double dn = static_cast<double>(n);
+  if (n % 2 == 1) {
+    const double k = (dn + 1) / 2;
+    return at(d.beta(k, dn - k + 1));
+  }
+  const double k = dn / 2;
+  const double u1 = d.beta(k, dn - k + 1);
+  const double u2 = u1 + (1 - u1) * d.beta(1, dn - k);
+  return (at(u1) + at(u2)) / 2;
 }
 
 }  // namespace
@@ -94,15 +152,27 @@ ratio_interval bootstrap_median_ratio(std::span<const double> x, std::span<const
   r.resamples = resamples;
   r.ratio = median_of({y.begin(), y.end()}) / median_of({x.begin(), x.end()});
   std::vector<double> ratios(static_cast<std::size_t>(resamples));
-  std::vector<double> bx(x.size()), by(y.size());
-  std::uint64_t draw = 0;
-  auto pick = [&](std::size_t n) {
-    return static_cast<std::size_t>(unit_random(seed, 77, draw++) * static_cast<double>(n));
-  };
-  for (int b = 0; b < resamples; ++b) {
-    for (auto& v : bx) v = x[std::min(pick(x.size()), x.size() - 1)];
-    for (auto& v : by) v = y[std::min(pick(y.size()), y.size() - 1)];
-    ratios[static_cast<std::size_t>(b)] = median_of(by) / median_of(bx);
+  if (std::max(x.size(), y.size()) > direct_resampling_limit) {
+    r.method = order_statistic_method;
+    std::vector<double> sx(x.begin(), x.end()), sy(y.begin(), y.end());
+    std::sort(sx.begin(), sx.end());
+    std::sort(sy.begin(), sy.end());
+    draws d(seed, 78);
+    for (auto& ratio : ratios) {
+      const double mx = resampled_median_sorted(sx, d);
+      ratio = resampled_median_sorted(sy, d) / mx;
+    }
+  } else {
+    std::vector<double> bx(x.size()), by(y.size());
+    std::uint64_t draw = 0;
+    auto pick = [&](std::size_t n) {
+      return static_cast<std::size_t>(unit_random(seed, 77, draw++) * static_cast<double>(n));
+    };
+    for (auto& ratio : ratios) {
+      for (auto& v : bx) v = x[std::min(pick(x.size()), x.size() - 1)];
+      for (auto& v : by) v = y[std::min(pick(y.size()), y.size() - 1)];
+      ratio = median_of(by) / median_of(bx);
+    }
   }
   std::sort(ratios.begin(), ratios.end());
   r.low = quantile_sorted(ratios, (1 - level) / 2);
@@ -137,7 +207,21 @@ group_ratio_interval hierarchical_bootstrap_ratio(const std::vector<std::vector<
   };
   std::vector<double> ratios(static_cast<std::size_t>(resamples));
   std::vector<double> buf;
+  // Large groups: their medians drawn as order statistics of the sorted group (see
+  // resampled_median_sorted), so that 10^6 samples a side take seconds, not hours.
+  std::map<const std::vector<double>*, std::vector<double>> sorted;
+  for (const auto* side : {&base, &neu})
+    for (const auto& g : *side)
+      if (g.size() > direct_resampling_limit) {
+        auto& s = sorted[&g];
+        s = g;
+        std::sort(s.begin(), s.end());
+        r.method = order_statistic_method;
+      }
+  draws large(seed, 80);
   auto resampled_log_median = [&](const std::vector<double>& g) {
+    if (const auto it = sorted.find(&g); it != sorted.end())
+      return std::log(resampled_median_sorted(it->second, large));
     buf.resize(g.size());
     for (auto& v : buf) v = g[pick(g.size())];
     return std::log(median_of(buf));

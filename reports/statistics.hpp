@@ -2,6 +2,7 @@
 // Statistics for comparing two sets of samples: the Mann-Whitney U test and a bootstrap
 // confidence interval of the ratio of medians. Plain functions over vectors; edge cases written
 // down.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -19,10 +20,20 @@ struct mann_whitney {
 // Both samples must be non-empty.
 mann_whitney mann_whitney_u(std::span<const double> x, std::span<const double> y);
 
+// Samples per side (or per group) up to which a bootstrap resample is built value by value;
+// above it, the resample's median is drawn directly as an order statistic of the sorted samples
+// (exact for the median, O(1) per resample), so 10^6 samples a side take seconds.
+inline constexpr std::size_t direct_resampling_limit = 5000;
+inline constexpr const char* direct_method = "percentile bootstrap";
+inline constexpr const char* order_statistic_method =
+    "percentile bootstrap, resample medians drawn as order statistics (Beta-distributed "
+    "uniform order statistics through the sorted samples; exact for the median)";
+
 struct ratio_interval {
   double ratio = 0;  // median(y) / median(x) of the samples themselves
   double low = 0, high = 0;
   int resamples = 0;
+  const char* method = direct_method;
 };
 // Percentile bootstrap of median(y) / median(x): both samples resampled with replacement,
 // independently, `resamples` times with a counter-based generator seeded by `seed` (the same
@@ -37,6 +48,7 @@ struct group_ratio_interval {
   int resamples = 0;
   bool paired = false;
   std::vector<double> group_ratios;  // paired: per group (round) median(new) / median(base)
+  const char* method = direct_method;  // how groups above direct_resampling_limit were resampled
 };
 // Two-level (hierarchical) percentile bootstrap for several groups of samples per side: a group is
 // one run (a round of an A/B protocol, or one result file), so the interval carries the variation

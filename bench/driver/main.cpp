@@ -144,9 +144,7 @@ int cmd_validate(const std::string& path) {
     fmt::print(stderr, "{}: invalid: {}\n", shown, terminal_text(e.what()));
     return 1;
   }
-  auto errors = validate_result(doc);
-  const auto limits = check_result_limits(doc);
-  errors.insert(errors.end(), limits.begin(), limits.end());
+  const auto errors = validate_result(doc);
   if (errors.empty()) {
     fmt::print("{}: valid (schema {})\n", shown, terminal_text(doc.value("schema_version", "?")));
     return 0;
@@ -171,7 +169,7 @@ struct compare_cli {
 
 // The rendering of comparisons in a format; throws usage_error for an unknown one.
 std::string render_comparisons(const std::vector<json>& comparisons, const std::string& format) {
-  if (format == "table") return reports::format_console(comparisons);
+  if (format == "table") return terminal_lines(reports::format_console(comparisons));
   if (format == "markdown") return reports::format_markdown(comparisons);
   if (format == "junit") return reports::format_junit(comparisons);
   if (format == "json") return json_text(json{{"comparisons", comparisons}}) + "\n";
@@ -197,7 +195,7 @@ int emit_comparisons(const std::vector<json>& comparisons, const std::string& fo
     std::cout << text;
   } else {
     write_file_atomically(out, text);
-    if (format != "table") std::cout << reports::format_console(comparisons);
+    if (format != "table") std::cout << terminal_lines(reports::format_console(comparisons));
   }
   int regressed = 0;
   for (const auto& c : comparisons) regressed += c["regressed"].get<int>();
@@ -215,7 +213,7 @@ int cmd_fleet(const compare_cli& cli) {
   const json fleet = reports::compare_fleet(docs, cli.files, 3.5, cli.min_effect);
   std::string text = cli.format == "json"       ? json_text(fleet) + "\n"
                      : cli.format == "markdown" ? reports::format_fleet_markdown(fleet)
-                                                : reports::format_fleet_console(fleet);
+                                                : terminal_lines(reports::format_fleet_console(fleet));
   if (cli.out.empty() || cli.out == "-")
     std::cout << text;
   else
@@ -687,16 +685,16 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
                     "schema at {}: {}",
                     e.where, terminal_text(e.what)));
 
-  const std::string table = format_table(doc);
+  // Everything from the file that reaches the terminal is text only (bench/text.hpp).
+  const std::string table = terminal_lines(format_table(doc) + format_ceilings(doc) +
+                                           format_trust(doc) + format_summaries(doc));
   int failed = 0;
   for (const auto& r : doc["results"]) failed += r["status"] == "failed";
   if (to_stdout) {
     std::cout << json_text(doc) << '\n';
-    std::cerr << '\n'
-              << table << format_ceilings(doc) << format_trust(doc) << format_summaries(doc);
+    std::cerr << '\n' << table;
   } else {
-    std::cout << '\n'
-              << table << format_ceilings(doc) << format_trust(doc) << format_summaries(doc);
+    std::cout << '\n' << table;
     std::cout << fmt::format("\nresults: {}\n", terminal_text(out));
   }
   // Counting errors are said on stderr as well as in the file and the table.
