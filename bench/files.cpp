@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -115,7 +116,19 @@ void remove_stale_temporaries(const fs::path& dir, const std::string& host) {
   ::closedir(d);
 }
 
+std::atomic<std::int64_t> g_fixed_nonce{-1};
+
 }  // namespace
+
+std::string temporary_path(const std::string& path, std::uint32_t nonce) {
+  return (directory_of(path) / fmt::format(".{}{}{}.{}.{:08x}", fs::path(path).filename().string(),
+                                           temp_marker, this_host(), ::getpid(), nonce))
+      .string();
+}
+
+void fix_temporary_nonce_for_tests(std::optional<std::uint32_t> nonce) {
+  g_fixed_nonce.store(nonce ? static_cast<std::int64_t>(*nonce) : -1);
+}
 
 void check_output_path(const std::string& path, std::string_view option,
                        const std::vector<std::string>& inputs) {
@@ -168,12 +181,11 @@ void write_file_atomically(const std::string& path, std::string_view text) {
   remove_stale_temporaries(dir, host);
 
   std::random_device rd;
+  const auto fixed = g_fixed_nonce.load();
   std::string tmp;
   int fd = -1;
-  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
-    tmp = (dir / fmt::format(".{}{}{}.{}.{:08x}", fs::path(path).filename().string(), temp_marker,
-                             host, ::getpid(), rd()))
-              .string();
+  for (std::uint32_t attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    tmp = temporary_path(path, fixed >= 0 ? static_cast<std::uint32_t>(fixed) + attempt : rd());
     fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && errno != EEXIST) break;
   }
@@ -271,7 +283,7 @@ std::string read_input_file(const std::string& path, std::uint64_t max_bytes,
 
 json parse_json_bounded(std::string_view text, const std::string& origin, int max_depth) {
   const json::parser_callback_t limit = [&](int depth, json::parse_event_t, json&) {
-    if (depth > max_depth)
+    if (depth >= max_depth)  // depth counts from 0 at the top level
       throw usage_error(
           fmt::format("{}nested deeper than the limit of {} levels; expected an mlhpc result file "
                       "(6 levels)",

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,12 @@ void check_output_path(const std::string& path, std::string_view option,
 // Writes `text` to `path` as described above, creating missing parent directories. Throws
 // usage_error for a refused target, io_failure when the system refuses the write.
 void write_file_atomically(const std::string& path, std::string_view text);
+
+// The name of the temporary file for `path` with random part `nonce` (see above).
+std::string temporary_path(const std::string& path, std::uint32_t nonce);
+// Tests only: make the writer's random parts nonce, nonce + 1, ... (nullopt: random again), so
+// that a test can plant a link where the first temporary will be created.
+void fix_temporary_nonce_for_tests(std::optional<std::uint32_t> nonce);
 
 // The JSON text of a document: invalid UTF-8 inside strings (which never comes from our own
 // sanitised inputs) is replaced rather than fatal.

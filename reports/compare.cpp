@@ -167,10 +167,8 @@ json compare_pair(const json& a, const json& b, const compare_options& opt) {
   p["base_median_s"] = a["statistics"]["median_s"];
   p["new_median_s"] = y.empty() ? b["statistics"]["median_s"].get<double>() : median(y);
   p["time_ratio"] = ci.ratio;
-  p["time_ratio_ci95"] = {{"low", ci.low},
-                          {"high", ci.high},
-                          {"method", ci.method},
-                          {"resamples", ci.resamples}};
+  p["time_ratio_ci95"] = {
+      {"low", ci.low}, {"high", ci.high}, {"method", ci.method}, {"resamples", ci.resamples}};
   // The judged metric's ratio: rates are work / time, so the inverse for "higher is better".
   p["metric_ratio"] = metric == "time" ? ci.ratio : 1 / ci.ratio;
   p["p_value"] = u.p_value;
@@ -325,12 +323,9 @@ json compare_group_pair(const std::string& key, const std::vector<const json*>& 
   for (const auto& g : y) my.push_back(median(g));
   p["base_median_s"] = geometric_mean(mx);
   p["new_median_s"] = geometric_mean(my);
-  p["hierarchical_bootstrap"] = {{"ratio", boot.ratio},
-                                 {"low", boot.low},
-                                 {"high", boot.high},
-                                 {"level", 1 - opt.alpha},
-                                 {"resamples", boot.resamples},
-                                 {"method", boot.method}};
+  p["hierarchical_bootstrap"] = {{"ratio", boot.ratio},         {"low", boot.low},
+                                 {"high", boot.high},           {"level", 1 - opt.alpha},
+                                 {"resamples", boot.resamples}, {"method", boot.method}};
   double ratio = boot.ratio, low = boot.low, high = boot.high;
   std::string method = "hierarchical bootstrap: runs of each side, then samples";
   if (std::string(boot.method) != direct_method) method += fmt::format(" ({})", boot.method);

@@ -47,7 +47,7 @@ struct group_ratio_interval {
   double low = 0, high = 0;
   int resamples = 0;
   bool paired = false;
-  std::vector<double> group_ratios;  // paired: per group (round) median(new) / median(base)
+  std::vector<double> group_ratios;    // paired: per group (round) median(new) / median(base)
   const char* method = direct_method;  // how groups above direct_resampling_limit were resampled
 };
 // Two-level (hierarchical) percentile bootstrap for several groups of samples per side: a group is

@@ -211,9 +211,10 @@ int cmd_fleet(const compare_cli& cli) {
   std::vector<json> docs;
   for (const auto& f : cli.files) docs.push_back(reports::load_result_file(f));
   const json fleet = reports::compare_fleet(docs, cli.files, 3.5, cli.min_effect);
-  std::string text = cli.format == "json"       ? json_text(fleet) + "\n"
-                     : cli.format == "markdown" ? reports::format_fleet_markdown(fleet)
-                                                : terminal_lines(reports::format_fleet_console(fleet));
+  std::string text = cli.format == "json" ? json_text(fleet) + "\n"
+                     : cli.format == "markdown"
+                         ? reports::format_fleet_markdown(fleet)
+                         : terminal_lines(reports::format_fleet_console(fleet));
   if (cli.out.empty() || cli.out == "-")
     std::cout << text;
   else
@@ -473,6 +474,9 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
         fmt::format("--counter-pass '{}': expected inline or separate", counter_pass));
   const auto counter_events = profilers::expand_counters(counter_spec);
   const auto plan = make_plan(reg, entries, available_memory_bytes());
+  // Every input is read before anything runs, --dry-run included.
+  json external_ceilings = json::object();
+  if (!cli.ceilings.empty()) external_ceilings = load_ceilings_file(cli.ceilings);
   if (cli.dry_run) {
     for (std::size_t i = 0; i < plan.size(); ++i) fmt::print("{:>4}  {}\n", i + 1, plan[i].label());
     fmt::print(
@@ -482,8 +486,6 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
         opt.runner.max_time_s, opt.runner.ci_target);
     return 0;
   }
-  json external_ceilings = json::object();
-  if (!cli.ceilings.empty()) external_ceilings = load_ceilings_file(cli.ceilings);
   const std::string out = cli.out.empty() ? default_out_path() : cli.out;
   std::vector<std::string> inputs;
   if (st) inputs.push_back(st->path);

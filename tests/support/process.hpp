@@ -32,8 +32,10 @@ inline std::string slurp(const std::string& path) {
 // on its stderr (at once when empty; after 60 s at the latest, so that a slow host delays the
 // signal rather than the test landing it before the work began); `address_space` > 0 limits the
 // child's virtual memory (RLIMIT_AS), so that large allocations really fail.
+// `signal_number` is the signal sent (SIGINT unless given).
 inline process_result run_process(const std::vector<std::string>& args, double signal_after_s = 0,
-                                  rlim_t address_space = 0, const std::string& signal_once = "") {
+                                  rlim_t address_space = 0, const std::string& signal_once = "",
+                                  int signal_number = SIGINT) {
   char out_tpl[] = "/tmp/mlhpc-test-out-XXXXXX";
   char err_tpl[] = "/tmp/mlhpc-test-err-XXXXXX";
   const int out_fd = mkstemp(out_tpl);
@@ -65,7 +67,7 @@ inline process_result run_process(const std::vector<std::string>& args, double s
            slurp(err_tpl).find(signal_once) == std::string::npos)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     std::this_thread::sleep_for(std::chrono::duration<double>(signal_after_s));
-    kill(pid, SIGINT);
+    kill(pid, signal_number);
   }
   int st = 0;
   waitpid(pid, &st, 0);
