@@ -89,7 +89,9 @@ std::string problem_params::canonical() const {
 
 nlohmann::json problem_params::to_json(const std::vector<param_spec>& specs) const {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [k, v] : m_values) {
+  for (const auto& kv : m_values) {
+    const std::string& k = kv.first;
+    const std::string& v = kv.second;
     auto it = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == k; });
     const bool special = it != specs.end() &&
                          std::find(it->special.begin(), it->special.end(), v) != it->special.end();

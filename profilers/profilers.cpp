@@ -164,9 +164,10 @@ std::string describe_counters() {
     if (any) {
       // Grouped by reason: a VM without a PMU has one reason for a dozen events.
       std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
-      for (const auto& [name, why] : c->unavailable()) {
+      for (const auto& entry : c->unavailable()) {
+        const auto& [name, why] = entry;
         auto it = std::find_if(by_reason.begin(), by_reason.end(),
-                               [&](const auto& g) { return g.first == why; });
+                               [&](const auto& g) { return g.first == entry.second; });
         if (it == by_reason.end())
           by_reason.push_back({why, {name}});
         else

@@ -9,6 +9,10 @@
 
 #include "bench/error.hpp"
 
+// nvml.h's handle type, by its own name and at global scope as there: a call through a pointer
+// whose type names another struct is undefined behaviour (UBSan's -fsanitize=function says so).
+struct nvmlDevice_st;
+
 namespace mlhpc::profilers {
 
 namespace {
@@ -16,7 +20,7 @@ namespace {
 // The few NVML entry points used, declared with the ABI of nvml.h (enums are int; handles are
 // opaque pointers), so that no NVML header is needed to build.
 using nvml_return = int;
-using nvml_device = struct nvml_device_st*;
+using nvml_device = nvmlDevice_st*;
 constexpr int nvml_success = 0;
 constexpr int nvml_clock_sm = 1;
 constexpr int nvml_clock_mem = 2;

@@ -5,11 +5,14 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace {
-
-struct device {
+// nvml.h's handle type, by its name (the collector calls through pointers of that type).
+struct nvmlDevice_st {
   unsigned index;
 };
+using device = nvmlDevice_st;
+
+namespace {
+
 device devices[2] = {{0}, {1}};
 const auto loaded = std::chrono::steady_clock::now();
 
