@@ -4,11 +4,13 @@
 # /usr/local/cuda exists the build uses it, otherwise GPU workloads are built out.
 # ocl-icd-opencl-dev: oneDNN's CMake package config requires OpenCL (Debian builds it with the OCL GPU
 # runtime), even though mlhpc uses only its CPU engine.
+# clang-14, libclang-rt-14-dev (libFuzzer, sanitizer runtimes) and libomp-14-dev (OpenMP for
+# clang) build the sanitizer and fuzz configuration of scripts/test.sh.
 # python3-matplotlib draws the figures of `mlhpc report` (run as /usr/bin/python3).
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config git clang-format
+  build-essential cmake pkg-config git clang-format clang-14 libclang-rt-14-dev libomp-14-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev libvalijson-dev libyaml-cpp-dev libhwloc-dev
   libdnnl-dev ocl-icd-opencl-dev libbenchmark-dev libgtest-dev libgmock-dev
   libpapi-dev libopenmpi-dev openmpi-bin liburing-dev

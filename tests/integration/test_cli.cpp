@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "bench/result_file.hpp"
+#include "tests/support/features.hpp"
 #include "tests/support/process.hpp"
 
 // Built with AddressSanitizer (GCC defines __SANITIZE_ADDRESS__, clang has the feature).
@@ -211,6 +212,7 @@ TEST_F(Cli, AnInterruptedRunLeavesAValidFile) {
 }
 
 TEST_F(Cli, AFailingProblemIsRecordedAndTheRunGoesOn) {
+  MLHPC_SKIP_WITHOUT_DNNL();
 #if MLHPC_ASAN
   GTEST_SKIP() << "an address-space limit cannot be used under AddressSanitizer, whose shadow "
                   "memory reserves terabytes of address space";

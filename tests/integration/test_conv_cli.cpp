@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "bench/result_file.hpp"
+#include "tests/support/features.hpp"
 #include "tests/support/process.hpp"
 
 namespace mlhpc {
@@ -29,6 +30,7 @@ TEST(ConvCli, BadProblemLinesAreUsageErrorsThatPointAtTheField) {
 }
 
 TEST(ConvCli, ATrainingStepOfOneLayerIsThreeVerifiedPasses) {
+  MLHPC_SKIP_WITHOUT_DNNL();
   const auto out = fs::temp_directory_path() / "mlhpc-conv-step.json";
   // Written non-canonically: the result keys carry the canonical line.
   const auto r =

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "bench/result_file.hpp"
+#include "tests/support/features.hpp"
 #include "tests/support/process.hpp"
 
 namespace mlhpc {
@@ -439,6 +440,52 @@ TEST_F(Hardening, HelpListsEveryExitStatus) {
   EXPECT_EQ(r.status, 0);
   for (const char* s : {"Exit status:", "  0 ", "  1 ", "  2 ", "  3 ", "  4 ", "130", "143"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace mlhpc
+
+namespace mlhpc {
+namespace {
+
+// The -DMLHPC_WITH_DNNL=OFF configuration of CI: the oneDNN workloads are still listed, say why
+// they cannot run, and their problems are recorded as skipped with that reason while the rest of
+// the run goes on.
+TEST(WithoutOneDnn, GemmAndConvAreListedAndSkippedWithAReason) {
+  if (MLHPC_TEST_HAVE_DNNL)
+    GTEST_SKIP() << "built with oneDNN: this test checks the -DMLHPC_WITH_DNNL=OFF build";
+  const std::string reason =
+      "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev missing at configure time)";
+  const auto list = test::mlhpc({"list"});
+  ASSERT_EQ(list.status, 0) << list.err;
+  for (const char* v : {"gemm:f32", "gemm:bf16", "gemm:int8", "conv:2d"}) {
+    const auto at = list.out.find(std::string("  ") + v + "  ");
+    ASSERT_NE(at, std::string::npos) << v;
+    EXPECT_EQ(list.out.find("can run here: no: " + reason, at), list.out.find("can run here:", at))
+        << v;
+  }
+  const auto dir = fs::temp_directory_path() / fmt::format("mlhpc-nodnnl-{}", ::getpid());
+  fs::create_directories(dir);
+  const std::string out = (dir / "r.json").string();
+  const auto r = test::mlhpc({"run", "-w", "gemm:f32", "-w", "conv", "-w", "peak:f32", "--set",
+                              "m=64", "--set", "problem=ic4ih8oc4oh8kh3ph1", "-r", "2",
+                              "--max-time", "0.05", "-q", "--out", out});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(test::slurp(out));
+  EXPECT_TRUE(validate_result(doc).empty());
+  int skipped = 0;
+  for (const auto& res : doc["results"]) {
+    const std::string key = res["key"];
+    if (key.rfind("peak", 0) == 0) {
+      EXPECT_EQ(res["status"], "ok") << key;
+    } else {
+      EXPECT_EQ(res["status"], "skipped") << key;
+      EXPECT_EQ(res["reason"], reason) << key;
+      ++skipped;
+    }
+  }
+  EXPECT_EQ(skipped, 4);  // gemm:f32, and conv's three training passes
+  fs::remove_all(dir);
 }
 
 }  // namespace

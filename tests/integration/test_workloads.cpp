@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "bench/result_file.hpp"
+#include "tests/support/features.hpp"
 #include "tests/support/process.hpp"
 
 namespace mlhpc {
@@ -33,6 +34,7 @@ void expect_ok_and_verified(const json& doc) {
 }
 
 TEST(Workloads, GemmAllTypesAndTransposes) {
+  MLHPC_SKIP_WITHOUT_DNNL();
   const auto doc = run_json({"-w", "gemm", "--set", "m=37", "--set", "n=29", "--set", "k=53",
                              "--set", "transa=n,t", "--set", "transb=n,t"});
   ASSERT_EQ(doc["results"].size(), 12u);
@@ -109,6 +111,7 @@ TEST(Workloads, StreamKernelsAndTheBandwidthCeiling) {
 }
 
 TEST(Workloads, GemmIsReportedAsAShareOfPeakMeasuredInTheSameRun) {
+  MLHPC_SKIP_WITHOUT_DNNL();
   const auto doc = run_json({"-w", "peak:f32", "-w", "gemm:f32", "--set", "m=256", "--set", "n=256",
                              "--set", "k=256", "--set", "chunks=8"});
   ASSERT_EQ(doc["results"].size(), 2u);
@@ -120,6 +123,7 @@ TEST(Workloads, GemmIsReportedAsAShareOfPeakMeasuredInTheSameRun) {
 }
 
 TEST(Workloads, CeilingsFromAnEarlierRun) {
+  MLHPC_SKIP_WITHOUT_DNNL();
   const auto dir = std::filesystem::temp_directory_path() / "mlhpc-ceilings-test";
   std::filesystem::create_directories(dir);
   const auto first = (dir / "peak.json").string();

@@ -110,8 +110,14 @@ TEST(Suite, DuplicateKeysAreRefusedWithLineAndColumn) {
 
 TEST(Suite, SecondDocumentAndNonScalarKeysAreRefused) {
   EXPECT_EQ(usage_message("problems:\n  - workload: gemm\n---\nproblems:\n  - workload: x\n"),
-            "suite 't.yaml' line 4 column 1: a second YAML document ('---'); expected one suite "
+            "suite 't.yaml' line 3 column 1: a second YAML document ('---'); expected one suite "
             "per file");
+  // yaml-cpp 0.7 loops forever on a stray comma (found by the fuzzer): refused at once.
+  EXPECT_EQ(usage_message(","),
+            "suite 't.yaml' line 1 column 1: malformed YAML: the parser cannot go on from here (a "
+            "',', ']' or '}' outside a list or mapping?)");
+  EXPECT_NE(usage_message(",b]\n\xbc 2: stream ?[a ,b]\n\xbc 2: stream,}\n").find("malformed YAML"),
+            std::string::npos);
   EXPECT_EQ(usage_message("? [a, b]\n: 1\nproblems:\n  - workload: gemm\n"),
             "suite 't.yaml' line 1 column 3: a key must be a single word (a scalar), not a list "
             "or mapping");
