@@ -4,8 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
+#include "bench/fill.hpp"
 #include "reports/compare.hpp"
 #include "reports/report.hpp"
 #include "reports/statistics.hpp"
@@ -69,6 +71,40 @@ TEST(Bootstrap, ConstantSamplesGiveAPointIntervalAndTheSeedFixesTheResult) {
   EXPECT_LT(r1.low, r1.ratio);
   EXPECT_GT(r1.high, r1.ratio);
   EXPECT_GT(r1.low, 1.1);  // medians 1.06 vs 1.25: clearly apart
+}
+
+// Above direct_resampling_limit a resample's median is drawn as an order statistic of the sorted
+// samples. It is the same bootstrap distribution, so its interval agrees with one built by
+// resampling value by value (computed here), within the Monte Carlo error of 2000 resamples.
+TEST(Bootstrap, OrderStatisticMediansAgreeWithResamplingValueByValue) {
+  const std::size_t n = direct_resampling_limit + 1001;
+  std::vector<double> x(n), y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = 1.0 + 0.1 * unit_random(5, 1, i) + 0.3 * std::pow(unit_random(5, 2, i), 8);
+    y[i] = 1.01 * (1.0 + 0.1 * unit_random(5, 3, i) + 0.3 * std::pow(unit_random(5, 4, i), 8));
+  }
+  const auto fast = bootstrap_median_ratio(x, y, 2000, 0.95, 1);
+  EXPECT_STREQ(fast.method, order_statistic_method);
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];  // n is odd
+  };
+  std::vector<double> ratios, bx(n), by(n);
+  std::uint64_t draw = 0;
+  for (int b = 0; b < 2000; ++b) {
+    for (auto& v : bx) v = x[static_cast<std::size_t>(unit_random(9, 9, draw++) * n) % n];
+    for (auto& v : by) v = y[static_cast<std::size_t>(unit_random(9, 9, draw++) * n) % n];
+    ratios.push_back(median(by) / median(bx));
+  }
+  std::sort(ratios.begin(), ratios.end());
+  const double low = ratios[49], high = ratios[1949];
+  const double width = high - low;
+  EXPECT_GT(width, 0);
+  EXPECT_NEAR(fast.low, low, 0.15 * width) << fast.low << " " << low;
+  EXPECT_NEAR(fast.high, high, 0.15 * width) << fast.high << " " << high;
+  EXPECT_NEAR(fast.ratio, median(y) / median(x), 1e-12);
+  // Below the limit the bootstrap resamples value by value, as before.
+  EXPECT_STREQ(bootstrap_median_ratio({x.data(), 100}, {y.data(), 100}).method, direct_method);
 }
 
 TEST(RobustZ, TheOddNodeStandsOut) {
