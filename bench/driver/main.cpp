@@ -713,19 +713,21 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
 // Options whose values pass the one check of options.hpp as they are parsed: numbers (no NaN,
 // infinity or empty text; every maximum enforced), unsigned 64-bit seeds, and text that must not
 // be empty. A refusal is a usage_error: exit 2 with the option, the value and what was expected.
+
+// The value type behind an option's target: T for T and for std::optional<T>.
 template <class T>
-CLI::Option* number_option(CLI::App* app, const std::string& names, T& target,
-                           const numeric_rule& rule, const std::string& help) {
-  return app->add_option_function<std::string>(
-      names,
-      [&target, &rule](const std::string& v) {
-        target = static_cast<T>(parse_number(v, rule, rule.option));
-      },
-      help);
-}
+struct value_type_of {
+  using type = T;
+};
 template <class T>
-CLI::Option* number_option(CLI::App* app, const std::string& names, std::optional<T>& target,
+struct value_type_of<std::optional<T>> {
+  using type = T;
+};
+
+template <class Target>
+CLI::Option* number_option(CLI::App* app, const std::string& names, Target& target,
                            const numeric_rule& rule, const std::string& help) {
+  using T = typename value_type_of<Target>::type;
   return app->add_option_function<std::string>(
       names,
       [&target, &rule](const std::string& v) {
@@ -737,23 +739,10 @@ CLI::Option* seed_option(CLI::App* app, std::uint64_t& target, const std::string
   return app->add_option_function<std::string>(
       "--seed", [&target](const std::string& v) { target = parse_u64(v, "--seed"); }, help);
 }
-CLI::Option* text_option(CLI::App* app, const std::string& names, std::string& target,
+// `target` is a std::string (empty: not given) or a std::optional<std::string>.
+template <class Target>
+CLI::Option* text_option(CLI::App* app, const std::string& names, Target& target,
                          const std::string& expected, const std::string& help) {
-  return app->add_option_function<std::string>(
-      names,
-      [&target, names, expected](const std::string& v) {
-        if (v.empty()) {
-          std::string shown = names.substr(names.rfind(',') + 1);
-          if (shown.rfind("--", 0) != 0) shown = "--" + shown;
-          throw usage_error(fmt::format("{} '': expected {}", shown, expected));
-        }
-        target = v;
-      },
-      help);
-}
-CLI::Option* text_option(CLI::App* app, const std::string& names,
-                         std::optional<std::string>& target, const std::string& expected,
-                         const std::string& help) {
   return app->add_option_function<std::string>(
       names,
       [&target, names, expected](const std::string& v) {
