@@ -34,9 +34,11 @@ namespace {
 // fork + execvp with stdout and stderr to `log`; returns the exit status (128 + signal when
 // killed by one, 127 when the command cannot be run).
 int run_command(const std::vector<std::string>& argv, const std::string& log) {
-  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A new file only: a link or anything else planted at the log's name is never followed or
+  // truncated (each round's log has its own name in the protocol's directory).
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
-    throw std::runtime_error(fmt::format("cannot write '{}': {}", log, std::strerror(errno)));
+    throw std::runtime_error(fmt::format("cannot create '{}': {}", log, std::strerror(errno)));
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

@@ -174,6 +174,9 @@ std::string normalize_value(const param_spec& spec, const std::string& raw) {
       if (v < static_cast<double>(spec.min_value))
         throw usage_error(fmt::format("parameter {}={}: expected a number of at least {}",
                                       spec.name, raw, spec.min_value));
+      if (spec.max_value != INT64_MAX && v > static_cast<double>(spec.max_value))
+        throw usage_error(fmt::format("parameter {}={}: expected a number of at most {}", spec.name,
+                                      raw, spec.max_value));
       return raw;
     }
     case param_type::boolean: {

@@ -294,6 +294,15 @@ int cmd_ab(const ab_cli& cli) {
   plan.dir = cli.dir.empty() ? fmt::format("results/ab-{}-{:%Y%m%dT%H%M%S}", host_name(),
                                            fmt::gmtime(std::time(nullptr)))
                              : cli.dir;
+  // A protocol writes its files into a directory of its own: an earlier protocol's files are
+  // never replaced.
+  if (std::error_code ec;
+      std::filesystem::exists(plan.dir, ec) &&
+      (!std::filesystem::is_directory(plan.dir, ec) || !std::filesystem::is_empty(plan.dir, ec)))
+    throw usage_error(fmt::format(
+        "--dir '{}': exists and is not an empty directory; expected a new directory (each "
+        "protocol writes its own files)",
+        terminal_text(plan.dir)));
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   log(fmt::format("ab: {} rounds of base and new, alternating AB/BA; files in {}", plan.rounds,

@@ -303,6 +303,12 @@ TEST_F(Hardening, NumericOptionsRefuseNanInfinityEmptyAndValuesAboveTheirMaximum
   }
   expect_bad_input(mlhpc({"ab", MLHPC_BIN, MLHPC_BIN, "--rounds", "nan"}), "--rounds 'nan'");
   expect_bad_input(mlhpc({"ab", MLHPC_BIN, MLHPC_BIN, "--dir", ""}), "--dir '': expected");
+  // An earlier protocol's directory is never reused (its files would be replaced).
+  fs::create_directories(path("earlier"));
+  { std::ofstream(path("earlier/base-1.json")) << "{}"; }
+  expect_bad_input(mlhpc({"ab", MLHPC_BIN, MLHPC_BIN, "--dir", path("earlier")}),
+                   "exists and is not an empty directory");
+  EXPECT_EQ(slurp(path("earlier/base-1.json")), "{}");
   expect_bad_input(mlhpc({"report", s_base, "-o", ""}), "--out '': expected a file name");
   EXPECT_FALSE(fs::exists(out));
 }

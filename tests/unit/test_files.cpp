@@ -292,5 +292,19 @@ TEST(Sweeps, TheSizeIsKnownBeforeAnythingIsBuilt) {
   EXPECT_EQ(expand(specs, {{"m", {"1", "2"}}}, "w").size(), 4u);
 }
 
+TEST(Params, EveryDeclaredMaximumIsEnforced) {
+  const param_spec integer{"m", param_type::integer, "1", "", {}, 1, 100};
+  const param_spec number{"x", param_type::number, "1", "", {}, 0, 10};
+  EXPECT_EQ(normalize_value(integer, "100"), "100");
+  EXPECT_EQ(usage_message([&] { normalize_value(integer, "101"); }),
+            "parameter m=101: expected an integer between 1 and 100");
+  EXPECT_EQ(normalize_value(number, "9.5"), "9.5");
+  EXPECT_EQ(usage_message([&] { normalize_value(number, "10.5"); }),
+            "parameter x=10.5: expected a number of at most 10");
+  EXPECT_THROW(normalize_value(number, "nan"), usage_error);
+  EXPECT_THROW(normalize_value(number, "inf"), usage_error);
+  EXPECT_THROW(normalize_value(integer, "99999999999999999999"), usage_error);
+}
+
 }  // namespace
 }  // namespace mlhpc
