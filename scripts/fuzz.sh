@@ -14,8 +14,10 @@ trap 'rm -rf "$scratch"' EXIT
 fuzz() {
   local name="$1"
   mkdir -p "$scratch/$name"
+  local dict=()
+  [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
   if "$build/bin/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-      -max_len=65536 -artifact_prefix="$scratch/$name-" -print_final_stats=1 \
+      -max_len=65536 -artifact_prefix="$scratch/$name-" -print_final_stats=1 "${dict[@]}" \
       "$scratch/$name" "tests/fuzz/corpus/$name" >"$scratch/$name.log" 2>&1; then
     echo "fuzz.sh: fuzz_$name: $(grep -E '^stat::number_of_executed_units' "$scratch/$name.log" \
       | awk '{print $2}') inputs in ${seconds} s, no finding"

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -964,7 +965,7 @@ int main(int argc, char** argv) {
   }
   // Output to a full disk or a closed pipe must not end in "success".
   std::cout.flush();
-  if (!std::cout) {
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
     fmt::print(stderr, "mlhpc: error: cannot write to standard output\n");
     return 3;
   }

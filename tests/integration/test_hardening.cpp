@@ -209,6 +209,20 @@ TEST_F(Hardening, AFullDiskLeavesThePreviousFileIntactAndSaysSo) {
   }
 }
 
+// Standard output on a full device: exit 3 with the reason, never "success".
+TEST_F(Hardening, AFullStandardOutputIsAnError) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full here";
+  for (const char* cmd : {"list", "sysinfo"}) {
+    const auto r = test::run_process(
+        {"/bin/sh", "-c", fmt::format("exec \"$0\" {} > /dev/full", cmd), MLHPC_BIN});
+    EXPECT_EQ(r.status, 3) << cmd << ": " << r.err;
+    EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
+  }
+  const auto c = test::run_process(
+      {"/bin/sh", "-c", "exec \"$0\" compare \"$1\" \"$1\" > /dev/full", MLHPC_BIN, s_base});
+  EXPECT_EQ(c.status, 3) << c.err;
+}
+
 TEST_F(Hardening, NoDirectoryIsCreatedForACommandThatFailsOnItsInput) {
   { std::ofstream(path("bad.yaml")) << "problems: [\n"; }
   { std::ofstream(path("bad.json")) << "{"; }
