@@ -198,6 +198,8 @@ void write_file_atomically(const std::string& path, std::string_view text) {
     throw io_failure(fmt::format("cannot write '{}' ({} failed: {}); {}", shown(path), step,
                                  std::strerror(err), kept));
   };
+  // A file that is replaced keeps its permissions (a private 0600 result stays private).
+  if (existed && ::fchmod(fd, before.st_mode & 0777) != 0) fail("fchmod", errno);
   const char* p = text.data();
   std::size_t left = text.size();
   while (left > 0) {

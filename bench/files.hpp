@@ -4,10 +4,11 @@
 // Writing: a target is refused (usage_error, exit 2) when it exists and is not a regular file (a
 // device node, FIFO, directory, socket or symbolic link) or when it is one of the command's input
 // files. The text goes to a temporary file created exclusively beside the target
-// (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0644 minus the umask, so a link planted at its name is never
-// followed), written in full with every error checked, fsync'ed, renamed over the target, and the
-// directory fsync'ed. A failed write (full disk, quota, file-size limit) leaves the previous file
-// as it was and throws io_failure naming the path and the cause.
+// (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0644 minus the umask, or the permissions of the file it
+// replaces; a link planted at its name is never followed), written in full with every error
+// checked, fsync'ed, renamed over the target, and the directory fsync'ed. A failed write (full
+// disk, quota, file-size limit) leaves the previous file as it was and throws io_failure naming the
+// path and the cause.
 //
 // Temporary files are named `.<target name>.mlhpc-tmp.<host>.<pid>.<random>`. One left by a
 // killed process is removed by the next write into the same directory from the same host, when

@@ -77,13 +77,18 @@ TEST_F(Files, APlantedLinkAtTheTemporaryNameIsNeverFollowed) {
   EXPECT_EQ(std::distance(fs::directory_iterator(m_dir), {}), 3);
 }
 
-TEST_F(Files, TheTemporaryIsCreatedWithMode0644MinusTheUmask) {
+TEST_F(Files, ANewFileHasMode0644MinusTheUmaskAReplacedOneKeepsItsMode) {
   const mode_t old = ::umask(027);
   write_file_atomically(path("r.json"), "x");
   ::umask(old);
   struct stat st {};
   ASSERT_EQ(::stat(path("r.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0640u);
+  // A replaced file keeps its own permissions.
+  ASSERT_EQ(::chmod(path("r.json").c_str(), 0600), 0);
+  write_file_atomically(path("r.json"), "y");
+  ASSERT_EQ(::stat(path("r.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST_F(Files, TargetsThatAreNotRegularFilesAreRefused) {
