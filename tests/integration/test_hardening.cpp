@@ -263,6 +263,12 @@ TEST_F(Hardening, DeepHugeAndInconsistentResultFilesAreBadInput) {
   expect_bad_input(mlhpc({"report", path("digits.json"), "-o", path("r.html")}), "not valid JSON");
   v = mlhpc({"validate", path("huge.json")});
   EXPECT_EQ(v.status, 1) << v.err;
+  // A huge file (sparse: 300 MiB of nothing) is refused by its size before anything is read.
+  { std::ofstream(path("huge-file.json")) << "{"; }
+  fs::resize_file(path("huge-file.json"), std::uintmax_t{300} << 20);
+  expect_bad_input(mlhpc({"compare", s_base, path("huge-file.json")}),
+                   "larger than the limit of 268435456 bytes (256 MiB)");
+  expect_bad_input(mlhpc({"validate", path("huge-file.json")}), "larger than the limit");
   // A rate without its work.
   json doc = base();
   doc["results"][0]["work"].erase("flops");
