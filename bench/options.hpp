@@ -9,7 +9,6 @@
 namespace mlhpc {
 
 struct numeric_rule {
-  std::string_view key;     // suite-file key ("min_time"); empty for command-line-only options
   std::string_view option;  // command-line spelling ("--min-time")
   bool integer = false;
   double min = 0, max = 0;
@@ -24,35 +23,57 @@ double parse_number(std::string_view text, const numeric_rule& rule, std::string
 // An unsigned 64-bit value (seeds): 0 to 18446744073709551615, decimal, nothing else.
 std::uint64_t parse_u64(std::string_view text, std::string_view name);
 
+// The runner's hard cap on timed samples per problem (runner_settings::max_repetitions), and so
+// the largest --repetitions.
+inline constexpr int max_samples_per_problem = 100000;
+
 // The rules of the run settings (shared by 'mlhpc run' options and suite files) and of the
 // options of compare and ab. Every maximum is enforced.
 namespace rules {
-// At most as many samples as the runner's hard cap (runner_settings::max_repetitions).
-inline constexpr numeric_rule repetitions{"repetitions", "--repetitions", true,  1,
-                                          100000,        false,           false, "timed samples"};
-inline constexpr numeric_rule warmup{"warmup", "--warmup", true,  0,
-                                     100000,   false,      false, "untimed repetitions"};
+inline constexpr numeric_rule repetitions{.option = "--repetitions",
+                                          .integer = true,
+                                          .min = 1,
+                                          .max = max_samples_per_problem,
+                                          .expected = "timed samples"};
+inline constexpr numeric_rule warmup{
+    .option = "--warmup", .integer = true, .max = 100000, .expected = "untimed repetitions"};
 // A day: a longer timed minimum per problem is a mistake, not a benchmark.
-inline constexpr numeric_rule min_time{"min_time", "--min-time", false, 0,
-                                       86400,      false,        false, "seconds"};
-inline constexpr numeric_rule max_time{"max_time", "--max-time", false, 0,
-                                       86400,      true,         false, "seconds"};
-inline constexpr numeric_rule ci_target{
-    "ci_target", "--ci-target", false, 0, 1, true, true, "a fraction (0.01 = 1 %)"};
-inline constexpr numeric_rule threads{"threads", "--threads", true,  1,
-                                      4096,      false,       false, "threads"};
-inline constexpr numeric_rule threshold{"", "--threshold", false, 0,
-                                        1,  true,          true,  "a fraction (0.05 = 5 %)"};
-inline constexpr numeric_rule alpha{"",  "--alpha", false, 0,
-                                    0.5, true,      true,  "a fraction (0.05 = a 95 % interval)"};
-inline constexpr numeric_rule min_effect{
-    "", "--min-effect", false, 0, 1, false, true, "a fraction (0.05 = 5 % from the median)"};
+inline constexpr numeric_rule min_time{.option = "--min-time", .max = 86400, .expected = "seconds"};
+inline constexpr numeric_rule max_time{
+    .option = "--max-time", .max = 86400, .min_open = true, .expected = "seconds"};
+inline constexpr numeric_rule ci_target{.option = "--ci-target",
+                                        .max = 1,
+                                        .min_open = true,
+                                        .max_open = true,
+                                        .expected = "a fraction (0.01 = 1 %)"};
+inline constexpr numeric_rule threads{
+    .option = "--threads", .integer = true, .min = 1, .max = 4096, .expected = "threads"};
+inline constexpr numeric_rule threshold{.option = "--threshold",
+                                        .max = 1,
+                                        .min_open = true,
+                                        .max_open = true,
+                                        .expected = "a fraction (0.05 = 5 %)"};
+inline constexpr numeric_rule alpha{.option = "--alpha",
+                                    .max = 0.5,
+                                    .min_open = true,
+                                    .max_open = true,
+                                    .expected = "a fraction (0.05 = a 95 % interval)"};
+inline constexpr numeric_rule min_effect{.option = "--min-effect",
+                                         .max = 1,
+                                         .max_open = true,
+                                         .expected = "a fraction (0.05 = 5 % from the median)"};
 // Fewer than 100 resamples cannot place a 95 % interval's ends; more than 100000 adds time and
 // no precision (the interval's Monte Carlo error is already below 0.2 % of its width).
-inline constexpr numeric_rule resamples{"",     "--resamples", true,  100,
-                                        100000, false,         false, "bootstrap resamples"};
-inline constexpr numeric_rule rounds{
-    "", "--rounds", true, 2, 1000, false, false, "rounds (two at least for run-to-run variation)"};
+inline constexpr numeric_rule resamples{.option = "--resamples",
+                                        .integer = true,
+                                        .min = 100,
+                                        .max = 100000,
+                                        .expected = "bootstrap resamples"};
+inline constexpr numeric_rule rounds{.option = "--rounds",
+                                     .integer = true,
+                                     .min = 2,
+                                     .max = 1000,
+                                     .expected = "rounds (two at least for run-to-run variation)"};
 }  // namespace rules
 
 // "between 1 and 100000", "more than 0 and at most 86400", for messages and help.

@@ -23,6 +23,14 @@ std::string_view result_schema_text() {
   return embedded_result_schema;
 }
 
+namespace {
+// The major number of a schema version is what this tool reads (1.x).
+bool same_major_version(const std::string& v) {
+  const std::string ours = schema_version;
+  return v.substr(0, v.find('.')) == ours.substr(0, ours.find('.'));
+}
+}  // namespace
+
 std::vector<schema_error> validate_result(const nlohmann::json& doc) {
   static const nlohmann::json schema_json = nlohmann::json::parse(result_schema_text());
   valijson::Schema schema;
@@ -52,7 +60,7 @@ std::vector<schema_error> validate_result(const nlohmann::json& doc) {
   if (doc.is_object() && doc.contains("schema_version") && doc["schema_version"].is_string()) {
     const std::string v = doc["schema_version"];
     const std::string ours = schema_version;
-    if (v.substr(0, v.find('.')) != ours.substr(0, ours.find('.')))
+    if (!same_major_version(v))
       out.push_back(
           {"/schema_version",
            fmt::format("major version of '{}' differs from this tool's schema {}", v, ours)});
@@ -114,7 +122,7 @@ nlohmann::json read_result_file(const std::string& path) {
     throw usage_error(fmt::format("'{}': not an mlhpc result file (no schema_version)", shown));
   const std::string version = doc["schema_version"];
   const std::string ours = schema_version;
-  if (version.substr(0, version.find('.')) != ours.substr(0, ours.find('.')))
+  if (!same_major_version(version))
     throw usage_error(
         fmt::format("'{}': schema version {} has another major version than this tool reads ({}.x)",
                     shown, utf8_text(version), ours.substr(0, ours.find('.'))));

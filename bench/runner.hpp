@@ -6,19 +6,20 @@
 #include <vector>
 
 #include "bench/communicator.hpp"
+#include "bench/options.hpp"
 #include "bench/workload.hpp"
 
 namespace mlhpc {
 
 struct runner_settings {
-  int repetitions = 10;          // at least this many samples
-  int warmup = 1;                // untimed repetitions first
-  double min_time_s = 0.0;       // and at least this much timed time
-  double max_time_s = 10.0;      // then stop at this much timed time
-  double ci_target = 0.01;       // ... or as soon as the median's 95 % CI half-width is below this
-  int max_repetitions = 100000;  // hard cap
-  double min_sample_s = 1e-3;    // shorter repetitions are timed in batches (inner repetitions)
-  int inner_repetitions = 0;     // > 0: this batch size instead of calibrating one (a second pass)
+  int repetitions = 10;      // at least this many samples
+  int warmup = 1;            // untimed repetitions first
+  double min_time_s = 0.0;   // and at least this much timed time
+  double max_time_s = 10.0;  // then stop at this much timed time
+  double ci_target = 0.01;   // ... or as soon as the median's 95 % CI half-width is below this
+  int max_repetitions = max_samples_per_problem;  // hard cap (options.hpp)
+  double min_sample_s = 1e-3;  // shorter repetitions are timed in batches (inner repetitions)
+  int inner_repetitions = 0;   // > 0: this batch size instead of calibrating one (a second pass)
 };
 
 // Called around the timed region (collectors of counters and energy). The timed region itself

@@ -5,7 +5,6 @@
 #include <omp.h>
 
 #include <chrono>
-#include <fstream>
 
 #include "bench/error.hpp"
 #include "bench/files.hpp"

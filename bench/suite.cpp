@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "bench/data_dir.hpp"
@@ -48,17 +49,15 @@ void check_structure(const std::string& origin, const YAML::Node& n, int depth,
   if (n.IsSequence()) {
     for (const auto& item : n) check_structure(origin, item, depth + 1, visited);
   } else if (n.IsMap()) {
-    std::vector<std::pair<std::string, YAML::Mark>> seen;
+    std::map<std::string, YAML::Mark> seen;  // a map: a hostile mapping may hold 10^5 keys
     for (const auto& kv : n) {
       if (!kv.first.IsScalar())
         fail(origin, kv.first, "a key must be a single word (a scalar), not a list or mapping");
-      const std::string key = kv.first.Scalar();
-      for (const auto& [k, m] : seen)
-        if (k == key)
-          fail(origin, kv.first,
-               fmt::format("duplicate key '{}' (first at line {} column {}); each key once", key,
-                           m.line + 1, m.column + 1));
-      seen.emplace_back(key, kv.first.Mark());
+      const auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+      if (!fresh)
+        fail(origin, kv.first,
+             fmt::format("duplicate key '{}' (first at line {} column {}); each key once",
+                         it->first, it->second.line + 1, it->second.column + 1));
       check_structure(origin, kv.second, depth + 1, visited);
     }
   }

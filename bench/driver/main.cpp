@@ -1,5 +1,6 @@
-// mlhpc: the driver. Subcommands list, run, sysinfo, validate. Exit status: 0 success; 1 a
-// problem failed (run) or a file is invalid (validate); 2 usage errors; 130 interrupted.
+// mlhpc: the driver. Subcommands list, run, sysinfo, validate, compare, ab, report. Exit
+// statuses: `exit_statuses` below (printed by --help).
+#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -7,10 +8,14 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -43,10 +48,18 @@ using namespace mlhpc;
 
 std::atomic<bool> g_interrupt{false};
 std::atomic<int> g_signal{0};
+std::atomic<int> g_wake_fd{-1};  // the write end of the watchdog's pipe while a run is on
 static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
 extern "C" void on_signal(int sig) {
+  const int saved = errno;
   g_signal.store(sig);
   g_interrupt.store(true);
+  // write() is async-signal-safe: it wakes the watchdog, which otherwise sleeps in read().
+  if (const int fd = g_wake_fd.load(); fd >= 0) {
+    const char byte = 1;
+    (void)!::write(fd, &byte, 1);
+  }
+  errno = saved;
 }
 // 128 + the signal, as a shell reports a process that a signal ended: 130 SIGINT, 143 SIGTERM.
 int interrupted_status() {
@@ -59,6 +72,60 @@ std::string signal_name() {
 // How long a signalled run may take to reach the end of its repetition before the watchdog
 // writes the result file without the problem in progress and ends the process.
 constexpr auto interrupt_grace = std::chrono::seconds(2);
+
+// A signal is seen between samples; a single repetition can last much longer (a large GEMM on
+// one thread). The watchdog gives the run interrupt_grace to stop by itself, then calls
+// `abandon` (which writes the file with every finished result) and ends the process, so that an
+// interrupt is bounded in time whatever the problem. It sleeps in read() on a pipe that only the
+// signal handler and its own destructor write to: nothing wakes up while samples are timed.
+class interrupt_watchdog {
+ public:
+  // `abandon` runs with `mutex` held.
+  interrupt_watchdog(std::mutex& mutex, std::function<void()> abandon)
+      : m_mutex(mutex), m_abandon(std::move(abandon)) {
+    if (::pipe2(m_pipe, O_CLOEXEC) != 0) MLHPC_FAIL("pipe2: {}", std::strerror(errno));
+    g_wake_fd.store(m_pipe[1]);
+    m_thread = std::thread([this] { watch(); });
+  }
+  interrupt_watchdog(const interrupt_watchdog&) = delete;
+  interrupt_watchdog& operator=(const interrupt_watchdog&) = delete;
+  // The run reached its end by itself (call with the mutex held): the watchdog does nothing.
+  void run_ended() {
+    m_ended = true;
+    m_cv.notify_all();
+  }
+  ~interrupt_watchdog() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_ended = true;
+    }
+    m_cv.notify_all();
+    const char byte = 0;
+    (void)!::write(m_pipe[1], &byte, 1);
+    m_thread.join();
+    g_wake_fd.store(-1);
+    ::close(m_pipe[0]);
+    ::close(m_pipe[1]);
+  }
+
+ private:
+  void watch() {
+    char byte = 0;
+    while (::read(m_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    std::unique_lock lock(m_mutex);
+    if (!m_cv.wait_for(lock, interrupt_grace, [this] { return m_ended; })) {
+      m_abandon();
+      std::_Exit(interrupted_status());
+    }
+  }
+  std::mutex& m_mutex;
+  std::function<void()> m_abandon;
+  std::condition_variable m_cv;
+  bool m_ended = false;  // under m_mutex
+  int m_pipe[2] = {-1, -1};
+  std::thread m_thread;
+};
 
 void log(const std::string& msg) {
   std::cerr << "mlhpc: " << msg << '\n';
@@ -564,7 +631,6 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   // doc_mutex; a problem runs without it.
   std::mutex doc_mutex;
   std::string in_progress;  // the label of the problem running
-  bool loop_done = false;
   auto save_locked = [&] {
     apply_ceilings(doc, external_ceilings);
     if (!networks.empty()) {
@@ -579,54 +645,30 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
   doc["run"]["status"] = "partial";
   save_locked();
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  // A signal is seen between samples; a single repetition can last much longer (a large GEMM on
-  // one thread). The watchdog gives the run interrupt_grace to stop by itself, then writes the
-  // file with every finished result (status interrupted, the abandoned problem named) and ends
-  // the process, so that an interrupt is bounded in time whatever the problem.
-  std::atomic<bool> finished{false};
-  std::thread watchdog([&] {
-    while (!finished.load()) {
-      if (g_interrupt.load()) {
-        const auto deadline = std::chrono::steady_clock::now() + interrupt_grace;
-        while (!finished.load() && std::chrono::steady_clock::now() < deadline)
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        std::unique_lock lock(doc_mutex);
-        if (finished.load() || loop_done) return;
-        doc["run"]["status"] = "interrupted";
-        doc["run"]["ended_at"] = utc_now();
-        doc["run"]["interruption"] = {
-            {"signal", signal_name()}, {"during", in_progress}, {"abandoned", true}};
-        try {
-          if (to_stdout) {
-            const std::string text = json_text(doc) + "\n";
-            (void)!::write(STDOUT_FILENO, text.data(), text.size());
-          } else {
-            write_json_file(out, doc);
-          }
-          log(
-              fmt::format("interrupted by {} during {}, which did not stop within {} s; "
-                          "abandoned. The finished results are in {}",
-                          signal_name(), terminal_text(in_progress), interrupt_grace.count(),
-                          to_stdout ? "the JSON on stdout" : terminal_text(out)));
-        } catch (const std::exception& e) {
-          log(fmt::format("interrupted; the result file could not be written: {}",
-                          terminal_text(e.what())));
-        }
-        std::_Exit(interrupted_status());
+  interrupt_watchdog watchdog(doc_mutex, [&] {
+    doc["run"]["status"] = "interrupted";
+    doc["run"]["ended_at"] = utc_now();
+    doc["run"]["interruption"] = {
+        {"signal", signal_name()}, {"during", in_progress}, {"abandoned", true}};
+    try {
+      if (to_stdout) {
+        const std::string text = json_text(doc) + "\n";
+        (void)!::write(STDOUT_FILENO, text.data(), text.size());
+      } else {
+        write_json_file(out, doc);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      log(
+          fmt::format("interrupted by {} during {}, which did not stop within {} s; "
+                      "abandoned. The finished results are in {}",
+                      signal_name(), terminal_text(in_progress), interrupt_grace.count(),
+                      to_stdout ? "the JSON on stdout" : terminal_text(out)));
+    } catch (const std::exception& e) {
+      log(fmt::format("interrupted; the result file could not be written: {}",
+                      terminal_text(e.what())));
     }
   });
-  struct joiner {
-    std::atomic<bool>& flag;
-    std::thread& t;
-    ~joiner() {
-      flag.store(true);
-      t.join();
-    }
-  } join_watchdog{finished, watchdog};
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
 
   const bool tty = isatty(STDERR_FILENO) != 0;
   std::atomic<std::size_t> done{0};
@@ -676,7 +718,7 @@ int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::stri
     if (doc["results"].back()["status"] != "interrupted") in_progress.clear();
   }
   std::unique_lock lock(doc_mutex);
-  loop_done = true;
+  watchdog.run_ended();
   doc["run"]["ended_at"] = utc_now();
   doc["run"]["status"] = g_interrupt.load() ? "interrupted" : "complete";
   if (g_interrupt.load())
