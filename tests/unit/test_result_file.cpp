@@ -168,6 +168,26 @@ TEST(Schema, GoldenCarriesTheNominalPeakTrustIssuesAndUnits) {
   EXPECT_EQ(doc["ceilings"]["bytes:memory"]["unit"], "byte/s");
 }
 
+// An interrupted run names the signal and the problem it stopped; the schema holds it to that.
+TEST(Schema, AnInterruptionIsCheckedStrictly) {
+  auto doc = golden();
+  doc["run"]["status"] = "interrupted";
+  doc["run"]["interruption"] = {
+      {"signal", "SIGTERM"}, {"during", "peak:f32 isa=auto"}, {"abandoned", true}};
+  EXPECT_EQ(errors_text(doc), "");
+  doc["run"]["interruption"]["signal"] = "SIGKILL";
+  EXPECT_NE(errors_text(doc).find("interruption"), std::string::npos) << errors_text(doc);
+  doc["run"]["interruption"]["signal"] = "SIGINT";
+  doc["run"]["interruption"].erase("abandoned");
+  EXPECT_NE(errors_text(doc), "");
+  // Seeds are unsigned 64-bit: 2^63 is valid, a negative one is not.
+  doc = golden();
+  doc["run"]["seed"] = 9223372036854775808ull;
+  EXPECT_EQ(errors_text(doc), "");
+  doc["run"]["seed"] = -1;
+  EXPECT_NE(errors_text(doc).find("/run/seed"), std::string::npos) << errors_text(doc);
+}
+
 TEST(Schema, NewStatusesAndTrustCodesAreChecked) {
   auto doc = golden();
   // An interrupted problem needs its reason, like a skipped or failed one.
