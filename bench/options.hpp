@@ -48,6 +48,9 @@ inline constexpr numeric_rule ci_target{.option = "--ci-target",
                                         .expected = "a fraction (0.01 = 1 %)"};
 inline constexpr numeric_rule threads{
     .option = "--threads", .integer = true, .min = 1, .max = 4096, .expected = "threads"};
+// A week: a problem that may run longer than that is hung, not slow.
+inline constexpr numeric_rule timeout{
+    .option = "--timeout", .max = 604800, .expected = "seconds per problem (0: no limit)"};
 inline constexpr numeric_rule threshold{.option = "--threshold",
                                         .max = 1,
                                         .min_open = true,

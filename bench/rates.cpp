@@ -7,10 +7,33 @@ namespace mlhpc {
 using nlohmann::json;
 
 const std::vector<rate_kind>& rate_kinds() {
-  static const std::vector<rate_kind> k = {{"flops_per_s", "flops", "flop/s"},
-                                           {"bytes_per_s", "bytes", "byte/s"},
-                                           {"items_per_s", "items", "item/s"}};
+  static const std::vector<rate_kind> k = {
+      {"flops_per_s", "flops", "flop/s", "arithmetic per second (op/s for integer types)"},
+      {"bus_bytes_per_s", "bus_bytes", "byte/s",
+       "a collective's bus bandwidth (nccl-tests busbw: algbw x the collective's factor, e.g. "
+       "2(n-1)/n for allreduce), comparable with the link's speed"},
+      {"bytes_per_s", "bytes", "byte/s",
+       "bytes per second: memory traffic, or a collective's algorithm bandwidth (nccl-tests "
+       "algbw: message bytes / time)"},
+      {"items_per_s", "items", "item/s", "domain items (images, samples) per second"}};
   return k;
+}
+
+const rate_kind* find_rate_kind(const std::string& metric) {
+  for (const auto& k : rate_kinds())
+    if (metric == k.metric) return &k;
+  return nullptr;
+}
+
+json rates_schema() {
+  json props = json::object();
+  json metrics = json::array();
+  for (const auto& k : rate_kinds()) {
+    props[k.metric] = {{"$ref", "#/definitions/rate"}, {"description", k.meaning}};
+    metrics.push_back(k.metric);
+  }
+  return {{"rates", {{"type", "object"}, {"additionalProperties", false}, {"properties", props}}},
+          {"metrics", metrics}};
 }
 
 std::string judged_metric(const json& r) {
@@ -34,7 +57,7 @@ std::string rate_unit(const json& r, const std::string& metric) {
                        r["parameters"].contains("dtype") && r["parameters"]["dtype"] == "int8");
     return int8 ? "op/s" : "flop/s";
   }
-  if (metric == "bytes_per_s") return "byte/s";
+  if (metric == "bytes_per_s" || metric == "bus_bytes_per_s") return "byte/s";
   if (metric == "items_per_s") {
     if (r.contains("work") && r["work"].is_object() && r["work"].contains("item_unit") &&
         r["work"]["item_unit"].is_string() && !r["work"]["item_unit"].get<std::string>().empty())

@@ -13,10 +13,18 @@ struct rate_kind {
   const char* metric;     // key in a result's "rates": "flops_per_s"
   const char* work_key;   // key in its "work": "flops"
   const char* base_unit;  // "flop/s", "byte/s", "item/s" (refined by rate_unit)
+  const char* meaning;    // for the schema and the docs
 };
 
-// The rates a result can carry, in the order they are judged when nothing else says.
+// The rates a result can carry, in the order they are judged when nothing else says:
+// flops_per_s, bus_bytes_per_s (a collective's bus bandwidth as nccl-tests defines it: algorithm
+// bytes / time x the collective's factor), bytes_per_s, items_per_s.
 const std::vector<rate_kind>& rate_kinds();
+// The kind whose metric is `metric`, or nullptr.
+const rate_kind* find_rate_kind(const std::string& metric);
+// The schema of a result's "rates" object and the enum of ceiling metrics, from rate_kinds()
+// (the result schema is completed with them when it is loaded).
+nlohmann::json rates_schema();
 
 // The metric a result is judged by: its ceiling's, else the ceiling's it provides, else the first
 // of rate_kinds() it has; "" when it has no rate.

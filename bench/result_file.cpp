@@ -23,6 +23,15 @@ std::string_view result_schema_text() {
   return embedded_result_schema;
 }
 
+nlohmann::json result_schema() {
+  nlohmann::json s = nlohmann::json::parse(result_schema_text());
+  const nlohmann::json vocabulary = rates_schema();
+  auto& rates = s["definitions"]["result"]["properties"]["rates"];
+  for (const auto& [k, v] : vocabulary["rates"].items()) rates[k] = v;
+  s["definitions"]["ceiling_ref"]["properties"]["metric"]["enum"] = vocabulary["metrics"];
+  return s;
+}
+
 namespace {
 // The major number of a schema version is what this tool reads (1.x).
 bool same_major_version(const std::string& v) {
@@ -32,7 +41,7 @@ bool same_major_version(const std::string& v) {
 }  // namespace
 
 std::vector<schema_error> validate_result(const nlohmann::json& doc) {
-  static const nlohmann::json schema_json = nlohmann::json::parse(result_schema_text());
+  static const nlohmann::json schema_json = result_schema();
   valijson::Schema schema;
   valijson::SchemaParser parser;
   valijson::adapters::NlohmannJsonAdapter schema_adapter(schema_json);

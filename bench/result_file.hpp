@@ -11,6 +11,9 @@ namespace mlhpc {
 
 // The JSON Schema of result files (bench/schema/result.schema.json, embedded at build time).
 std::string_view result_schema_text();
+// The schema as validate_result applies it: the file's text completed with the rate vocabulary
+// (bench/rates.hpp: the properties of "rates" and the ceiling metrics).
+nlohmann::json result_schema();
 
 struct schema_error {
   std::string where;  // JSON pointer-like path, "/results/0/statistics/median_s"

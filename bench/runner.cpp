@@ -26,14 +26,28 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
   measurement m;
   const double wall0 = now();
   auto interrupted = [&] { return interrupt != nullptr && interrupt->load(); };
+  // A problem that throws on one rank must not leave the others waiting in a barrier: the rank
+  // keeps meeting every collective of the loop without running the problem, and the next
+  // decision stops every rank (the session then exchanges the messages).
+  auto run_once = [&] {
+    if (!m.error.empty()) return;
+    try {
+      p.run();
+    } catch (const std::bad_alloc&) {
+      m.error = "out of memory";
+    } catch (const std::exception& e) {
+      m.error = e.what();
+    }
+  };
 
   // Warm-up. The fastest local warm-up repetition sizes the batch, and the ranks agree on the
   // largest batch, so that every rank times the same number of repetitions per sample.
   double warm_best = 0;
-  for (int i = 0; i < s.warmup && !interrupted(); ++i) {
+  const bool warm_interrupted = comm.any(interrupted());
+  for (int i = 0; i < s.warmup && !warm_interrupted; ++i) {
     comm.barrier();
     const double t0 = now();
-    p.run();
+    run_once();
     const double t = now() - t0;
     warm_best = i == 0 ? t : std::min(warm_best, t);
     ++m.warmup_repetitions;
@@ -42,7 +56,14 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
   if (m.warmup_repetitions > 0 && warm_best > 0 && warm_best < s.min_sample_s)
     inner = static_cast<long long>(std::ceil(s.min_sample_s / warm_best));
   if (s.inner_repetitions > 0) inner = s.inner_repetitions;
+  // A rank whose warm-up failed still takes part in both decisions: the batch, then whether
+  // any rank failed (then no sample is timed anywhere).
   m.inner_repetitions = static_cast<int>(comm.max(inner));
+  if (comm.any(!m.error.empty())) {
+    m.stop_reason = m.error.empty() ? "failed_on_other_rank" : "failed";
+    m.wall_s = now() - wall0;
+    return m;
+  }
   if (hooks) hooks->start();
 
   std::vector<double> sorted;  // the samples kept sorted as they come, for the stop rule
@@ -50,20 +71,35 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
     comm.barrier();
     if (hooks) hooks->before_sample();
     const double t0 = now();
-    for (int i = 0; i < m.inner_repetitions; ++i) p.run();
+    if (m.error.empty()) {
+      try {
+        for (int i = 0; i < m.inner_repetitions; ++i) p.run();
+      } catch (const std::bad_alloc&) {
+        m.error = "out of memory";
+      } catch (const std::exception& e) {
+        m.error = e.what();
+      }
+    }
     const double t = now() - t0;
     if (hooks) hooks->after_sample(t, m.inner_repetitions);
     const double sample = t / m.inner_repetitions;
-    m.samples_s.push_back(sample);
-    sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), sample), sample);
-    m.timed_s += t;
-    if (on_sample) on_sample(m);
+    if (m.error.empty()) {
+      m.samples_s.push_back(sample);
+      sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), sample), sample);
+      m.timed_s += t;
+      if (on_sample) on_sample(m);
+    }
 
-    // The stop rule. Every rank evaluates it on its own samples; ranks go on while any wants to.
+    // The stop rule. Every rank evaluates it on its own samples; ranks go on while any wants to,
+    // and all stop at once when any was interrupted or failed. One reduction decides:
+    // 2 x urgency (0 none, 1 interrupted, 2 failed) + 1 while the rank wants more samples.
     const auto n = static_cast<int>(m.samples_s.size());
     std::string reason;
-    if (interrupted()) {
-      reason = "interrupted";
+    int urgency = 0;
+    if (!m.error.empty()) {
+      urgency = 2;
+    } else if (interrupted()) {
+      urgency = 1;
     } else if (n >= s.max_repetitions) {
       reason = "max_repetitions_reached";
     } else if (n >= s.repetitions && m.timed_s >= s.min_time_s) {
@@ -73,11 +109,15 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
       else if (m.timed_s >= s.max_time_s)
         reason = "max_time_reached";
     }
-    const bool go_on = comm.any(reason.empty());
-    if (!go_on) {
+    const long long decision = comm.max(2LL * urgency + (urgency == 0 && reason.empty() ? 1 : 0));
+    if (decision == 1) continue;
+    if (decision >= 4)
+      m.stop_reason = m.error.empty() ? "failed_on_other_rank" : "failed";
+    else if (decision >= 2)
+      m.stop_reason = "interrupted";
+    else
       m.stop_reason = reason.empty() ? "other_rank_stopped" : reason;
-      break;
-    }
+    break;
   }
   if (hooks) hooks->stop();
   m.wall_s = now() - wall0;

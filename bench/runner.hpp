@@ -41,15 +41,19 @@ struct measurement {
   std::vector<double> samples_s;  // one per sample: batch time / inner_repetitions
   int inner_repetitions = 1;
   int warmup_repetitions = 0;
-  std::string
-      stop_reason;     // ci_target_met | max_time_reached | max_repetitions_reached | interrupted
+  // ci_target_met | max_time_reached | max_repetitions_reached | other_rank_stopped |
+  // interrupted (on any rank) | failed (here: `error`) | failed_on_other_rank
+  std::string stop_reason;
+  std::string error;   // this rank's problem threw: what it said; its samples stop there
   double timed_s = 0;  // sum of timed batches
   double wall_s = 0;   // including barriers and decisions
 };
 
 // Runs `p` (already set up) under `s`. Every rank of `comm` runs the same number of samples and
-// meets a barrier before each. `interrupt` set by a signal handler ends the loop after the
-// current sample. Exceptions from the problem propagate.
+// meets a barrier before each; one reduction after each sample decides for all. `interrupt` set
+// by a signal handler (on any rank) ends the loop on every rank after the current sample. An
+// exception from the problem on one rank ends the loop on every rank (stop_reason failed here,
+// failed_on_other_rank elsewhere) and is kept in `error`: it never leaves a rank waiting.
 // `on_sample`, when set, is called after each sample (outside the timed region), for progress.
 // `clock` (seconds) replaces std::chrono::steady_clock, so that tests of the stop rule can run
 // on a virtual clock instead of a busy machine's. `hooks`, when given, bracket every sample.

@@ -4,12 +4,15 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "bench/error.hpp"
 #include "bench/files.hpp"
 #include "bench/rates.hpp"
 #include "bench/stats.hpp"
+#include "bench/text.hpp"
 
 namespace mlhpc {
 
@@ -24,15 +27,6 @@ std::string utc_now() {
 }
 
 namespace {
-
-std::string shell_quote(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                        "0123456789_-.,:=/+@%") == std::string::npos)
-    return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 json summary_json(const summary& s) {
   json j = {{"n", s.n},       {"median_s", s.median}, {"mean_s", s.mean}, {"min_s", s.min},
@@ -62,21 +56,21 @@ json work_json(const work_model& w) {
     j["items"] = *w.items;
     j["item_unit"] = w.item_unit;
   }
+  if (w.bus_bytes) j["bus_bytes"] = *w.bus_bytes;
   return j;
 }
 
-// Each rate with its unit (rates.hpp), read from the result being built (workload, variant,
-// parameters, work).
-json rates_json(const work_model& w, const summary& s, const json& r) {
+// Each rate of the vocabulary (rates.hpp) whose work the result declares, with its unit, read
+// from the result being built (workload, variant, parameters, work).
+json rates_json(const summary& s, const json& r) {
   json j = json::object();
-  auto add = [&](const char* key, const std::optional<double>& amount) {
-    if (!amount || s.median <= 0) return;
-    j[key] = {{"median", *amount / s.median}, {"best", *amount / s.min}};
-    j[key]["unit"] = rate_unit(r, key);
-  };
-  add("flops_per_s", w.flops);
-  add("bytes_per_s", w.bytes);
-  add("items_per_s", w.items);
+  if (s.median <= 0 || !r.contains("work")) return j;
+  for (const auto& k : rate_kinds()) {
+    if (!r["work"].contains(k.work_key)) continue;
+    const double amount = r["work"][k.work_key];
+    j[k.metric] = {{"median", amount / s.median}, {"best", amount / s.min}};
+    j[k.metric]["unit"] = rate_unit(r, k.metric);
+  }
   return j;
 }
 
@@ -89,39 +83,107 @@ json verification_json(const verification& v) {
   return j;
 }
 
-json settings_json(const runner_settings& r) {
-  return {{"repetitions", r.repetitions},  {"warmup", r.warmup},
-          {"min_time_s", r.min_time_s},    {"max_time_s", r.max_time_s},
-          {"ci_target", r.ci_target},      {"max_repetitions", r.max_repetitions},
-          {"min_sample_s", r.min_sample_s}};
+// The host of a rank, "rank 1 (node7): " before a message when there are several ranks.
+std::string host_of(const session_options& opt, int rank) {
+  if (rank >= 0 && rank < static_cast<int>(opt.rank_hosts.size())) return opt.rank_hosts[rank];
+  return "?";
+}
+std::string rank_prefix(const session_options& opt, const communicator& comm, int rank) {
+  if (comm.size() == 1) return "";
+  return fmt::format("rank {} ({}): ", rank, host_of(opt, rank));
 }
 
-const char* metric_name(ceiling_ref::rate r) {
-  return r == ceiling_ref::rate::flops ? "flops_per_s" : "bytes_per_s";
+// The per-rank section of a multi-rank result: every rank's samples and statistics, the spread
+// of the per-rank medians, the headline rank (the slowest median: the job waits for it) and, for
+// workloads whose ranks run independent copies, the node-acceptance judgement.
+json ranks_json(const std::vector<std::vector<double>>& samples, const session_options& opt,
+                bool collective, int& headline) {
+  const auto n = static_cast<int>(samples.size());
+  json per_rank = json::array();
+  std::vector<double> medians;
+  headline = 0;
+  for (int i = 0; i < n; ++i) {
+    const summary s = summarize(samples[i]);
+    medians.push_back(s.median);
+    if (s.median > medians[headline]) headline = i;
+    per_rank.push_back({{"rank", i},
+                        {"host", host_of(opt, i)},
+                        {"samples_s", samples[i]},
+                        {"statistics", summary_json(s)}});
+  }
+  std::vector<double> sorted = medians;
+  std::sort(sorted.begin(), sorted.end());
+  double mean = 0;
+  for (double m : medians) mean += m / n;
+  const double middle = quantile_sorted(sorted, 0.5);
+  json j = {{"size", n},
+            {"headline_rank", headline},
+            {"headline",
+             "the slowest rank (largest median): a lockstep job runs at the pace of its slowest "
+             "rank; for a collective this is the max over ranks, as OSU and nccl-tests report"},
+            {"across_ranks",
+             {{"statistic", "per-rank medians"},
+              {"min_s", sorted.front()},
+              {"median_s", middle},
+              {"max_s", sorted.back()},
+              {"mean_s", mean}}},
+            {"per_rank", per_rank}};
+  json acc = {
+      {"method", fmt::format("robust z-score of each rank's median against the median of the "
+                             "medians (MAD scaled by 1.4826); a rank stands out beyond |z| {} and "
+                             "{:.0f} % from the median",
+                             opt.outlier_z, opt.outlier_effect * 100)}};
+  if (collective) {
+    acc["unavailable"] =
+        "a collective: every rank takes part in one operation, so no rank's time is its own";
+  } else if (n < 3) {
+    acc["unavailable"] = fmt::format(
+        "{} ranks: a robust z-score needs 3 ranks or more to say which one stands out", n);
+  } else {
+    const auto z = robust_z(medians);
+    json outliers = json::array();
+    for (int i = 0; i < n; ++i) {
+      const double effect = middle > 0 ? medians[i] / middle - 1 : 0;
+      if (std::fabs(z[i]) > opt.outlier_z && std::fabs(effect) >= opt.outlier_effect) {
+        json o = {{"rank", i},
+                  {"host", host_of(opt, i)},
+                  {"median_s", medians[i]},
+                  {"deviation", effect},
+                  {"direction", effect > 0 ? "slower" : "faster"}};
+        if (std::isfinite(z[i])) o["robust_z"] = z[i];
+        outliers.push_back(o);
+      }
+    }
+    acc["outliers"] = outliers;
+  }
+  j["acceptance"] = acc;
+  return j;
+}
+
+// Samples of every rank, in rank order (collective).
+std::vector<std::vector<double>> gather_samples(communicator& comm,
+                                                const std::vector<double>& mine) {
+  std::vector<std::vector<double>> out;
+  for (const auto& text : comm.allgather(json(mine).dump()))
+    out.push_back(json::parse(text).get<std::vector<double>>());
+  return out;
 }
 
 }  // namespace
 
 std::string repro_command(const planned_problem& pp, const session_options& opt) {
-  std::string cmd = fmt::format("mlhpc run --workload {}:{}", pp.w->name(), pp.variant);
+  std::string cmd = opt.launcher.empty() ? std::string("mlhpc") : opt.launcher + " mlhpc";
+  cmd += fmt::format(" run --workload {}:{}", pp.w->name(), pp.variant);
   for (const auto& [k, v] : pp.params.values())
     cmd += fmt::format(" --set {}", shell_quote(k + "=" + v));
-  const auto& r = opt.runner;
-  cmd += fmt::format(
-      " --threads {} --seed {} --repetitions {} --warmup {} --min-time {} --max-time {} "
-      "--ci-target {}",
-      opt.threads, opt.seed, r.repetitions, r.warmup, r.min_time_s, r.max_time_s, r.ci_target);
-  if (opt.counters != nullptr) {
-    cmd += fmt::format(" --counters {}", shell_quote(opt.counters->spec));
-    if (opt.counters->separate_pass) cmd += " --counter-pass separate";
-  }
-  return cmd;
+  return cmd + settings_repro(opt.config);
 }
 
 json run_problem(const planned_problem& pp, const session_options& opt, communicator& comm,
                  const progress_observer& obs, std::size_t index, std::size_t total,
                  const std::atomic<bool>* interrupt) {
   const auto specs = pp.w->parameters(pp.variant);
+  const run_config& cfg = opt.config;
   json r;
   r["workload"] = pp.w->name();
   r["variant"] = pp.variant;
@@ -130,16 +192,16 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   r["key"] = pp.label();
   r["pairing_key"] = pp.pairing_key();
   r["repro"] = repro_command(pp, opt);
-  r["threads"] = opt.threads;
-  r["seed"] = opt.seed;
+  r["threads"] = cfg.threads;
+  r["seed"] = cfg.seed;
   r["origin"] = pp.origin;
   if (!pp.list_info.is_null()) r["shape_list"] = pp.list_info;
-  r["settings"] = settings_json(opt.runner);
+  r["settings"] = settings_json(cfg);
   r["started_at"] = utc_now();
   if (const auto c = pp.w->ceiling_of(pp.variant, pp.params))
-    r["ceiling"] = {{"key", c->key}, {"metric", metric_name(c->metric)}};
+    r["ceiling"] = {{"key", c->key}, {"metric", c->metric}};
   if (const auto c = pp.w->provides_ceiling(pp.variant))
-    r["provides_ceiling"] = {{"key", c->key}, {"metric", metric_name(c->metric)}};
+    r["provides_ceiling"] = {{"key", c->key}, {"metric", c->metric}};
   if (obs.on_start) obs.on_start(index, total, pp);
 
   auto finish = [&](const char* status, const std::string& reason) {
@@ -150,82 +212,135 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
     return r;
   };
 
-  const auto sup = pp.w->supported(pp.variant, pp.params);
-  if (!sup.ok) return finish("skipped", sup.reason);
+  // Whether it can run here is decided on every rank: one rank's "no" is the answer for all.
+  auto sup = pp.w->supported(pp.variant, pp.params);
+  if (sup.ok) sup = pp.w->supported_with(pp.variant, comm);
+  if (const auto e = first_error(comm, sup.ok ? std::string() : sup.reason))
+    return finish("skipped", rank_prefix(opt, comm, e.rank) + e.message);
 
-  omp_set_num_threads(opt.threads);
+  omp_set_num_threads(cfg.threads);
   // The team OpenMP really starts (OMP_THREAD_LIMIT, OMP_DYNAMIC can make it smaller).
   int team = 0;
-#pragma omp parallel num_threads(opt.threads)
+#pragma omp parallel num_threads(cfg.threads)
   {
 #pragma omp single
     team = omp_get_num_threads();
   }
+  // Each phase runs on every rank; a rank whose phase threw skips the following ones but still
+  // meets every agreement, where one rank's failure becomes the result on all.
   std::unique_ptr<problem> prob;
   std::string phase = "create";
-  try {
-    prob = pp.w->create(pp.variant, pp.params, problem_env{opt.threads, opt.seed});
-    phase = "setup";
-    prob->setup();
-    const work_model work = prob->work();
-    r["work"] = work_json(work);
-    phase = "run";
-    std::function<void(const measurement&)> sample_cb;
-    if (obs.on_sample) sample_cb = [&](const measurement& m) { obs.on_sample(pp, m); };
-    counter_setup* cset = opt.counters;
-    const bool collect = cset != nullptr && (!cset->collectors.empty() || !cset->failed.empty());
-    std::unique_ptr<counter_session> counters;
-    if (collect && !cset->separate_pass) counters = std::make_unique<counter_session>(*cset);
-    const measurement m =
-        measure(*prob, opt.runner, comm, interrupt, sample_cb, {}, counters.get());
-    if (counters) {
-      r["counters"] = counters->to_json(work, "inline");
-    } else if (collect && m.stop_reason != "interrupted") {
-      // The counter pass: as many samples of the same batch size as the timed pass, after it,
-      // so that collecting cannot perturb the timing.
-      phase = "counter pass";
-      runner_settings again = opt.runner;
-      again.warmup = 0;
-      again.inner_repetitions = m.inner_repetitions;
-      again.repetitions = static_cast<int>(m.samples_s.size());
-      again.max_repetitions = again.repetitions;
-      again.min_time_s = 0;
-      counters = std::make_unique<counter_session>(*cset);
-      const measurement c = measure(*prob, again, comm, interrupt, {}, {}, counters.get());
-      r["counters"] = counters->to_json(work, "separate");
-      r["counters"]["pass_samples_s"] = c.samples_s;
-      phase = "run";
+  std::string error;  // this rank's: "<phase> failed: <what>"
+  auto attempt = [&](const char* name, const auto& f) {
+    phase = name;
+    if (obs.on_phase) obs.on_phase(name);
+    if (!error.empty()) return;
+    try {
+      f();
+    } catch (const std::bad_alloc&) {
+      error = fmt::format("{} failed: out of memory", phase);
+    } catch (const std::exception& e) {
+      error = fmt::format("{} failed: {}", phase, e.what());
     }
-    const summary s = summarize(m.samples_s);
-    r["measurement"] = {{"samples_s", m.samples_s},
-                        {"inner_repetitions", m.inner_repetitions},
-                        {"warmup_repetitions", m.warmup_repetitions},
-                        {"stop_reason", m.stop_reason},
-                        {"timed_s", m.timed_s},
-                        {"wall_s", m.wall_s},
-                        {"timer", "std::chrono::steady_clock around inner_repetitions calls"}};
-    r["statistics"] = summary_json(s);
-    r["rates"] = rates_json(work, s, r);
-    phase = "verify";
-    const verification v = prob->verify();
-    r["verification"] = verification_json(v);
-    r["details"] = prob->details();
-    phase = "teardown";
-    prob->teardown();
+  };
+  auto failed = [&](const std::string& local) {
+    const auto e = first_error(comm, local);
+    if (e) {
+      r["failure"] = {{"rank", e.rank}, {"host", host_of(opt, e.rank)}, {"phase", phase}};
+      if (comm.size() == 1) r["failure"].erase("host");
+    }
+    return e;
+  };
+  auto fail = [&](const rank_error& e) {
     prob.reset();
-    r["trust_issues"] = trust_issues(r, opt, team);
-    if (v.status == verification::state::failed)
-      return finish("failed", fmt::format("verification failed: {} {:.3g} exceeds tolerance {:.3g}",
-                                          v.metric, v.error.value_or(0), v.tolerance.value_or(0)));
-    // Not a failure of the problem: compare must not call it a regression.
-    if (m.stop_reason == "interrupted")
-      return finish("interrupted", "interrupted by a signal before the stop rule was met");
-    return finish("ok", "");
-  } catch (const std::bad_alloc&) {
-    return finish("failed", fmt::format("{} failed: out of memory", phase));
-  } catch (const std::exception& e) {
-    return finish("failed", fmt::format("{} failed: {}", phase, e.what()));
+    return finish("failed", rank_prefix(opt, comm, e.rank) + e.message);
+  };
+
+  work_model work;
+  attempt("create", [&] {
+    prob = pp.w->create(pp.variant, pp.params, problem_env{cfg.threads, cfg.seed, &comm});
+  });
+  attempt("setup", [&] { prob->setup(); });
+  attempt("setup", [&] { work = prob->work(); });
+  if (const auto e = failed(error)) return fail(e);
+  r["work"] = work_json(work);
+
+  phase = "run";
+  std::function<void(const measurement&)> sample_cb;
+  if (obs.on_sample) sample_cb = [&](const measurement& m) { obs.on_sample(pp, m); };
+  counter_setup* cset = opt.counters;
+  const bool collect = cset != nullptr && (!cset->collectors.empty() || !cset->failed.empty());
+  std::unique_ptr<counter_session> counters;
+  measurement m;
+  attempt("run", [&] {
+    if (collect && !cset->separate_pass) counters = std::make_unique<counter_session>(*cset);
+  });
+  if (const auto e = failed(error)) return fail(e);
+  m = measure(*prob, cfg.runner, comm, interrupt, sample_cb, {}, counters.get());
+  if (const auto e = failed(m.error.empty() ? "" : "run failed: " + m.error)) return fail(e);
+  if (counters) {
+    r["counters"] = counters->to_json(work, "inline");
+  } else if (collect && m.stop_reason != "interrupted") {
+    // The counter pass: as many samples of the same batch size as the timed pass, after it,
+    // so that collecting cannot perturb the timing.
+    runner_settings again = cfg.runner;
+    again.warmup = 0;
+    again.inner_repetitions = m.inner_repetitions;
+    again.repetitions = static_cast<int>(m.samples_s.size());
+    again.max_repetitions = again.repetitions;
+    again.min_time_s = 0;
+    attempt("counter pass", [&] { counters = std::make_unique<counter_session>(*cset); });
+    if (const auto e = failed(error)) return fail(e);
+    const measurement c = measure(*prob, again, comm, interrupt, {}, {}, counters.get());
+    if (const auto e = failed(c.error.empty() ? "" : "counter pass failed: " + c.error))
+      return fail(e);
+    r["counters"] = counters->to_json(work, "separate");
+    r["counters"]["pass_samples_s"] = c.samples_s;
   }
+
+  // The headline: this rank's samples alone, or the slowest rank's.
+  std::vector<double> headline_samples = m.samples_s;
+  if (comm.size() > 1) {
+    const auto all = gather_samples(comm, m.samples_s);
+    int headline = 0;
+    r["ranks"] = ranks_json(all, opt, pp.w->collective(pp.variant), headline);
+    headline_samples = all[static_cast<std::size_t>(headline)];
+  }
+  const summary s = summarize(headline_samples);
+  r["measurement"] = {{"samples_s", headline_samples},
+                      {"inner_repetitions", m.inner_repetitions},
+                      {"warmup_repetitions", m.warmup_repetitions},
+                      {"stop_reason", m.stop_reason},
+                      {"timed_s", m.timed_s},
+                      {"wall_s", m.wall_s},
+                      {"timer", "std::chrono::steady_clock around inner_repetitions calls"}};
+  r["statistics"] = summary_json(s);
+  r["rates"] = rates_json(s, r);
+
+  verification v;
+  attempt("verify", [&] { v = prob->verify(); });
+  if (const auto e = failed(error)) return fail(e);
+  r["verification"] = verification_json(v);
+  r["details"] = prob->details();
+  attempt("teardown", [&] { prob->teardown(); });
+  prob.reset();
+  if (const auto e = failed(error)) return fail(e);
+  r["trust_issues"] = trust_issues(r, opt, team);
+  // A failed verification on any rank fails the result on all, with that rank's figures.
+  phase = "verify";
+  const std::string wrong =
+      v.status != verification::state::failed
+          ? std::string()
+          : fmt::format("verification failed: {} {:.3g} exceeds tolerance {:.3g}", v.metric,
+                        v.error.value_or(0), v.tolerance.value_or(0));
+  if (const auto e = failed(wrong)) {
+    if (e.rank != comm.rank()) r["verification"]["status"] = "failed";
+    return finish("failed", rank_prefix(opt, comm, e.rank) + e.message);
+  }
+  // Not a failure of the problem: compare must not call it a regression.
+  if (m.stop_reason == "interrupted")
+    return finish("interrupted", "interrupted by a signal before the stop rule was met");
+  return finish("ok", "");
 }
 
 json trust_issues(const json& r, const session_options& opt, int team_threads) {
@@ -244,16 +359,16 @@ json trust_issues(const json& r, const session_options& opt, int team_threads) {
                       "needed)",
                       st.value("n", 0)));
     else if (st.contains("median_ci95_relative_halfwidth") &&
-             st["median_ci95_relative_halfwidth"].get<double>() > opt.runner.ci_target)
+             st["median_ci95_relative_halfwidth"].get<double>() > opt.config.runner.ci_target)
       add("ci_target_missed",
           fmt::format("the median's 95 % interval is +-{:.2f} %, wider than the target "
                       "+-{:.2f} % ({})",
                       st["median_ci95_relative_halfwidth"].get<double>() * 100,
-                      opt.runner.ci_target * 100,
+                      opt.config.runner.ci_target * 100,
                       r.contains("measurement") ? r["measurement"].value("stop_reason", "?")
                                                 : std::string("?")));
   }
-  const int threads = r.value("threads", opt.threads);
+  const int threads = r.value("threads", opt.config.threads);
   if (team_threads > 0 && team_threads != threads)
     add("threads_overridden",
         fmt::format("{} threads were requested but OpenMP started {} (OMP_THREAD_LIMIT, "

@@ -13,18 +13,26 @@
 #include "bench/communicator.hpp"
 #include "bench/counters.hpp"
 #include "bench/plan.hpp"
+#include "bench/run_settings.hpp"
 #include "bench/runner.hpp"
 
 namespace mlhpc {
 
-inline constexpr const char* schema_version = "1.4.0";
+inline constexpr const char* schema_version = "1.5.0";
 
 struct session_options {
-  runner_settings runner;
-  int threads = 1;
-  std::uint64_t seed = 42;
+  run_config config;  // the run settings (run_settings.hpp)
   // Counters and energy (--counters); null or without collectors: none are collected.
   counter_setup* counters = nullptr;
+  // How the job was launched, as the repro line should start ("mpirun -np 4"); empty: plain.
+  std::string launcher;
+  // The host of each rank (rank order); empty: this host only.
+  std::vector<std::string> rank_hosts;
+  // Node acceptance over ranks (independent workloads on 3 ranks or more): a rank stands out
+  // when its median's robust |z| exceeds `outlier_z` and it is `outlier_effect` from the median
+  // of the medians (the defaults of 'compare --fleet').
+  double outlier_z = 3.5;
+  double outlier_effect = 0.05;
   // Facts of the run that decide whether a result can be trusted (trust_issues in each result).
   std::optional<bool> threads_pinned;  // every OpenMP thread bound to one CPU (affinity context)
   int allowed_cpus = 0;                // CPUs this process may run on; 0: unknown
@@ -37,10 +45,16 @@ struct progress_observer {
   std::function<void(std::size_t index, std::size_t total, const planned_problem&)> on_start;
   std::function<void(const planned_problem&, const measurement&)> on_sample;
   std::function<void(std::size_t index, std::size_t total, const nlohmann::json& result)> on_end;
+  // The phase starting: create, setup, run, counter pass, verify, teardown (never prints).
+  std::function<void(const char* phase)> on_phase;
 };
 
 // One result record (see the schema): runs the problem, or records why it was skipped or failed.
-// Never throws for a problem's own failure.
+// Never throws for a problem's own failure. Collective over `comm`: every rank calls it for the
+// same problem; a skip, a failure or an interrupt on one rank is the result on all, naming the
+// rank and its host. With more than one rank, each rank's samples and statistics are kept in
+// "ranks", the headline is the slowest rank's (the largest median), and independent workloads
+// get the node-acceptance judgement of their per-rank medians.
 nlohmann::json run_problem(const planned_problem& pp, const session_options& opt,
                            communicator& comm, const progress_observer& obs, std::size_t index,
                            std::size_t total, const std::atomic<bool>* interrupt);

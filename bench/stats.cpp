@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "bench/error.hpp"
@@ -80,6 +81,30 @@ std::optional<double> relative_ci_halfwidth(const summary& s) {
 std::optional<double> relative_ci_halfwidth_sorted(std::span<const double> sorted) {
   if (sorted.empty()) return std::nullopt;
   return halfwidth(quantile_sorted(sorted, 0.5), median_ci(sorted, 0.95));
+}
+
+namespace {
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return quantile_sorted(v, 0.5);
+}
+}  // namespace
+
+std::vector<double> robust_z(std::span<const double> v) {
+  std::vector<double> out(v.size(), 0);
+  if (v.empty()) return out;
+  const double med = median_of(std::vector<double>(v.begin(), v.end()));
+  std::vector<double> dev;
+  for (double x : v) dev.push_back(std::fabs(x - med));
+  const double mad = median_of(dev);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const double d = v[i] - med;
+    if (mad > 0)
+      out[i] = d / (1.4826 * mad);
+    else
+      out[i] = d == 0 ? 0 : std::copysign(std::numeric_limits<double>::infinity(), d);
+  }
+  return out;
 }
 
 }  // namespace mlhpc

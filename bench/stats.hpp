@@ -39,4 +39,8 @@ std::optional<double> relative_ci_halfwidth(const summary& s);
 // The same from sorted samples alone, without the rest of the summary (the runner's stop rule).
 std::optional<double> relative_ci_halfwidth_sorted(std::span<const double> sorted);
 
+// Median and MAD-based robust z-scores: (v - median) / (1.4826 * MAD); 0 where MAD is 0 and v is
+// the median.
+std::vector<double> robust_z(std::span<const double> v);
+
 }  // namespace mlhpc

@@ -13,7 +13,7 @@
 #include "bench/data_dir.hpp"
 #include "bench/error.hpp"
 #include "bench/files.hpp"
-#include "bench/options.hpp"
+#include "bench/run_settings.hpp"
 #include "bench/text.hpp"
 
 namespace mlhpc {
@@ -85,13 +85,6 @@ std::string scalar(const std::string& origin, const YAML::Node& n, const std::st
   return n.Scalar();
 }
 
-// A run setting, checked by the same rule as its command-line option.
-double number(const std::string& origin, const YAML::Node& n, const std::string& what,
-              const numeric_rule& rule) {
-  const std::string s = scalar(origin, n, what);
-  return parse_number(s, rule, fmt::format("{}: {}", where(origin, n.Mark()), what));
-}
-
 }  // namespace
 
 suite parse_suite(const std::string& text, const std::string& origin) {
@@ -148,27 +141,13 @@ suite parse_suite(const std::string& text, const std::string& origin) {
       const std::string key = kv.first.as<std::string>();
       const auto& v = kv.second;
       const std::string what = "settings." + key;
-      if (key == "repetitions")
-        s.repetitions = static_cast<int>(number(origin, v, what, rules::repetitions));
-      else if (key == "warmup")
-        s.warmup = static_cast<int>(number(origin, v, what, rules::warmup));
-      else if (key == "threads")
-        s.threads = static_cast<int>(number(origin, v, what, rules::threads));
-      else if (key == "min_time")
-        s.min_time_s = number(origin, v, what, rules::min_time);
-      else if (key == "max_time")
-        s.max_time_s = number(origin, v, what, rules::max_time);
-      else if (key == "ci_target")
-        s.ci_target = number(origin, v, what, rules::ci_target);
-      else if (key == "counters")
-        s.counters = scalar(origin, v, what);
-      else if (key == "counter_pass")
-        s.counter_pass = scalar(origin, v, what);
-      else
+      const run_setting* rs = find_run_setting(key);
+      if (rs == nullptr)
         fail(origin, kv.first,
-             fmt::format("unknown setting '{}' (expected repetitions, warmup, threads, min_time, "
-                         "max_time, ci_target, counters, counter_pass)",
-                         key));
+             fmt::format("unknown setting '{}' (expected {})", key, setting_keys()));
+      if (s.settings.count(key) != 0) fail(origin, kv.first, fmt::format("{}: given twice", what));
+      s.settings[key] = check_setting_value(*rs, scalar(origin, v, what),
+                                            fmt::format("{}: {}", where(origin, v.Mark()), what));
     }
   }
   const auto problems = root["problems"];

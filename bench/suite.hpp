@@ -4,6 +4,7 @@
 //   name: quick
 //   description: what this suite is for
 //   settings: {repetitions: 5, warmup: 1, min_time: 0, max_time: 2, ci_target: 0.02}
+//   (any key of run_setting_table(): the same checks as the command line)
 //   problems:
 //     - workload: gemm:f32
 //       set: {m: 2048, n: [1024, 2048], k: 2048}   # a list (or "a,b") sweeps
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "bench/plan.hpp"
+#include "bench/run_settings.hpp"
 
 namespace mlhpc {
 
@@ -21,9 +23,7 @@ struct suite {
   std::string name;
   std::string description;
   std::string path;
-  std::optional<int> repetitions, warmup, threads;
-  std::optional<double> min_time_s, max_time_s, ci_target;
-  std::optional<std::string> counters, counter_pass;  // as --counters, --counter-pass
+  setting_values settings;  // run settings by key (run_settings.hpp), checked
   std::vector<plan_entry> entries;
 };
 

@@ -137,6 +137,42 @@ std::string format_trust(const json& doc) {
   return out;
 }
 
+std::string format_ranks(const json& doc) {
+  std::string out;
+  std::string unjudged;
+  for (const auto& r : doc.value("results", json::array())) {
+    if (!r.contains("ranks")) continue;
+    const auto& k = r["ranks"];
+    const auto& a = k["across_ranks"];
+    const int slow = k["headline_rank"];
+    out += fmt::format(
+        "  {}: per-rank medians {} / {} / {} (min / median / max), slowest rank {} ({})\n",
+        r.value("key", "?"), format_seconds(a["min_s"]), format_seconds(a["median_s"]),
+        format_seconds(a["max_s"]), slow,
+        k["per_rank"][static_cast<std::size_t>(slow)].value("host", "?"));
+    const auto& acc = k["acceptance"];
+    if (acc.contains("outliers")) {
+      for (const auto& o : acc["outliers"]) {
+        const std::string z = o.contains("robust_z")
+                                  ? fmt::format(", robust z {:.1f}", o["robust_z"].get<double>())
+                                  : std::string(", robust z infinite (the others agree exactly)");
+        out += fmt::format(
+            "    STANDS OUT: rank {} on {}: median {}, {:+.1f} % from the median "
+            "of the ranks{}\n",
+            o["rank"].get<int>(), o.value("host", "?"), format_seconds(o["median_s"]),
+            o["deviation"].get<double>() * 100, z);
+      }
+      if (acc["outliers"].empty()) out += "    no rank stands out\n";
+    } else if (acc.contains("unavailable") && unjudged.empty()) {
+      unjudged = acc["unavailable"];
+    }
+  }
+  if (out.empty()) return "";
+  std::string head = fmt::format("\nranks ({}):\n", doc["run"].value("ranks", 0));
+  if (!unjudged.empty()) out += "  node acceptance: " + unjudged + "\n";
+  return head + out;
+}
+
 std::string format_table(const json& doc) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"problem", "status", "median", "cv", "rate", "% ceiling", "counters", "trust",
@@ -156,7 +192,8 @@ std::string format_table(const json& doc) {
     }
     std::string rate = "-";
     if (const std::string m = judged_metric(r); !m.empty())
-      rate = format_rate(r["rates"][m]["median"], rate_unit(r, m));
+      rate = (m == "bus_bytes_per_s" ? "busbw " : "") +
+             format_rate(r["rates"][m]["median"], rate_unit(r, m));
     row.push_back(rate);
     std::string share = "-";
     if (r.contains("ceiling") && r["ceiling"].contains("share")) {

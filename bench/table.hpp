@@ -25,6 +25,10 @@ std::string format_seconds(double s);
 // A ceiling above its nominal peak is marked as a counting error. Empty when there are none.
 std::string format_ceilings(const nlohmann::json& doc);
 
+// Multi-rank results: per result the spread of the per-rank medians, the slowest rank, and the
+// ranks node acceptance flags (or why it cannot judge); empty for a single-rank run.
+std::string format_ranks(const nlohmann::json& doc);
+
 // The trust issues of the results, one line per kind with the results it concerns; empty when
 // every result can be trusted.
 std::string format_trust(const nlohmann::json& doc);

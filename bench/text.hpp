@@ -35,4 +35,7 @@ std::string markdown_code(std::string_view s);
 // line feeds as in terminal_text; CR removed from CRLF line ends.
 std::string markdown_code_block(std::string_view s);
 
+// `s` quoted for a POSIX shell where it needs quoting ('a b' -> "'a b'"), as it is otherwise.
+std::string shell_quote(const std::string& s);
+
 }  // namespace mlhpc

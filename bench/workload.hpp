@@ -17,10 +17,13 @@
 namespace mlhpc {
 
 // Work of one repetition. Absent members are not part of this workload's model.
+// Each member is the work of one rate of the vocabulary (bench/rates.hpp: flops -> flops_per_s).
 struct work_model {
-  std::optional<double> flops;  // arithmetic operations (for integer types: ops)
-  std::optional<double> bytes;  // minimum bytes moved to and from memory
-  std::optional<double> items;  // domain items (images, samples) with `item_unit`
+  std::optional<double> flops;      // arithmetic operations (for integer types: ops)
+  std::optional<double> bytes;      // minimum bytes moved to and from memory (a collective: the
+                                    // message, as nccl-tests' algbw counts it)
+  std::optional<double> items;      // domain items (images, samples) with `item_unit`
+  std::optional<double> bus_bytes;  // a collective: bytes x its bus factor (nccl-tests busbw)
   std::string item_unit;
 };
 
@@ -41,10 +44,15 @@ struct support {
   static support no(std::string why) { return {false, std::move(why)}; }
 };
 
-// Settings in effect for a problem, decided by the runner.
+class communicator;
+
+// What a problem may use, decided by the runner: its threads, its seed and the ranks of the job
+// (a collective runs across them; any other problem runs one copy per rank and must not use
+// it). Later: a device and a scratch directory.
 struct problem_env {
   int threads = 1;
   std::uint64_t seed = 0;
+  communicator* comm = nullptr;  // never null when the runner creates the problem
 };
 
 class problem {
@@ -70,10 +78,10 @@ struct variant_info {
 };
 
 // A measured upper bound that other results are reported as a share of: "flops:f32" (flop/s)
-// or "bytes:memory" (byte/s).
+// or "bytes:memory" (byte/s), judged by a metric of the rate vocabulary (bench/rates.hpp).
 struct ceiling_ref {
   std::string key;
-  enum class rate { flops, bytes } metric = rate::flops;
+  std::string metric = "flops_per_s";
 };
 
 class workload {
@@ -93,6 +101,19 @@ class workload {
   // Whether this build and machine can run the problem (library, ISA), or why not. The answer
   // becomes a `skipped` result, never a crash.
   virtual support supported(const std::string& variant, const problem_params& p) const = 0;
+  // Whether the job's ranks suit the problem (a collective needs an MPI launch of 2 ranks or
+  // more), or why not. Asked on every rank before create(); one rank's "no" skips it on all.
+  virtual support supported_with(const std::string& variant, const communicator& comm) const {
+    (void)variant;
+    (void)comm;
+    return support::yes();
+  }
+  // True when all ranks take part in one operation (a collective); false when each rank runs its
+  // own copy, whose per-rank times node acceptance compares.
+  virtual bool collective(const std::string& variant) const {
+    (void)variant;
+    return false;
+  }
   // Bytes of memory the problem allocates; checked against available memory before running.
   virtual std::uint64_t footprint_bytes(const std::string& variant,
                                         const problem_params& p) const = 0;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "bench/error.hpp"
+#include "bench/rates.hpp"
 #include "bench/result_file.hpp"
 #include "bench/stats.hpp"
 #include "bench/text.hpp"
@@ -92,8 +93,13 @@ std::string pairing_key(const json& r) {
 // runs can time different amounts of work: samples are compared per unit of work.
 double work_of(const json& r) {
   if (!r.contains("work") || !r["work"].is_object()) return 0;
-  for (const char* k : {"flops", "bytes", "items"})
-    if (r["work"].contains(k) && r["work"][k].is_number()) return r["work"][k].get<double>();
+  // The judged rate's work; without rates, the first work of the vocabulary's order.
+  if (const rate_kind* k = find_rate_kind(judged_metric(r));
+      k != nullptr && r["work"].contains(k->work_key) && r["work"][k->work_key].is_number())
+    return r["work"][k->work_key].get<double>();
+  for (const auto& k : rate_kinds())
+    if (r["work"].contains(k.work_key) && r["work"][k.work_key].is_number())
+      return r["work"][k.work_key].get<double>();
   return 0;
 }
 
@@ -120,12 +126,7 @@ double median(std::vector<double> v) {
 
 // The rate the result is judged by and whether higher is better (every rate is work / time).
 std::pair<std::string, std::string> metric_of(const json& r) {
-  if (r.contains("rates")) {
-    for (const char* c : {"ceiling", "provides_ceiling"})
-      if (r.contains(c)) return {r[c]["metric"].get<std::string>(), "higher is better"};
-    for (const char* m : {"flops_per_s", "bytes_per_s", "items_per_s"})
-      if (r["rates"].contains(m)) return {m, "higher is better"};
-  }
+  if (const std::string m = judged_metric(r); !m.empty()) return {m, "higher is better"};
   return {"time", "lower is better"};
 }
 

@@ -252,21 +252,4 @@ double geometric_mean(std::span<const double> v) {
   return std::exp(s / static_cast<double>(v.size()));
 }
 
-std::vector<double> robust_z(std::span<const double> v) {
-  std::vector<double> out(v.size(), 0);
-  if (v.empty()) return out;
-  const double med = median_of({v.begin(), v.end()});
-  std::vector<double> dev;
-  for (double x : v) dev.push_back(std::fabs(x - med));
-  const double mad = median_of(dev);
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const double d = v[i] - med;
-    if (mad > 0)
-      out[i] = d / (1.4826 * mad);
-    else
-      out[i] = d == 0 ? 0 : std::copysign(std::numeric_limits<double>::infinity(), d);
-  }
-  return out;
-}
-
 }  // namespace mlhpc::reports

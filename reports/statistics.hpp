@@ -7,6 +7,8 @@
 #include <span>
 #include <vector>
 
+#include "bench/stats.hpp"
+
 namespace mlhpc::reports {
 
 struct mann_whitney {
@@ -65,8 +67,7 @@ group_ratio_interval hierarchical_bootstrap_ratio(const std::vector<std::vector<
 // Geometric mean of positive values (1 for none).
 double geometric_mean(std::span<const double> v);
 
-// Median and MAD-based robust z-scores: (v - median) / (1.4826 * MAD); 0 where MAD is 0 and v is
-// the median.
-std::vector<double> robust_z(std::span<const double> v);
+// robust_z: bench/stats.hpp (the runner's node acceptance uses it too).
+using mlhpc::robust_z;
 
 }  // namespace mlhpc::reports

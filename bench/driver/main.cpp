@@ -32,11 +32,16 @@
 #include "bench/plan.hpp"
 #include "bench/registry.hpp"
 #include "bench/result_file.hpp"
+#include "bench/run.hpp"
 #include "bench/session.hpp"
 #include "bench/suite.hpp"
 #include "bench/table.hpp"
 #include "bench/text.hpp"
+#include "bench/watchdog.hpp"
 #include "mlhpc_config.hpp"
+#ifdef MLHPC_HAVE_MPI
+#include "bench/mpi/mpi_communicator.hpp"
+#endif
 #include "profilers/profilers.hpp"
 #include "reports/compare.hpp"
 #include "reports/report.hpp"
@@ -46,104 +51,9 @@ namespace {
 using nlohmann::json;
 using namespace mlhpc;
 
-std::atomic<bool> g_interrupt{false};
-std::atomic<int> g_signal{0};
-std::atomic<int> g_wake_fd{-1};  // the write end of the watchdog's pipe while a run is on
-static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
-extern "C" void on_signal(int sig) {
-  const int saved = errno;
-  g_signal.store(sig);
-  g_interrupt.store(true);
-  // write() is async-signal-safe: it wakes the watchdog, which otherwise sleeps in read().
-  if (const int fd = g_wake_fd.load(); fd >= 0) {
-    const char byte = 1;
-    (void)!::write(fd, &byte, 1);
-  }
-  errno = saved;
-}
-// 128 + the signal, as a shell reports a process that a signal ended: 130 SIGINT, 143 SIGTERM.
-int interrupted_status() {
-  const int sig = g_signal.load();
-  return 128 + (sig > 0 ? sig : SIGINT);
-}
-std::string signal_name() {
-  return g_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT";
-}
-// How long a signalled run may take to reach the end of its repetition before the watchdog
-// writes the result file without the problem in progress and ends the process.
-constexpr auto interrupt_grace = std::chrono::seconds(2);
-
-// A signal is seen between samples; a single repetition can last much longer (a large GEMM on
-// one thread). The watchdog gives the run interrupt_grace to stop by itself, then calls
-// `abandon` (which writes the file with every finished result) and ends the process, so that an
-// interrupt is bounded in time whatever the problem. It sleeps in read() on a pipe that only the
-// signal handler and its own destructor write to: nothing wakes up while samples are timed.
-class interrupt_watchdog {
- public:
-  // `abandon` runs with `mutex` held.
-  interrupt_watchdog(std::mutex& mutex, std::function<void()> abandon)
-      : m_mutex(mutex), m_abandon(std::move(abandon)) {
-    if (::pipe2(m_pipe, O_CLOEXEC) != 0) MLHPC_FAIL("pipe2: {}", std::strerror(errno));
-    g_wake_fd.store(m_pipe[1]);
-    m_thread = std::thread([this] { watch(); });
-  }
-  interrupt_watchdog(const interrupt_watchdog&) = delete;
-  interrupt_watchdog& operator=(const interrupt_watchdog&) = delete;
-  // The run reached its end by itself (call with the mutex held): the watchdog does nothing.
-  void run_ended() {
-    m_ended = true;
-    m_cv.notify_all();
-  }
-  ~interrupt_watchdog() {
-    {
-      std::lock_guard lock(m_mutex);
-      m_ended = true;
-    }
-    m_cv.notify_all();
-    const char byte = 0;
-    (void)!::write(m_pipe[1], &byte, 1);
-    m_thread.join();
-    g_wake_fd.store(-1);
-    ::close(m_pipe[0]);
-    ::close(m_pipe[1]);
-  }
-
- private:
-  void watch() {
-    char byte = 0;
-    while (::read(m_pipe[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    std::unique_lock lock(m_mutex);
-    if (!m_cv.wait_for(lock, interrupt_grace, [this] { return m_ended; })) {
-      m_abandon();
-      std::_Exit(interrupted_status());
-    }
-  }
-  std::mutex& m_mutex;
-  std::function<void()> m_abandon;
-  std::condition_variable m_cv;
-  bool m_ended = false;  // under m_mutex
-  int m_pipe[2] = {-1, -1};
-  std::thread m_thread;
-};
-
 void log(const std::string& msg) {
   std::cerr << "mlhpc: " << msg << '\n';
 }
-
-struct run_cli {
-  std::vector<std::string> workloads;
-  std::vector<std::string> sets;
-  std::string suite;
-  std::optional<int> repetitions, warmup, threads;
-  std::optional<double> min_time, max_time, ci_target;
-  std::uint64_t seed = 42;
-  std::string out;
-  std::string ceilings;
-  std::optional<std::string> counters, counter_pass;
-  bool dry_run = false;
-  bool quiet = false;
-};
 
 // ---------------------------------------------------------------------------------------- list
 int cmd_list(const registry& reg, bool counters) {
@@ -371,20 +281,19 @@ int cmd_ab(const ab_cli& cli) {
         "--dir '{}': exists and is not an empty directory; expected a new directory (each "
         "protocol writes its own files)",
         terminal_text(plan.dir)));
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  install_interrupt_handlers();
   log(fmt::format("ab: {} rounds of base and new, alternating AB/BA; files in {}", plan.rounds,
                   plan.dir));
   std::vector<ab_run> runs;
   try {
-    runs = run_ab(plan, &g_interrupt, [&](const ab_run& r) {
+    runs = run_ab(plan, &interrupt_flag(), [&](const ab_run& r) {
       log(fmt::format("ab: round {}/{} {} done in {:.1f} s (exit {})", r.round, plan.rounds, r.side,
                       r.wall_s, r.exit_status));
     });
   } catch (const std::runtime_error& e) {
     throw usage_error(fmt::format("ab: {}", e.what()));
   }
-  if (g_interrupt.load()) {
+  if (interrupted()) {
     log(fmt::format("ab: interrupted; the runs so far are in {}", terminal_text(plan.dir)));
     return interrupted_status();
   }
@@ -449,317 +358,24 @@ int cmd_report(const report_cli& cli) {
 }
 
 // ----------------------------------------------------------------------------------------- run
-std::string default_out_path() {
-  const auto t = std::time(nullptr);
-  return fmt::format("results/{}-{:%Y%m%dT%H%M%S}.json", host_name(), fmt::gmtime(t));
-}
-
-int cmd_run(const registry& reg, const run_cli& cli, const std::vector<std::string>& argv) {
-  // What to run: the suite's entries first, then --workload entries, each with every --set.
-  std::vector<plan_entry> entries;
-  std::optional<suite> st;
-  if (!cli.suite.empty()) {
-    st = load_suite(cli.suite);
-    entries = st->entries;
+// The run itself is bench/run.hpp; here only its options. Every run setting's option is derived
+// from run_setting_table(): spelling, help with default and unit, environment fallback, check.
+void add_run_setting_options(CLI::App* run, setting_values& given) {
+  for (const auto& s : run_setting_table()) {
+    std::string names(s.option);
+    if (!s.short_option.empty()) names = std::string(s.short_option) + "," + names;
+    std::string help(s.help);
+    if (!s.default_text.empty())
+      help += fmt::format(" (default {}{})", s.default_text, s.unit == "s" ? " s" : "");
+    if (!s.env.empty()) help += fmt::format("; environment {}", s.env);
+    help += fmt::format("; suite key settings.{}", s.key);
+    run->add_option_function<std::string>(
+        names,
+        [&given, &s](const std::string& v) {
+          given[std::string(s.key)] = check_setting_value(s, v, s.option);
+        },
+        help);
   }
-  std::vector<setting> sets;
-  for (const auto& s : cli.sets) sets.push_back(parse_setting(s));
-  if (!sets.empty() && cli.workloads.empty())
-    throw usage_error("--set given without --workload: settings apply to the --workload entries");
-  // Each --set goes to the --workload entries that declare its key, so that one command line
-  // can mix workloads; a key no entry declares is an error (shapes= goes to every entry).
-  std::vector<bool> set_used(sets.size(), false);
-  std::vector<std::pair<const workload*, std::string>> networks;
-  for (const auto& w : cli.workloads) {
-    const auto ref = resolve(reg, w);
-    std::vector<setting> mine;
-    const auto nets = ref.w->networks();
-    for (std::size_t i = 0; i < sets.size(); ++i) {
-      if (sets[i].key == "network" && !nets.empty()) {
-        // network=NAME runs the network's shape list and adds its summary to the result.
-        setting shapes{"shapes", {}};
-        for (const auto& n : sets[i].values) {
-          const auto it = nets.find(n);
-          if (it == nets.end()) {
-            std::vector<std::string> known;
-            for (const auto& [k, v] : nets) known.push_back(k);
-            throw usage_error(
-                fmt::format("--set network={}: unknown network for {} (expected one "
-                            "of: {})",
-                            n, ref.w->name(), fmt::join(known, ", ")));
-          }
-          shapes.values.push_back(it->second);
-          networks.push_back({ref.w, n});
-        }
-        mine.push_back(shapes);
-        set_used[i] = true;
-        continue;
-      }
-      bool declared = sets[i].key == "shapes";
-      for (const auto& v : ref.variants)
-        for (const auto& p : ref.w->parameters(v)) declared = declared || p.name == sets[i].key;
-      if (declared) {
-        mine.push_back(sets[i]);
-        set_used[i] = true;
-      }
-    }
-    entries.push_back({w, mine, "command line"});
-  }
-  for (std::size_t i = 0; i < sets.size(); ++i)
-    if (!set_used[i]) {
-      std::vector<std::string> known;
-      for (const auto& w : cli.workloads) {
-        const auto ref = resolve(reg, w);
-        for (const auto& p : ref.w->parameters(ref.variants.front()))
-          if (std::find(known.begin(), known.end(), p.name) == known.end()) known.push_back(p.name);
-      }
-      throw usage_error(fmt::format(
-          "unknown parameter '{}' in --set {}={} (the workloads given "
-          "take: {})",
-          sets[i].key, sets[i].key, fmt::join(sets[i].values, ","), fmt::join(known, ", ")));
-    }
-  if (entries.empty())
-    throw usage_error("nothing to run: expected --workload NAME[:VARIANT] or --suite FILE");
-
-  session_options opt;
-  auto pick = [](const auto& cli_v, const auto& suite_v, auto def) {
-    return cli_v ? *cli_v : (suite_v ? *suite_v : def);
-  };
-  std::optional<int> s_rep, s_warm, s_thr;
-  std::optional<double> s_min, s_max, s_ci;
-  if (st) {
-    s_rep = st->repetitions, s_warm = st->warmup, s_thr = st->threads;
-    s_min = st->min_time_s, s_max = st->max_time_s, s_ci = st->ci_target;
-  }
-  const auto cpus = allowed_cpus();
-  opt.runner.repetitions = pick(cli.repetitions, s_rep, 10);
-  opt.runner.warmup = pick(cli.warmup, s_warm, 1);
-  opt.runner.min_time_s = pick(cli.min_time, s_min, 0.0);
-  opt.runner.max_time_s = pick(cli.max_time, s_max, 10.0);
-  opt.runner.ci_target = pick(cli.ci_target, s_ci, 0.01);
-  opt.threads = pick(cli.threads, s_thr, static_cast<int>(std::max<std::size_t>(1, cpus.size())));
-  opt.seed = cli.seed;
-  // Every value was checked where it was read (options.hpp: the command line and the suite).
-
-  const std::string counter_spec =
-      cli.counters ? *cli.counters : (st && st->counters ? *st->counters : "default");
-  const std::string counter_pass = cli.counter_pass
-                                       ? *cli.counter_pass
-                                       : (st && st->counter_pass ? *st->counter_pass : "inline");
-  if (counter_pass != "inline" && counter_pass != "separate")
-    throw usage_error(
-        fmt::format("--counter-pass '{}': expected inline or separate", counter_pass));
-  const auto counter_events = profilers::expand_counters(counter_spec);
-  const auto plan = make_plan(reg, entries, available_memory_bytes());
-  // Every input is read before anything runs, --dry-run included.
-  json external_ceilings = json::object();
-  if (!cli.ceilings.empty()) external_ceilings = load_ceilings_file(cli.ceilings);
-  if (cli.dry_run) {
-    for (std::size_t i = 0; i < plan.size(); ++i) fmt::print("{:>4}  {}\n", i + 1, plan[i].label());
-    fmt::print(
-        "{} problem(s); threads {}, seed {}, repetitions >= {}, warmup {}, max-time {} s, "
-        "ci-target {}\n",
-        plan.size(), opt.threads, opt.seed, opt.runner.repetitions, opt.runner.warmup,
-        opt.runner.max_time_s, opt.runner.ci_target);
-    return 0;
-  }
-  const std::string out = cli.out.empty() ? default_out_path() : cli.out;
-  std::vector<std::string> inputs;
-  if (st) inputs.push_back(st->path);
-  if (!cli.ceilings.empty()) inputs.push_back(cli.ceilings);
-  check_output_path(out, "--out", inputs);
-  const bool to_stdout = out == "-";
-
-  // Collectors are probed once, before the first problem; what they cannot measure is said in
-  // the context and in every result.
-  const auto collectors = profilers::make_collectors(counter_events);
-  counter_setup counters;
-  counters.spec = counter_spec;
-  counters.separate_pass = counter_pass == "separate";
-  counters.log = [](const std::string& m) { log(m); };
-  std::vector<const collector*> all_collectors;
-  for (const auto& c : collectors) {
-    counters.collectors.push_back(c.get());
-    all_collectors.push_back(c.get());
-  }
-  opt.counters = &counters;
-
-  std::vector<const workload*> used;
-  for (const auto& p : plan)
-    if (std::find(used.begin(), used.end(), p.w) == used.end()) used.push_back(p.w);
-  json doc;
-  doc["schema_version"] = schema_version;
-  std::vector<std::string> command_line;
-  for (const auto& a : argv) command_line.push_back(utf8_text(a));
-  doc["run"] = {{"status", "running"},
-                {"command_line", command_line},
-                {"started_at", utc_now()},
-                {"problems_planned", plan.size()},
-                {"seed", opt.seed},
-                {"threads", opt.threads},
-                {"settings",
-                 {{"repetitions", opt.runner.repetitions},
-                  {"warmup", opt.runner.warmup},
-                  {"min_time_s", opt.runner.min_time_s},
-                  {"max_time_s", opt.runner.max_time_s},
-                  {"ci_target", opt.runner.ci_target},
-                  {"max_repetitions", opt.runner.max_repetitions},
-                  {"min_sample_s", opt.runner.min_sample_s}}},
-                {"input_fill",
-                 "inputs are pseudo-random: each element is splitmix64(seed, stream, index) "
-                 "mapped to the type's range; the seed is --seed"}};
-  doc["run"]["counters"] = {
-      {"spec", counter_spec}, {"events", counter_events}, {"pass", counter_pass}};
-  if (st) doc["run"]["suite"] = {{"name", utf8_text(st->name)}, {"file", utf8_text(st->path)}};
-  if (!cli.ceilings.empty()) doc["run"]["ceilings_file"] = utf8_text(cli.ceilings);
-  const json system = system_context();
-  const json affinity = affinity_context(opt.threads);
-  const std::optional<double> start_hz = measure_core_hz();
-  doc["context"] = {{"tool", build_context()},
-                    {"system", system},
-                    {"nominal_peak", nominal_peak_context(system, opt.threads, start_hz)},
-                    {"libraries", library_context(used)},
-                    {"affinity", affinity},
-                    {"environment", environment_context()},
-                    {"collectors", collectors_context(all_collectors, counters.failed)}};
-  opt.threads_pinned = affinity.value("pinned", false);
-  opt.allowed_cpus = static_cast<int>(cpus.size());
-  doc["ceilings"] = json::object();
-  doc["results"] = json::array();
-
-  // The document is shared with the watchdog below: every change and every save holds
-  // doc_mutex; a problem runs without it.
-  std::mutex doc_mutex;
-  std::string in_progress;  // the label of the problem running
-  auto save_locked = [&] {
-    apply_ceilings(doc, external_ceilings);
-    if (!networks.empty()) {
-      doc["summaries"] = json::array();
-      for (const auto& [w, n] : networks)
-        if (auto sm = w->summarize_network(n, doc["results"]); !sm.is_null())
-          doc["summaries"].push_back(std::move(sm));
-    }
-    doc["context"]["collectors"] = collectors_context(all_collectors, counters.failed);
-    if (!to_stdout) write_json_file(out, doc);
-  };
-  doc["run"]["status"] = "partial";
-  save_locked();
-
-  interrupt_watchdog watchdog(doc_mutex, [&] {
-    doc["run"]["status"] = "interrupted";
-    doc["run"]["ended_at"] = utc_now();
-    doc["run"]["interruption"] = {
-        {"signal", signal_name()}, {"during", in_progress}, {"abandoned", true}};
-    try {
-      if (to_stdout) {
-        const std::string text = json_text(doc) + "\n";
-        (void)!::write(STDOUT_FILENO, text.data(), text.size());
-      } else {
-        write_json_file(out, doc);
-      }
-      log(
-          fmt::format("interrupted by {} during {}, which did not stop within {} s; "
-                      "abandoned. The finished results are in {}",
-                      signal_name(), terminal_text(in_progress), interrupt_grace.count(),
-                      to_stdout ? "the JSON on stdout" : terminal_text(out)));
-    } catch (const std::exception& e) {
-      log(fmt::format("interrupted; the result file could not be written: {}",
-                      terminal_text(e.what())));
-    }
-  });
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  std::atomic<std::size_t> done{0};
-  progress_observer obs;
-  if (!cli.quiet) {
-    obs.on_start = [&](std::size_t i, std::size_t n, const planned_problem& pp) {
-      if (tty)
-        fmt::print(stderr, "[{}/{}] {} ...", i + 1, n, terminal_text(pp.label()));
-      else
-        fmt::print(stderr, "[{}/{}] {}\n", i + 1, n, terminal_text(pp.label()));
-    };
-    if (tty)
-      // At most ten updates a second: a terminal write per 1 ms sample would be wasteful.
-      obs.on_sample = [&, last = std::chrono::steady_clock::time_point{}](
-                          const planned_problem& pp, const measurement& m) mutable {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last < std::chrono::milliseconds(100)) return;
-        last = now;
-        fmt::print(stderr, "\r\033[K[{}/{}] {} sample {} ", done.load() + 1, plan.size(),
-                   terminal_text(pp.label()), m.samples_s.size());
-      };
-    obs.on_end = [&](std::size_t i, std::size_t n, const json& r) {
-      std::string what = r["status"];
-      if (r.contains("statistics"))
-        what += fmt::format(
-            ", median {} over {} samples ({})", format_seconds(r["statistics"]["median_s"]),
-            r["statistics"]["n"].get<int>(), r["measurement"]["stop_reason"].get<std::string>());
-      if (r.contains("reason")) what += ": " + r["reason"].get<std::string>();
-      if (tty) fmt::print(stderr, "\r\033[K");
-      fmt::print(stderr, "[{}/{}] {} -> {}\n", i + 1, n, terminal_text(r["key"].get<std::string>()),
-                 terminal_text(what));
-    };
-  }
-
-  local_communicator comm;
-  for (std::size_t i = 0; i < plan.size() && !g_interrupt.load(); ++i) {
-    {
-      std::lock_guard lock(doc_mutex);
-      in_progress = plan[i].label();
-    }
-    json r = run_problem(plan[i], opt, comm, obs, i, plan.size(), &g_interrupt);
-    std::lock_guard lock(doc_mutex);
-    doc["results"].push_back(std::move(r));
-    doc["run"]["problems_done"] = doc["results"].size();
-    done.store(doc["results"].size());
-    save_locked();
-    if (doc["results"].back()["status"] != "interrupted") in_progress.clear();
-  }
-  std::unique_lock lock(doc_mutex);
-  watchdog.run_ended();
-  doc["run"]["ended_at"] = utc_now();
-  doc["run"]["status"] = g_interrupt.load() ? "interrupted" : "complete";
-  if (g_interrupt.load())
-    doc["run"]["interruption"] = {
-        {"signal", signal_name()}, {"during", in_progress}, {"abandoned", false}};
-  // A VM's boost clock moves during a run (peak once reached 100.6 % of a nominal peak from the
-  // clock at the start): the clock is measured again at the end and the higher one bounds.
-  if (const auto end_hz = measure_core_hz(); end_hz && start_hz)
-    doc["context"]["nominal_peak"] =
-        nominal_peak_context(system, opt.threads, std::max(*start_hz, *end_hz));
-  save_locked();
-  lock.unlock();
-
-  const auto errors = validate_result(doc);
-  for (const auto& e : errors)
-    log(
-        fmt::format("internal error (a bug; please report it): the result does not match the "
-                    "schema at {}: {}",
-                    e.where, terminal_text(e.what)));
-
-  // Everything from the file that reaches the terminal is text only (bench/text.hpp).
-  const std::string table = terminal_lines(format_table(doc) + format_ceilings(doc) +
-                                           format_trust(doc) + format_summaries(doc));
-  int failed = 0;
-  for (const auto& r : doc["results"]) failed += r["status"] == "failed";
-  if (to_stdout) {
-    std::cout << json_text(doc) << '\n';
-    std::cerr << '\n' << table;
-  } else {
-    std::cout << '\n' << table;
-    std::cout << fmt::format("\nresults: {}\n", terminal_text(out));
-  }
-  // Counting errors are said on stderr as well as in the file and the table.
-  for (const auto& r : doc["results"])
-    for (const auto& t : r.value("trust_issues", json::array()))
-      if (t["code"] == "above_ceiling" || t["code"] == "above_nominal_peak")
-        log(fmt::format("warning: {}: {}", terminal_text(r["key"].get<std::string>()),
-                        terminal_text(t["detail"].get<std::string>())));
-  if (g_interrupt.load()) return interrupted_status();
-  if (!errors.empty()) return 4;
-  return failed > 0 ? 1 : 0;
 }
 
 // Options whose values pass the one check of options.hpp as they are parsed: numbers (no NaN,
@@ -812,7 +428,8 @@ CLI::Option* text_option(CLI::App* app, const std::string& names, Target& target
 constexpr const char* exit_statuses =
     "Exit status:\n"
     "  0    success\n"
-    "  1    run: a problem failed; compare, ab: something regressed; validate: a file is invalid\n"
+    "  1    run: a problem failed or exceeded --timeout; compare, ab: something regressed;\n"
+    "       validate: a file is invalid\n"
     "  2    bad input: an option, a path or a file's content; one message names the value and\n"
     "       what was expected, and nothing is written\n"
     "  3    the system refused: a file could not be written or read (full disk, quota, I/O\n"
@@ -904,8 +521,11 @@ int main(int argc, char** argv) {
   rep->add_option("--format", rp.format,
                   "html (default), or md: Markdown with an artifact description for a paper");
 
-  run_cli rc;
-  auto* run = app.add_subcommand("run", "Run workloads and write a result file");
+  run_request rc;
+  auto* run = app.add_subcommand(
+      "run",
+      "Run workloads and write a result file; under mpirun or srun every rank runs them in "
+      "lockstep and rank 0 writes the file");
   run->add_option("-w,--workload", rc.workloads,
                   "Workload to run, NAME or NAME:VARIANT (repeatable; see 'mlhpc list')");
   run->add_option("-s,--set", rc.sets,
@@ -913,21 +533,7 @@ int main(int argc, char** argv) {
                   "their cartesian product; shapes=LIST runs a shape list");
   text_option(run, "--suite", rc.suite, "a suite file or the name of a shipped suite",
               "Suite file, or the name of a shipped suite (quick)");
-  number_option(run, "-r,--repetitions", rc.repetitions, rules::repetitions,
-                "Minimum timed samples per problem, 1 to 100000 (default 10)");
-  number_option(run, "--warmup", rc.warmup, rules::warmup,
-                "Untimed repetitions before timing (default 1)");
-  number_option(run, "--min-time", rc.min_time, rules::min_time,
-                "Minimum timed seconds per problem, at most 86400 (default 0)");
-  number_option(run, "--max-time", rc.max_time, rules::max_time,
-                "Stop sampling after this many timed seconds once --repetitions are done "
-                "(default 10)");
-  number_option(run, "--ci-target", rc.ci_target, rules::ci_target,
-                "Stop once the median's 95 % CI half-width is below this fraction (default 0.01)");
-  number_option(run, "-t,--threads", rc.threads, rules::threads,
-                "Threads, 1 to 4096 (default: the CPUs this process may use)")
-      ->envname("MLHPC_THREADS");
-  seed_option(run, rc.seed, "Seed of the input fills, unsigned 64-bit (default 42)");
+  add_run_setting_options(run, rc.settings);
   text_option(run, "-o,--out", rc.out, "a file name (or '-' for standard output)",
               "Result file (default results/<host>-<time>.json); '-' writes the JSON to "
               "stdout and nothing else")
@@ -935,14 +541,6 @@ int main(int argc, char** argv) {
   text_option(run, "--ceilings", rc.ceilings, "a result file",
               "Result file whose ceilings (peak, stream) GEMM shares are computed against when "
               "this run measures none");
-  text_option(run, "--counters", rc.counters, "a counter set or a list of events",
-              "Counters and energy per result: a set (default, cache, flops, energy, none) or "
-              "a comma-separated list of sets and events (see 'mlhpc list --counters'; "
-              "default: default)")
-      ->envname("MLHPC_COUNTERS");
-  text_option(run, "--counter-pass", rc.counter_pass, "inline or separate",
-              "inline: counters around the timed samples (default); separate: timing first, "
-              "then the same samples again with counters, so collecting perturbs nothing");
   run->add_flag("--dry-run", rc.dry_run, "Print the expanded problems and stop");
   run->add_flag("-q,--quiet", rc.quiet, "No progress on stderr");
 
@@ -991,7 +589,31 @@ int main(int argc, char** argv) {
     if (*cmp) status = cmd_compare(cc);
     if (*ab) status = cmd_ab(abc);
     if (*rep) status = cmd_report(rp);
-    if (*run) status = cmd_run(reg, rc, args);
+    if (*run) {
+      rc.command_line = args;
+      // The communicator: MPI when this build has it and a launcher started the process.
+#ifdef MLHPC_HAVE_MPI
+      if (mpi::launched()) {
+        mpi::session mpi_session(argc, argv);
+        mpi::mpi_communicator comm(MPI_COMM_WORLD, mpi_session.thread_level());
+        rc.launcher = mpi::launcher_command(comm.size());
+        try {
+          status = run_benchmarks(reg, rc, comm);
+        } catch (const std::exception& e) {
+          // Every rank has the same error (run_benchmarks agrees on it); rank 0 says it.
+          if (comm.rank() != 0)
+            return dynamic_cast<const usage_error*>(&e) != nullptr       ? 2
+                   : dynamic_cast<const runtime_failure*>(&e) != nullptr ? 3
+                                                                         : 4;
+          throw;
+        }
+      } else
+#endif
+      {
+        local_communicator comm;
+        status = run_benchmarks(reg, rc, comm);
+      }
+    }
   } catch (const usage_error& e) {
     fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
     return 2;

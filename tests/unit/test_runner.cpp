@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <functional>
 
 namespace mlhpc {
@@ -29,23 +30,37 @@ class timed_problem final : public problem {
   std::vector<double> m_durations;
 };
 
+// One rank that stands for many: its peers' batch size and wishes are scripted.
 class counting_comm final : public communicator {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
   void barrier() override { ++barriers; }
-  // `force_continue` decisions in a row, some other rank still wants to go on.
-  bool any(bool local) override {
+  bool any(bool local) override { return local; }
+  // The first reduction is the batch size (a peer's may be larger); every later one is a stop
+  // decision (2 x urgency + 1 while a rank wants more samples): for `force_continue` decisions
+  // in a row, some other rank still wants to go on.
+  long long max(long long local) override {
+    if (!batch_agreed) {
+      batch_agreed = true;
+      return std::max(local, peer_inner);
+    }
     ++decisions;
     if (force_continue > 0) {
       --force_continue;
-      return true;
+      return std::max(local, 1LL);
     }
     return local;
   }
-  long long max(long long local) override { return std::max(local, peer_inner); }
+  std::vector<std::string> allgather(const std::string& local) override { return {local}; }
+  std::string kind() const override { return "test"; }
+  nlohmann::json describe() const override { return {{"kind", "test"}}; }
+  [[noreturn]] void abort(int status) override { std::exit(status); }
+  void post_status(const std::string&) override {}
+  std::vector<std::pair<int, std::string>> collect_statuses(double) override { return {}; }
   int barriers = 0, decisions = 0, force_continue = 0;
   long long peer_inner = 1;
+  bool batch_agreed = false;
 };
 
 TEST(Runner, StopsWhenTheIntervalIsTightAfterMinimumRepetitions) {

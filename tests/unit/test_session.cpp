@@ -68,9 +68,9 @@ json run_one(const workload& w) {
                      "test",
                      {}};
   session_options opt;
-  opt.runner.repetitions = 6;
-  opt.runner.warmup = 0;
-  opt.runner.max_time_s = 0.01;
+  opt.config.runner.repetitions = 6;
+  opt.config.runner.warmup = 0;
+  opt.config.runner.max_time_s = 0.01;
   local_communicator comm;
   return run_problem(pp, opt, comm, {}, 0, 1, nullptr);
 }
@@ -83,8 +83,8 @@ TEST(Session, OkResultCarriesEverything) {
   EXPECT_GE(r["statistics"]["n"].get<int>(), 6);
   EXPECT_EQ(r["verification"]["status"], "passed");
   EXPECT_EQ(r["repro"],
-            "mlhpc run --workload scripted:x --set n=3 --threads 1 --seed 42 --repetitions 6 "
-            "--warmup 0 --min-time 0 --max-time 0.01 --ci-target 0.01");
+            "mlhpc run --workload scripted:x --set n=3 --repetitions 6 --warmup 0 --min-time 0 "
+            "--max-time 0.01 --ci-target 0.01 --threads 1 --seed 42 --counters default");
 }
 
 TEST(Session, FailuresAreRecordedWithTheirPhase) {

@@ -30,7 +30,7 @@ json clean_result() {
 
 session_options pinned_options() {
   session_options opt;
-  opt.threads = 2;
+  opt.config.threads = 2;
   opt.threads_pinned = true;
   opt.allowed_cpus = 2;
   return opt;

@@ -429,7 +429,7 @@ class conv_workload final : public workload {
   }
   std::optional<ceiling_ref> ceiling_of(const std::string&,
                                         const problem_params& p) const override {
-    return ceiling_ref{"flops:" + p.get("dtype"), ceiling_ref::rate::flops};
+    return ceiling_ref{"flops:" + p.get("dtype"), "flops_per_s"};
   }
   nlohmann::json libraries() const override {
     return m_backend ? m_backend->libraries() : nlohmann::json::object();

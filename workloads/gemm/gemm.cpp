@@ -88,7 +88,7 @@ class gemm_workload final : public workload {
   }
   std::optional<ceiling_ref> ceiling_of(const std::string& variant,
                                         const problem_params&) const override {
-    return ceiling_ref{"flops:" + variant, ceiling_ref::rate::flops};
+    return ceiling_ref{"flops:" + variant, "flops_per_s"};
   }
   nlohmann::json libraries() const override {
     return m_backend ? m_backend->libraries() : nlohmann::json::object();

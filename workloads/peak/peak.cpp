@@ -161,7 +161,7 @@ class peak_workload final : public workload {
     return std::make_unique<peak_problem>(*k, chunks, env);
   }
   std::optional<ceiling_ref> provides_ceiling(const std::string& variant) const override {
-    return ceiling_ref{"flops:" + variant, ceiling_ref::rate::flops};
+    return ceiling_ref{"flops:" + variant, "flops_per_s"};
   }
 };
 

@@ -305,7 +305,7 @@ class stream_workload final : public workload {
                                             last_level_cache_bytes(), env);
   }
   std::optional<ceiling_ref> provides_ceiling(const std::string&) const override {
-    return ceiling_ref{"bytes:memory", ceiling_ref::rate::bytes};
+    return ceiling_ref{"bytes:memory", "bytes_per_s"};
   }
 };
 

@@ -1,0 +1,62 @@
+#pragma once
+// The communicator over MPI (its own target, mlhpc_mpi, built when MLHPC_WITH_MPI finds MPI):
+// bench/ includes no MPI header; the driver chooses this one when a launcher (mpirun, srun)
+// started the process, and the collective workloads use its MPI_Comm.
+#include <mpi.h>
+
+#include <string>
+
+#include "bench/communicator.hpp"
+
+namespace mlhpc::mpi {
+
+// True when an MPI launcher started this process (Open MPI's mpirun, Slurm's srun with PMI or
+// PMIx, MPICH's hydra): a plain `mlhpc run` never initialises MPI.
+bool launched();
+
+// "mpirun -np 4" or "srun -n 4": how the repro line should start.
+std::string launcher_command(int size);
+
+// MPI_Init_thread (MPI_THREAD_MULTIPLE, which the watchdog's side channel needs) and
+// MPI_Finalize.
+class session {
+ public:
+  session(int& argc, char**& argv);
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+  ~session();
+  int thread_level() const { return m_provided; }
+
+ private:
+  int m_provided = 0;
+};
+
+class mpi_communicator final : public communicator {
+ public:
+  // Duplicates `comm` (two duplicates: the lockstep's and the watchdog's side channel).
+  explicit mpi_communicator(MPI_Comm comm, int thread_level);
+  ~mpi_communicator() override;
+  mpi_communicator(const mpi_communicator&) = delete;
+  mpi_communicator& operator=(const mpi_communicator&) = delete;
+  int rank() const override { return m_rank; }
+  int size() const override { return m_size; }
+  void barrier() override;
+  bool any(bool local) override;
+  long long max(long long local) override;
+  std::vector<std::string> allgather(const std::string& local) override;
+  std::string kind() const override { return "mpi"; }
+  nlohmann::json describe() const override;
+  [[noreturn]] void abort(int status) override;
+  void post_status(const std::string& line) override;
+  std::vector<std::pair<int, std::string>> collect_statuses(double wait_s) override;
+  // For collective workloads: the job's communicator (a duplicate of the world's).
+  MPI_Comm comm() const { return m_comm; }
+
+ private:
+  MPI_Comm m_comm = MPI_COMM_NULL;
+  MPI_Comm m_side = MPI_COMM_NULL;
+  int m_rank = 0, m_size = 1;
+  int m_thread_level = 0;
+};
+
+}  // namespace mlhpc::mpi

@@ -1,0 +1,569 @@
+#include "bench/run.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "bench/context.hpp"
+#include "bench/counters.hpp"
+#include "bench/error.hpp"
+#include "bench/files.hpp"
+#include "bench/nominal_peak.hpp"
+#include "bench/plan.hpp"
+#include "bench/result_file.hpp"
+#include "bench/session.hpp"
+#include "bench/suite.hpp"
+#include "bench/table.hpp"
+#include "bench/text.hpp"
+#include "bench/watchdog.hpp"
+#include "profilers/profilers.hpp"
+
+namespace mlhpc {
+
+using nlohmann::json;
+
+namespace {
+
+void log(const std::string& msg) {
+  std::cerr << "mlhpc: " << msg << '\n';
+}
+
+std::string default_out_path() {
+  const auto t = std::time(nullptr);
+  return fmt::format("results/{}-{:%Y%m%dT%H%M%S}.json", host_name(), fmt::gmtime(t));
+}
+
+// The communicator the run uses, watched: whether this rank is waiting in a collective is what
+// a timeout reports (a rank that is not waiting is the one the others wait for). One relaxed
+// store before and after each call; no cost a sample could see.
+class watched_communicator final : public communicator {
+ public:
+  explicit watched_communicator(communicator& inner) : m_inner(inner) {}
+  int rank() const override { return m_inner.rank(); }
+  int size() const override { return m_inner.size(); }
+  void barrier() override {
+    const waiting w(m_waiting);
+    m_inner.barrier();
+  }
+  bool any(bool local) override {
+    const waiting w(m_waiting);
+    return m_inner.any(local);
+  }
+  long long max(long long local) override {
+    const waiting w(m_waiting);
+    return m_inner.max(local);
+  }
+  std::vector<std::string> allgather(const std::string& local) override {
+    const waiting w(m_waiting);
+    return m_inner.allgather(local);
+  }
+  std::string kind() const override { return m_inner.kind(); }
+  json describe() const override { return m_inner.describe(); }
+  [[noreturn]] void abort(int status) override {
+    m_inner.abort(status);
+    std::_Exit(status);  // not reached: the inner abort does not return
+  }
+  void post_status(const std::string& line) override { m_inner.post_status(line); }
+  std::vector<std::pair<int, std::string>> collect_statuses(double wait_s) override {
+    return m_inner.collect_statuses(wait_s);
+  }
+  bool in_collective() const { return m_waiting.load(std::memory_order_relaxed); }
+  // A problem's own collectives go to the inner communicator directly.
+  communicator& base() override { return m_inner.base(); }
+
+ private:
+  struct waiting {
+    explicit waiting(std::atomic<bool>& f) : flag(f) {
+      flag.store(true, std::memory_order_relaxed);
+    }
+    ~waiting() { flag.store(false, std::memory_order_relaxed); }
+    std::atomic<bool>& flag;
+  };
+  communicator& m_inner;
+  std::atomic<bool> m_waiting{false};
+};
+
+// What to run: the suite's entries first, then --workload entries, each with every --set that
+// one of its variants declares (so that one command line can mix workloads); a key no entry
+// declares is an error (shapes= goes to every entry; network=NAME to the workloads that know it).
+struct run_inputs {
+  std::vector<plan_entry> entries;
+  std::optional<suite> st;
+  std::vector<std::pair<const workload*, std::string>> networks;
+};
+
+run_inputs read_inputs(const registry& reg, const run_request& req) {
+  run_inputs in;
+  if (!req.suite.empty()) {
+    in.st = load_suite(req.suite);
+    in.entries = in.st->entries;
+  }
+  std::vector<setting> sets;
+  for (const auto& s : req.sets) sets.push_back(parse_setting(s));
+  if (!sets.empty() && req.workloads.empty())
+    throw usage_error("--set given without --workload: settings apply to the --workload entries");
+  std::vector<bool> set_used(sets.size(), false);
+  for (const auto& w : req.workloads) {
+    const auto ref = resolve(reg, w);
+    std::vector<setting> mine;
+    const auto nets = ref.w->networks();
+    for (std::size_t i = 0; i < sets.size(); ++i) {
+      if (sets[i].key == "network" && !nets.empty()) {
+        // network=NAME runs the network's shape list and adds its summary to the result.
+        setting shapes{"shapes", {}};
+        for (const auto& n : sets[i].values) {
+          const auto it = nets.find(n);
+          if (it == nets.end()) {
+            std::vector<std::string> known;
+            for (const auto& [k, v] : nets) known.push_back(k);
+            throw usage_error(
+                fmt::format("--set network={}: unknown network for {} (expected one of: {})", n,
+                            ref.w->name(), fmt::join(known, ", ")));
+          }
+          shapes.values.push_back(it->second);
+          in.networks.push_back({ref.w, n});
+        }
+        mine.push_back(shapes);
+        set_used[i] = true;
+        continue;
+      }
+      bool declared = sets[i].key == "shapes";
+      for (const auto& v : ref.variants)
+        for (const auto& p : ref.w->parameters(v)) declared = declared || p.name == sets[i].key;
+      if (declared) {
+        mine.push_back(sets[i]);
+        set_used[i] = true;
+      }
+    }
+    in.entries.push_back({w, mine, "command line"});
+  }
+  for (std::size_t i = 0; i < sets.size(); ++i)
+    if (!set_used[i]) {
+      std::vector<std::string> known;
+      for (const auto& w : req.workloads) {
+        const auto ref = resolve(reg, w);
+        for (const auto& p : ref.w->parameters(ref.variants.front()))
+          if (std::find(known.begin(), known.end(), p.name) == known.end()) known.push_back(p.name);
+      }
+      throw usage_error(fmt::format(
+          "unknown parameter '{}' in --set {}={} (the workloads given take: {})", sets[i].key,
+          sets[i].key, fmt::join(sets[i].values, ","), fmt::join(known, ", ")));
+    }
+  if (in.entries.empty())
+    throw usage_error("nothing to run: expected --workload NAME[:VARIANT] or --suite FILE");
+  return in;
+}
+
+// Every rank prepares the same run; an error any rank meets (bad input, an output path only
+// rank 0 checks) is thrown on every rank, so that no rank waits for one that gave up.
+template <class F>
+void on_every_rank(communicator& comm, const F& prepare) {
+  std::string local;
+  char kind = 'u';
+  try {
+    prepare();
+  } catch (const usage_error& e) {
+    local = e.what();
+  } catch (const runtime_failure& e) {
+    local = e.what();
+    kind = 'r';
+  }
+  const auto e = first_error(comm, local.empty() ? std::string() : std::string(1, kind) + local);
+  if (!e) return;
+  std::string msg = e.message.substr(1);
+  if (comm.size() > 1 && e.rank != 0) msg = fmt::format("rank {}: {}", e.rank, msg);
+  if (e.message[0] == 'r') throw runtime_failure(msg);
+  throw usage_error(msg);
+}
+
+// Each rank's host, pid and the CPUs it may run on (read from its affinity mask, not assumed);
+// ranks per host. Collective.
+json ranks_context(communicator& comm) {
+  const auto cpus = allowed_cpus();
+  const json mine = {{"host", utf8_text(host_name())},
+                     {"pid", static_cast<long long>(::getpid())},
+                     {"cpus", cpus}};
+  json ranks = json::array();
+  std::map<std::string, int> per_host;
+  int r = 0;
+  for (const auto& text : comm.allgather(mine.dump())) {
+    json j = json::parse(text);
+    j["rank"] = r++;
+    ++per_host[j["host"].get<std::string>()];
+    ranks.push_back(j);
+  }
+  json hosts = json::array();
+  for (const auto& [h, n] : per_host) hosts.push_back({{"host", h}, {"ranks", n}});
+  json out = comm.describe();
+  out["hosts"] = hosts;
+  out["ranks"] = ranks;
+  // Two ranks bound to overlapping CPUs time each other's work.
+  std::map<int, int> users;
+  for (const auto& rk : ranks)
+    for (int c : rk["cpus"]) ++users[c];
+  bool overlap = false;
+  for (const auto& rk : ranks) {
+    int shared = 0;
+    for (int c : rk["cpus"]) shared += users[c] > 1;
+    overlap = overlap || shared > 0;
+  }
+  if (comm.size() > 1 && per_host.size() < static_cast<std::size_t>(comm.size()))
+    out["cpu_sets_overlap"] = overlap;
+  return out;
+}
+
+}  // namespace
+
+int run_benchmarks(const registry& reg, const run_request& req, communicator& outer) {
+  watched_communicator comm(outer);
+  const bool root = comm.rank() == 0;
+  run_inputs in;
+  resolved_settings rs;
+  std::vector<planned_problem> plan;
+  json external_ceilings = json::object();
+  std::vector<std::string> counter_events;
+  std::string out;
+  on_every_rank(comm, [&] {
+    in = read_inputs(reg, req);
+    const auto cpus = allowed_cpus();
+    rs = resolve_settings(req.settings, in.st ? in.st->settings : setting_values{},
+                          static_cast<int>(std::max<std::size_t>(1, cpus.size())));
+    counter_events = profilers::expand_counters(rs.config.counters);
+    plan = make_plan(reg, in.entries, available_memory_bytes());
+    // Every input is read before anything runs, --dry-run included.
+    if (!req.ceilings.empty()) external_ceilings = load_ceilings_file(req.ceilings);
+    out = req.out.empty() ? default_out_path() : req.out;
+    if (!req.dry_run && root) {
+      std::vector<std::string> inputs;
+      if (in.st) inputs.push_back(in.st->path);
+      if (!req.ceilings.empty()) inputs.push_back(req.ceilings);
+      check_output_path(out, "--out", inputs);
+    }
+  });
+  const run_config& cfg = rs.config;
+  if (req.dry_run) {
+    if (root) {
+      for (std::size_t i = 0; i < plan.size(); ++i)
+        fmt::print("{:>4}  {}\n", i + 1, terminal_text(plan[i].label()));
+      fmt::print("{} problem(s) on {} rank(s); {}\n", plan.size(), comm.size(),
+                 terminal_text(settings_summary(cfg)));
+    }
+    return 0;
+  }
+  const bool to_stdout = out == "-";
+
+  // Collectors are probed once, before the first problem; what they cannot measure is said in
+  // the context and in every result.
+  const auto collectors = profilers::make_collectors(counter_events);
+  counter_setup counters;
+  counters.spec = cfg.counters;
+  counters.separate_pass = cfg.counter_pass == "separate";
+  counters.log = [](const std::string& m) { log(m); };
+  std::vector<const collector*> all_collectors;
+  for (const auto& c : collectors) {
+    counters.collectors.push_back(c.get());
+    all_collectors.push_back(c.get());
+  }
+  session_options opt;
+  opt.config = cfg;
+  opt.counters = &counters;
+  opt.launcher = req.launcher;
+
+  std::vector<const workload*> used;
+  for (const auto& p : plan)
+    if (std::find(used.begin(), used.end(), p.w) == used.end()) used.push_back(p.w);
+  const json ranks = ranks_context(comm);
+  for (const auto& rk : ranks["ranks"]) opt.rank_hosts.push_back(rk["host"]);
+
+  // The document lives on rank 0; every change and every save holds doc_mutex, which the
+  // watchdog shares; a problem runs without it.
+  json doc;
+  std::mutex doc_mutex;
+  std::string in_progress;  // the label of the problem running
+  std::optional<double> start_hz;
+  json system;
+  if (root) {
+    doc["schema_version"] = schema_version;
+    std::vector<std::string> command_line;
+    for (const auto& a : req.command_line) command_line.push_back(utf8_text(a));
+    doc["run"] = {{"status", "running"},
+                  {"command_line", command_line},
+                  {"started_at", utc_now()},
+                  {"problems_planned", plan.size()},
+                  {"seed", cfg.seed},
+                  {"threads", cfg.threads},
+                  {"ranks", comm.size()},
+                  {"settings", settings_json(cfg)},
+                  {"settings_sources", rs.sources},
+                  {"input_fill",
+                   "inputs are pseudo-random: each element is splitmix64(seed, stream, index) "
+                   "mapped to the type's range; the seed is --seed"}};
+    if (!req.launcher.empty()) doc["run"]["launcher"] = req.launcher;
+    doc["run"]["counters"] = {
+        {"spec", cfg.counters}, {"events", counter_events}, {"pass", cfg.counter_pass}};
+    if (in.st)
+      doc["run"]["suite"] = {{"name", utf8_text(in.st->name)}, {"file", utf8_text(in.st->path)}};
+    if (!req.ceilings.empty()) doc["run"]["ceilings_file"] = utf8_text(req.ceilings);
+    system = system_context();
+    const json affinity = affinity_context(cfg.threads);
+    start_hz = measure_core_hz();
+    doc["context"] = {{"tool", build_context()},
+                      {"system", system},
+                      {"nominal_peak", nominal_peak_context(system, cfg.threads, start_hz)},
+                      {"libraries", library_context(used)},
+                      {"affinity", affinity},
+                      {"environment", environment_context()},
+                      {"collectors", collectors_context(all_collectors, counters.failed)},
+                      {"communicator", ranks}};
+    opt.threads_pinned = affinity.value("pinned", false);
+    opt.allowed_cpus = static_cast<int>(allowed_cpus().size());
+    doc["ceilings"] = json::object();
+    doc["results"] = json::array();
+  } else {
+    const json affinity = affinity_context(cfg.threads);
+    opt.threads_pinned = affinity.value("pinned", false);
+    opt.allowed_cpus = static_cast<int>(allowed_cpus().size());
+  }
+  auto save_locked = [&] {
+    if (!root) return;
+    apply_ceilings(doc, external_ceilings);
+    if (!in.networks.empty()) {
+      doc["summaries"] = json::array();
+      for (const auto& [w, n] : in.networks)
+        if (auto sm = w->summarize_network(n, doc["results"]); !sm.is_null())
+          doc["summaries"].push_back(std::move(sm));
+    }
+    doc["context"]["collectors"] = collectors_context(all_collectors, counters.failed);
+    if (!to_stdout) write_json_file(out, doc);
+  };
+  auto write_now = [&] {
+    if (to_stdout) {
+      const std::string text = json_text(doc) + "\n";
+      (void)!::write(STDOUT_FILENO, text.data(), text.size());
+    } else {
+      write_json_file(out, doc);
+    }
+  };
+  if (root) {
+    doc["run"]["status"] = "partial";
+    save_locked();
+  }
+
+  // What this rank is doing, for a timeout's report.
+  std::atomic<const char*> phase{"starting"};
+  std::atomic<long long> samples{0};
+  auto state_line = [&](const std::string& label) {
+    return fmt::format("rank {} ({}, pid {}): {} {}, {} samples taken; {}", comm.rank(),
+                       utf8_text(host_name()), static_cast<long long>(::getpid()), phase.load(),
+                       label, samples.load(),
+                       comm.in_collective() ? "waiting for the other ranks in a collective"
+                                            : "working (not waiting for other ranks)");
+  };
+
+  run_watchdog::actions actions;
+  actions.on_signal_save = [&] {
+    if (!root) return;
+    doc["run"]["status"] = "interrupted";
+    doc["run"]["ended_at"] = utc_now();
+    doc["run"]["interruption"] = {
+        {"signal", signal_name()}, {"during", in_progress}, {"abandoned", true}};
+    try {
+      if (!to_stdout) write_json_file(out, doc);
+    } catch (const std::exception& e) {
+      log(fmt::format("interrupted; the result file could not be written: {}",
+                      terminal_text(e.what())));
+    }
+  };
+  actions.abandon = [&] {
+    if (!root) return;
+    try {
+      if (to_stdout) write_now();
+      log(
+          fmt::format("interrupted by {} during {}, which did not stop within {} s; abandoned. "
+                      "The finished results are in {}",
+                      signal_name(), terminal_text(in_progress), interrupt_grace.count(),
+                      to_stdout ? "the JSON on stdout" : terminal_text(out)));
+    } catch (const std::exception& e) {
+      log(fmt::format("interrupted; the result file could not be written: {}",
+                      terminal_text(e.what())));
+    }
+  };
+  actions.on_timeout = [&] {
+    std::string label;
+    {
+      std::lock_guard lock(doc_mutex);
+      label = in_progress;
+    }
+    const std::string mine = state_line(label);
+    log(fmt::format("--timeout {} s exceeded: {}", cfg.timeout_s, terminal_text(mine)));
+    if (!root) {
+      comm.post_status(mine);
+      // Rank 0 ends the job once it has the reports; if it cannot (it hangs too), this rank does.
+      std::this_thread::sleep_for(std::chrono::seconds(10));
+      comm.abort(1);
+    }
+    auto others = comm.collect_statuses(3.0);
+    std::lock_guard lock(doc_mutex);
+    json states = json::array();
+    states.push_back({{"rank", 0}, {"state", mine}});
+    std::vector<bool> reported(static_cast<std::size_t>(comm.size()), false);
+    reported[0] = true;
+    for (auto& [r, line] : others) {
+      states.push_back({{"rank", r}, {"state", utf8_text(line)}});
+      if (r >= 0 && r < comm.size()) reported[static_cast<std::size_t>(r)] = true;
+    }
+    json silent = json::array();
+    for (int r = 0; r < comm.size(); ++r)
+      if (!reported[static_cast<std::size_t>(r)]) silent.push_back(r);
+    doc["run"]["status"] = "partial";
+    doc["run"]["ended_at"] = utc_now();
+    doc["run"]["timeout"] = {{"seconds", cfg.timeout_s},
+                             {"during", in_progress},
+                             {"ranks", states},
+                             {"silent_ranks", silent}};
+    try {
+      write_now();
+      for (const auto& s : states)
+        if (s["rank"] != 0) log(fmt::format("  {}", terminal_text(s["state"].get<std::string>())));
+      if (!silent.empty())
+        log(fmt::format("  ranks {} sent no report (dead, or hung with their watchdog)",
+                        silent.dump()));
+      log(fmt::format("the job is ended; the finished results are in {}",
+                      to_stdout ? "the JSON on stdout" : terminal_text(out)));
+    } catch (const std::exception& e) {
+      log(fmt::format("the result file could not be written: {}", terminal_text(e.what())));
+    }
+    comm.abort(1);
+  };
+  run_watchdog watchdog(doc_mutex, cfg.timeout_s, actions);
+  install_interrupt_handlers();
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  std::atomic<std::size_t> done{0};
+  progress_observer obs;
+  obs.on_sample = [&](const planned_problem&, const measurement& m) {
+    samples.store(static_cast<long long>(m.samples_s.size()), std::memory_order_relaxed);
+  };
+  if (!req.quiet && root) {
+    obs.on_start = [&](std::size_t i, std::size_t n, const planned_problem& pp) {
+      if (tty)
+        fmt::print(stderr, "[{}/{}] {} ...", i + 1, n, terminal_text(pp.label()));
+      else
+        fmt::print(stderr, "[{}/{}] {}\n", i + 1, n, terminal_text(pp.label()));
+    };
+    if (tty)
+      // At most ten updates a second: a terminal write per 1 ms sample would be wasteful.
+      obs.on_sample = [&, last = std::chrono::steady_clock::time_point{}](
+                          const planned_problem& pp, const measurement& m) mutable {
+        samples.store(static_cast<long long>(m.samples_s.size()), std::memory_order_relaxed);
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::milliseconds(100)) return;
+        last = now;
+        fmt::print(stderr, "\r\033[K[{}/{}] {} sample {} ", done.load() + 1, plan.size(),
+                   terminal_text(pp.label()), m.samples_s.size());
+      };
+    obs.on_end = [&](std::size_t i, std::size_t n, const json& r) {
+      std::string what = r["status"];
+      if (r.contains("statistics"))
+        what += fmt::format(
+            ", median {} over {} samples ({})", format_seconds(r["statistics"]["median_s"]),
+            r["statistics"]["n"].get<int>(), r["measurement"]["stop_reason"].get<std::string>());
+      if (r.contains("reason")) what += ": " + r["reason"].get<std::string>();
+      if (tty) fmt::print(stderr, "\r\033[K");
+      fmt::print(stderr, "[{}/{}] {} -> {}\n", i + 1, n, terminal_text(r["key"].get<std::string>()),
+                 terminal_text(what));
+    };
+  }
+  obs.on_phase = [&](const char* p) { phase.store(p, std::memory_order_relaxed); };
+
+  bool stopped = false;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    // One decision for every rank: a signal on any rank stops all before the next problem.
+    if (comm.any(interrupted())) {
+      stopped = true;
+      break;
+    }
+    {
+      std::lock_guard lock(doc_mutex);
+      in_progress = plan[i].label();
+    }
+    samples.store(0);
+    watchdog.problem_started();
+    json r = run_problem(plan[i], opt, comm, obs, i, plan.size(), &interrupt_flag());
+    watchdog.problem_ended();
+    std::lock_guard lock(doc_mutex);
+    if (root) {
+      doc["results"].push_back(std::move(r));
+      doc["run"]["problems_done"] = doc["results"].size();
+      done.store(doc["results"].size());
+      save_locked();
+      if (doc["results"].back()["status"] == "interrupted") stopped = true;
+    } else if (r["status"] == "interrupted") {
+      stopped = true;
+    }
+    if (!stopped) in_progress.clear();
+    if (stopped) break;
+  }
+  // The ranks agree whether the run was interrupted: a rank that saw no signal says so too.
+  const bool was_interrupted = comm.any(interrupted() || stopped);
+  std::unique_lock lock(doc_mutex);
+  watchdog.run_ended();
+  if (!root) return was_interrupted ? interrupted_status() : 0;
+
+  doc["run"]["ended_at"] = utc_now();
+  doc["run"]["status"] = was_interrupted ? "interrupted" : "complete";
+  doc["run"].erase("interruption");
+  if (was_interrupted)
+    doc["run"]["interruption"] = {{"signal", interrupted() ? signal_name() : "SIGINT"},
+                                  {"during", in_progress},
+                                  {"abandoned", false}};
+  // A VM's boost clock moves during a run (peak once reached 100.6 % of a nominal peak from the
+  // clock at the start): the clock is measured again at the end and the higher one bounds.
+  if (const auto end_hz = measure_core_hz(); end_hz && start_hz)
+    doc["context"]["nominal_peak"] =
+        nominal_peak_context(system, cfg.threads, std::max(*start_hz, *end_hz));
+  save_locked();
+  lock.unlock();
+
+  const auto errors = validate_result(doc);
+  for (const auto& e : errors)
+    log(
+        fmt::format("internal error (a bug; please report it): the result does not match the "
+                    "schema at {}: {}",
+                    e.where, terminal_text(e.what)));
+
+  // Everything from the file that reaches the terminal is text only (bench/text.hpp).
+  const std::string table =
+      terminal_lines(format_table(doc) + format_ranks(doc) + format_ceilings(doc) +
+                     format_trust(doc) + format_summaries(doc));
+  int failed = 0;
+  for (const auto& r : doc["results"]) failed += r["status"] == "failed";
+  if (to_stdout) {
+    std::cout << json_text(doc) << '\n';
+    std::cerr << '\n' << table;
+  } else {
+    std::cout << '\n' << table;
+    std::cout << fmt::format("\nresults: {}\n", terminal_text(out));
+  }
+  // Counting errors are said on stderr as well as in the file and the table.
+  for (const auto& r : doc["results"])
+    for (const auto& t : r.value("trust_issues", json::array()))
+      if (t["code"] == "above_ceiling" || t["code"] == "above_nominal_peak")
+        log(fmt::format("warning: {}: {}", terminal_text(r["key"].get<std::string>()),
+                        terminal_text(t["detail"].get<std::string>())));
+  if (was_interrupted) return interrupted() ? interrupted_status() : 130;
+  if (!errors.empty()) return 4;
+  return failed > 0 ? 1 : 0;
+}
+
+}  // namespace mlhpc

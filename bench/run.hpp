@@ -1,0 +1,34 @@
+#pragma once
+// A whole benchmark run as one unit: what to run (suite, --workload and --set), the settings
+// (run_settings.hpp), the plan, the per-problem loop in lockstep over a communicator, signals
+// and time limits, and the result file. The driver only turns the command line into a
+// run_request; a test or another front end can call run_benchmarks directly.
+#include <string>
+#include <vector>
+
+#include "bench/communicator.hpp"
+#include "bench/registry.hpp"
+#include "bench/run_settings.hpp"
+
+namespace mlhpc {
+
+struct run_request {
+  std::vector<std::string> workloads;  // NAME or NAME:VARIANT
+  std::vector<std::string> sets;       // key=value[,value...]
+  std::string suite;                   // a suite file or a shipped suite's name; "" for none
+  setting_values settings;             // given on the command line, checked
+  std::string out;                     // "" for results/<host>-<time>.json; "-" for stdout
+  std::string ceilings;                // a result file whose ceilings apply; "" for none
+  bool dry_run = false;
+  bool quiet = false;  // no progress on stderr
+  std::vector<std::string> command_line;
+  std::string launcher;  // "mpirun -np 4" when launched so (for the repro lines); "" plain
+};
+
+// Runs the request on every rank of `comm` (collective). Rank 0 writes the one result file and
+// prints the table; every rank returns the same exit status: 0, 1 (a problem failed or timed
+// out), 130/143 (a signal), 4 (the result does not match the schema: a bug). Bad input throws
+// usage_error on every rank (the message names the rank when only some ranks saw it).
+int run_benchmarks(const registry& reg, const run_request& req, communicator& comm);
+
+}  // namespace mlhpc
