@@ -38,6 +38,7 @@ class communicator {
   // The communicator itself under any decorator (the runner watches the one it is given): what
   // a collective workload casts to its implementation.
   virtual communicator& base() { return *this; }
+  virtual const communicator& base() const { return *this; }
 };
 
 class local_communicator final : public communicator {

@@ -70,7 +70,12 @@ std::string rate_unit(const json& r, const std::string& metric) {
 std::string format_rate(double v, const std::string& unit) {
   if (unit == "flop/s") return fmt::format("{:.1f} GFLOP/s", v / 1e9);
   if (unit == "op/s") return fmt::format("{:.1f} GOP/s", v / 1e9);
-  if (unit == "byte/s") return fmt::format("{:.1f} GB/s", v / 1e9);
+  if (unit == "byte/s") {
+    // A small collective moves kilobytes per second: 0.0 GB/s would read as nothing measured.
+    if (v < 1e6) return fmt::format("{:.1f} kB/s", v / 1e3);
+    if (v < 1e9) return fmt::format("{:.1f} MB/s", v / 1e6);
+    return fmt::format("{:.1f} GB/s", v / 1e9);
+  }
   if (v >= 1e9) return fmt::format("{:.1f} G{}", v / 1e9, unit);
   return fmt::format("{:.4g} {}", v, unit);
 }

@@ -80,6 +80,9 @@ class watched_communicator final : public communicator {
   bool in_collective() const { return m_waiting.load(std::memory_order_relaxed); }
   // A problem's own collectives go to the inner communicator directly.
   communicator& base() override { return m_inner.base(); }
+  const communicator& base() const override {
+    return static_cast<const communicator&>(m_inner).base();
+  }
 
  private:
   struct waiting {

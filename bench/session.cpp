@@ -276,7 +276,9 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
     if (collect && !cset->separate_pass) counters = std::make_unique<counter_session>(*cset);
   });
   if (const auto e = failed(error)) return fail(e);
-  m = measure(*prob, cfg.runner, comm, interrupt, sample_cb, {}, counters.get());
+  runner_settings timed = cfg.runner;
+  timed.warmup = std::max(timed.warmup, prob->minimum_warmup());
+  m = measure(*prob, timed, comm, interrupt, sample_cb, {}, counters.get());
   if (const auto e = failed(m.error.empty() ? "" : "run failed: " + m.error)) return fail(e);
   if (counters) {
     r["counters"] = counters->to_json(work, "inline");

@@ -139,10 +139,15 @@ std::string format_trust(const json& doc) {
 
 std::string format_ranks(const json& doc) {
   std::string out;
-  std::string unjudged;
+  std::map<std::string, int> unjudged;  // reason -> results
   for (const auto& r : doc.value("results", json::array())) {
     if (!r.contains("ranks")) continue;
     const auto& k = r["ranks"];
+    const auto& acc = k["acceptance"];
+    if (!acc.contains("outliers")) {
+      ++unjudged[acc.value("unavailable", "?")];
+      continue;
+    }
     const auto& a = k["across_ranks"];
     const int slow = k["headline_rank"];
     out += fmt::format(
@@ -150,27 +155,21 @@ std::string format_ranks(const json& doc) {
         r.value("key", "?"), format_seconds(a["min_s"]), format_seconds(a["median_s"]),
         format_seconds(a["max_s"]), slow,
         k["per_rank"][static_cast<std::size_t>(slow)].value("host", "?"));
-    const auto& acc = k["acceptance"];
-    if (acc.contains("outliers")) {
-      for (const auto& o : acc["outliers"]) {
-        const std::string z = o.contains("robust_z")
-                                  ? fmt::format(", robust z {:.1f}", o["robust_z"].get<double>())
-                                  : std::string(", robust z infinite (the others agree exactly)");
-        out += fmt::format(
-            "    STANDS OUT: rank {} on {}: median {}, {:+.1f} % from the median "
-            "of the ranks{}\n",
-            o["rank"].get<int>(), o.value("host", "?"), format_seconds(o["median_s"]),
-            o["deviation"].get<double>() * 100, z);
-      }
-      if (acc["outliers"].empty()) out += "    no rank stands out\n";
-    } else if (acc.contains("unavailable") && unjudged.empty()) {
-      unjudged = acc["unavailable"];
+    for (const auto& o : acc["outliers"]) {
+      const std::string z = o.contains("robust_z")
+                                ? fmt::format(", robust z {:.1f}", o["robust_z"].get<double>())
+                                : std::string(", robust z infinite (the others agree exactly)");
+      out += fmt::format(
+          "    STANDS OUT: rank {} on {}: median {}, {:+.1f} % from the median of the ranks{}\n",
+          o["rank"].get<int>(), o.value("host", "?"), format_seconds(o["median_s"]),
+          o["deviation"].get<double>() * 100, z);
     }
+    if (acc["outliers"].empty()) out += "    no rank stands out\n";
   }
+  for (const auto& [reason, n] : unjudged)
+    out += fmt::format("  {} result{} not judged: {}\n", n, n == 1 ? "" : "s", reason);
   if (out.empty()) return "";
-  std::string head = fmt::format("\nranks ({}):\n", doc["run"].value("ranks", 0));
-  if (!unjudged.empty()) out += "  node acceptance: " + unjudged + "\n";
-  return head + out;
+  return fmt::format("\nranks ({}), node acceptance:\n", doc["run"].value("ranks", 0)) + out;
 }
 
 std::string format_table(const json& doc) {

@@ -66,6 +66,9 @@ class problem {
   virtual void run() = 0;
   // Checks the output of the last run() against a reference. Not timed.
   virtual verification verify() = 0;
+  // Untimed repetitions this problem needs before timing, whatever --warmup says (OSU warms a
+  // collective up with 100 calls up to 8 KiB and 10 above); the runner takes the larger.
+  virtual int minimum_warmup() const { return 0; }
   // Releases resources early. Not timed. The destructor must also release them.
   virtual void teardown() {}
   // Facts about this instance worth recording: implementation chosen, input fill, sizes.

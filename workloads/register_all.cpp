@@ -2,10 +2,14 @@
 // are dropped by the linker). A backend that was not built still registers its workload, whose
 // problems are then skipped with the reason.
 #include "bench/registry.hpp"
+#include "workloads/collectives/collectives.hpp"
 #include "workloads/conv/conv.hpp"
 #include "workloads/gemm/gemm.hpp"
 #include "workloads/peak/peak.hpp"
 #include "workloads/stream/stream.hpp"
+#if MLHPC_HAVE_MPI
+#include "workloads/collectives/collectives-mpi.hpp"
+#endif
 #if MLHPC_HAVE_DNNL
 #include "workloads/conv/conv-onednn.hpp"
 #include "workloads/gemm/gemm-onednn.hpp"
@@ -16,6 +20,16 @@ namespace mlhpc {
 void register_all(registry& r) {
   r.add(peak::make_workload());
   r.add(stream::make_workload());
+#if MLHPC_HAVE_MPI
+  for (auto& w : collectives::make_workloads(collectives::make_mpi_backend(), ""))
+    r.add(std::move(w));
+#else
+  for (auto& w : collectives::make_workloads(
+           nullptr,
+           "built without MPI (MLHPC_WITH_MPI=OFF or libopenmpi-dev missing at "
+           "configure time)"))
+    r.add(std::move(w));
+#endif
 #if MLHPC_HAVE_DNNL
   r.add(gemm::make_workload(gemm::make_onednn_backend(), ""));
   r.add(conv::make_workload(conv::make_onednn_backend(), ""));
