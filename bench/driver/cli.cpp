@@ -1,0 +1,644 @@
+// mlhpc: the command line. Subcommands list, run, sysinfo, validate, compare, ab, report, wired
+// to bench/ and reports/. Exit statuses: `exit_statuses` below (printed by --help).
+#include <fcntl.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "bench/driver/cli.hpp"
+
+#include "bench/ab.hpp"
+#include "bench/context.hpp"
+#include "bench/counters.hpp"
+#include "bench/data_dir.hpp"
+#include "bench/error.hpp"
+#include "bench/files.hpp"
+#include "bench/nominal_peak.hpp"
+#include "bench/options.hpp"
+#include "bench/plan.hpp"
+#include "bench/registry.hpp"
+#include "bench/result_file.hpp"
+#include "bench/run.hpp"
+#include "bench/session.hpp"
+#include "bench/suite.hpp"
+#include "bench/table.hpp"
+#include "bench/text.hpp"
+#include "bench/watchdog.hpp"
+#include "mlhpc_config.hpp"
+#ifdef MLHPC_HAVE_MPI
+#include "bench/mpi/mpi_communicator.hpp"
+#endif
+#include "profilers/profilers.hpp"
+#include "reports/compare.hpp"
+#include "reports/report.hpp"
+
+namespace {
+
+using nlohmann::json;
+using namespace mlhpc;
+
+void log(const std::string& msg) {
+  std::cerr << "mlhpc: " << msg << '\n';
+}
+
+// ---------------------------------------------------------------------------------------- list
+int cmd_list(const registry& reg, bool counters) {
+  if (counters) {
+    fmt::print("{}", profilers::describe_counters());
+    return 0;
+  }
+  for (const workload* w : reg.all()) {
+    fmt::print("{}: {}\n", w->name(), w->description());
+    for (const auto& v : w->variants()) {
+      const auto defaults = expand(w->parameters(v.name), {}, w->name()).front();
+      const auto sup = w->supported(v.name, defaults);
+      fmt::print("  {}:{}  {}\n    can run here: {}\n", w->name(), v.name, v.description,
+                 sup.ok ? "yes" : "no: " + sup.reason);
+    }
+    // Parameters once per workload; a variant whose parameters differ gets its own list.
+    const auto variants = w->variants();
+    auto same = [](const std::vector<param_spec>& a, const std::vector<param_spec>& b) {
+      if (a.size() != b.size()) return false;
+      for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i].name != b[i].name || a[i].choices != b[i].choices ||
+            a[i].default_value != b[i].default_value)
+          return false;
+      return true;
+    };
+    for (std::size_t vi = 0; vi < variants.size(); ++vi) {
+      const auto params = w->parameters(variants[vi].name);
+      if (vi > 0 && same(params, w->parameters(variants.front().name))) continue;
+      fmt::print("  parameters{} (--set key=value; a,b sweeps):\n",
+                 vi == 0 ? "" : fmt::format(" of {}:{}", w->name(), variants[vi].name));
+      for (const auto& p : params) {
+        std::string type = to_string(p.type);
+        if (p.type == param_type::choice) type = fmt::format("{}", fmt::join(p.choices, "|"));
+        if (!p.special.empty()) type += fmt::format(" or {}", fmt::join(p.special, "|"));
+        fmt::print("    {:<14} {:<22} default {:<8} {}\n", p.name, type, p.default_value, p.help);
+      }
+    }
+    std::error_code ec;
+    std::vector<std::string> lists;
+    for (const auto& e : std::filesystem::directory_iterator(data_dir() / w->name(), ec))
+      if (e.path().extension() == ".shapes") lists.push_back(e.path().stem().string());
+    if (!lists.empty())
+      fmt::print("  shape lists (--set shapes=NAME): {}\n", fmt::join(lists, ", "));
+    fmt::print("\n");
+  }
+  std::error_code ec;
+  std::vector<std::string> suites;
+  for (const auto& e : std::filesystem::directory_iterator(data_dir() / "suites", ec))
+    if (e.path().extension() == ".yaml") suites.push_back(e.path().stem().string());
+  fmt::print("suites (--suite NAME): {}\n",
+             suites.empty() ? "none found" : fmt::format("{}", fmt::join(suites, ", ")));
+  return 0;
+}
+
+// ------------------------------------------------------------------------------------ validate
+int cmd_validate(const std::string& path) {
+  // An unreadable path, a device, a FIFO or an oversized file is bad input (exit 2); content
+  // that is not a result file is "invalid" (exit 1). Both with the same limits as compare and
+  // report, so that validate never accepts what they refuse.
+  const std::string text = read_input_file(path, input_limits{}.max_bytes, "validate");
+  const std::string shown = terminal_text(path);
+  json doc;
+  try {
+    doc = parse_json_bounded(text, "");
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "{}: invalid: {}\n", shown, terminal_text(e.what()));
+    return 1;
+  }
+  const auto errors = validate_result(doc);
+  if (errors.empty()) {
+    fmt::print("{}: valid (schema {})\n", shown, terminal_text(doc.value("schema_version", "?")));
+    return 0;
+  }
+  for (const auto& e : errors)
+    fmt::print(stderr, "{}: invalid at {}: {}\n", shown, terminal_text(e.where),
+               terminal_text(e.what));
+  return 1;
+}
+
+// ------------------------------------------------------------------------------------- compare
+struct compare_cli {
+  std::vector<std::string> files;
+  std::vector<std::string> base_files, new_files;  // several runs per side
+  bool paired = false;
+  std::string format = "table";
+  std::string out;
+  bool fleet = false;
+  double min_effect = 0.05;
+  reports::compare_options opt;
+};
+
+// The rendering of comparisons in a format; throws usage_error for an unknown one.
+std::string render_comparisons(const std::vector<json>& comparisons, const std::string& format) {
+  if (format == "table") return terminal_lines(reports::format_console(comparisons));
+  if (format == "markdown") return reports::format_markdown(comparisons);
+  if (format == "junit") return reports::format_junit(comparisons);
+  if (format == "json") return json_text(json{{"comparisons", comparisons}}) + "\n";
+  throw usage_error(fmt::format("--format '{}': expected table, markdown, junit or json", format));
+}
+
+// A gate that compares nothing must not pass: no pair between the two sides is bad input.
+void require_pairs(const std::vector<json>& comparisons) {
+  for (const auto& c : comparisons)
+    if (c["pairs"].empty())
+      throw usage_error(fmt::format(
+          "compare: no result of {} pairs with one of {} ({} keys only in base, {} only in new); "
+          "the files hold different problems (same suite and parameters expected)",
+          c["new"].get<std::string>(), c["base"].get<std::string>(), c["only_in_base"].size(),
+          c["only_in_new"].size()));
+}
+
+// Writes the report to -o or stdout; the console keeps a short account when it goes to a file.
+int emit_comparisons(const std::vector<json>& comparisons, const std::string& format,
+                     const std::string& out) {
+  const std::string text = render_comparisons(comparisons, format);
+  if (out.empty() || out == "-") {
+    std::cout << text;
+  } else {
+    write_file_atomically(out, text);
+    if (format != "table") std::cout << terminal_lines(reports::format_console(comparisons));
+  }
+  int regressed = 0;
+  for (const auto& c : comparisons) regressed += c["regressed"].get<int>();
+  return regressed > 0 ? 1 : 0;
+}
+
+int cmd_fleet(const compare_cli& cli) {
+  if (cli.files.size() < 2)
+    throw usage_error("compare --fleet: expected the result files of two nodes or more");
+  if (cli.format == "junit")
+    throw usage_error("--format junit: a fleet report is table, markdown or json");
+  if (!cli.out.empty()) check_output_path(cli.out, "--out", cli.files);
+  std::vector<json> docs;
+  for (const auto& f : cli.files) docs.push_back(reports::load_result_file(f));
+  const json fleet = reports::compare_fleet(docs, cli.files, 3.5, cli.min_effect);
+  std::string text = cli.format == "json" ? json_text(fleet) + "\n"
+                     : cli.format == "markdown"
+                         ? reports::format_fleet_markdown(fleet)
+                         : terminal_lines(reports::format_fleet_console(fleet));
+  if (cli.out.empty() || cli.out == "-")
+    std::cout << text;
+  else
+    write_file_atomically(cli.out, text);
+  return 0;
+}
+
+int cmd_compare(const compare_cli& cli) {
+  (void)render_comparisons({}, cli.format);  // an unknown format is refused before any reading
+  if (cli.fleet) return cmd_fleet(cli);
+  if (!cli.out.empty()) {
+    std::vector<std::string> inputs = cli.files;
+    inputs.insert(inputs.end(), cli.base_files.begin(), cli.base_files.end());
+    inputs.insert(inputs.end(), cli.new_files.begin(), cli.new_files.end());
+    check_output_path(cli.out, "--out", inputs);
+  }
+  std::vector<json> comparisons;
+  if (!cli.base_files.empty() || !cli.new_files.empty()) {
+    // Several runs per side: the hierarchical comparison.
+    if (!cli.files.empty())
+      throw usage_error("compare: give either BASE NEW [NEW...] or --base FILE... --new FILE...");
+    if (cli.base_files.empty() || cli.new_files.empty())
+      throw usage_error("compare: --base and --new both need at least one result file");
+    std::vector<json> base, neu;
+    for (const auto& f : cli.base_files) base.push_back(reports::load_result_file(f));
+    for (const auto& f : cli.new_files) neu.push_back(reports::load_result_file(f));
+    comparisons.push_back(
+        reports::compare_groups(base, cli.base_files, neu, cli.new_files, cli.paired, cli.opt));
+  } else {
+    if (cli.paired) throw usage_error("--paired: expected --base FILE... --new FILE...");
+    if (cli.files.size() < 2)
+      throw usage_error("compare: expected BASE NEW [NEW...] (two result files at least)");
+    const json base = reports::load_result_file(cli.files[0]);
+    for (std::size_t i = 1; i < cli.files.size(); ++i)
+      comparisons.push_back(reports::compare(
+          base, cli.files[0], reports::load_result_file(cli.files[i]), cli.files[i], cli.opt));
+  }
+  require_pairs(comparisons);
+  return emit_comparisons(comparisons, cli.format, cli.out);
+}
+
+// ------------------------------------------------------------------------------------------ ab
+struct ab_cli {
+  std::string base_command, new_command;
+  std::vector<std::string> run_args;
+  // 48 rounds: on the shared 2-core VM a run is disrupted often enough (a vCPU lost for a whole
+  // run halves its speed) and stream's bandwidth is bimodal between runs, so that fewer rounds
+  // miss real 5 % slowdowns (24: 82 % detected). With 48 the order-statistic interval (17th and
+  // 32nd ratios) gave 1/100 false alarms and 94/100 / 99/100 detections of 5 % / 10 % slowdowns
+  // (scripts/error-rates.sh, docs/PERFORMANCE.md); an A/B of the ci suite takes about 172 s.
+  int rounds = 48;
+  std::string dir;
+  std::string format = "table";
+  std::string out;
+  reports::compare_options opt;
+};
+
+int cmd_ab(const ab_cli& cli) {
+  ab_plan plan;
+  plan.base_command = split_command(cli.base_command, "BASE_CMD");
+  plan.new_command = split_command(cli.new_command, "NEW_CMD");
+  plan.run_args =
+      cli.run_args.empty() ? std::vector<std::string>{"run", "--suite", "ci"} : cli.run_args;
+  if (plan.run_args.front() != "run")
+    throw usage_error(
+        fmt::format("ab: the arguments after -- are those of 'mlhpc run' and start "
+                    "with 'run' (got '{}')",
+                    plan.run_args.front()));
+  for (const auto& a : plan.run_args)
+    if (a == "--out" || a == "-o" || a.rfind("--out=", 0) == 0)
+      throw usage_error(
+          "ab: the run arguments must not set --out: each run writes its own file "
+          "in --dir");
+  (void)render_comparisons({}, cli.format);  // checks the format before hours of running
+  if (!cli.out.empty()) check_output_path(cli.out, "--out");
+  plan.rounds = cli.rounds;
+  plan.dir = cli.dir.empty() ? fmt::format("results/ab-{}-{:%Y%m%dT%H%M%S}", host_name(),
+                                           fmt::gmtime(std::time(nullptr)))
+                             : cli.dir;
+  // A protocol writes its files into a directory of its own: an earlier protocol's files are
+  // never replaced.
+  if (std::error_code ec;
+      std::filesystem::exists(plan.dir, ec) &&
+      (!std::filesystem::is_directory(plan.dir, ec) || !std::filesystem::is_empty(plan.dir, ec)))
+    throw usage_error(fmt::format(
+        "--dir '{}': exists and is not an empty directory; expected a new directory (each "
+        "protocol writes its own files)",
+        terminal_text(plan.dir)));
+  install_interrupt_handlers();
+  log(fmt::format("ab: {} rounds of base and new, alternating AB/BA; files in {}", plan.rounds,
+                  plan.dir));
+  std::vector<ab_run> runs;
+  try {
+    runs = run_ab(plan, &interrupt_flag(), [&](const ab_run& r) {
+      log(fmt::format("ab: round {}/{} {} done in {:.1f} s (exit {})", r.round, plan.rounds, r.side,
+                      r.wall_s, r.exit_status));
+    });
+  } catch (const std::runtime_error& e) {
+    throw usage_error(fmt::format("ab: {}", e.what()));
+  }
+  if (interrupted()) {
+    log(fmt::format("ab: interrupted; the runs so far are in {}", terminal_text(plan.dir)));
+    return interrupted_status();
+  }
+  std::vector<json> base, neu;
+  std::vector<std::string> base_paths, new_paths;
+  // run_ab returns the runs round by round, so the i-th of each side share round i.
+  for (const auto& r : runs) {
+    (r.side == "base" ? base : neu).push_back(reports::load_result_file(r.result_file));
+    (r.side == "base" ? base_paths : new_paths).push_back(r.result_file);
+  }
+  json c = reports::compare_groups(base, base_paths, neu, new_paths, true, cli.opt);
+  c["protocol"] = {{"rounds", plan.rounds},
+                   {"order", "AB in odd rounds, BA in even rounds"},
+                   {"base_command", plan.base_command},
+                   {"new_command", plan.new_command},
+                   {"run_args", plan.run_args},
+                   {"dir", plan.dir}};
+  json runs_json = json::array();
+  double wall = 0;
+  for (const auto& r : runs) {
+    runs_json.push_back({{"side", r.side},
+                         {"round", r.round},
+                         {"result_file", r.result_file},
+                         {"exit_status", r.exit_status},
+                         {"wall_s", r.wall_s}});
+    wall += r.wall_s;
+  }
+  c["protocol"]["runs"] = runs_json;
+  c["protocol"]["wall_s"] = wall;
+  write_json_file((std::filesystem::path(plan.dir) / "ab.json").string(),
+                  json{{"comparisons", {c}}});
+  require_pairs({c});
+  return emit_comparisons({c}, cli.format, cli.out);
+}
+
+// -------------------------------------------------------------------------------------- report
+struct report_cli {
+  std::vector<std::string> files;
+  std::string out;
+  std::string format = "html";
+};
+
+int cmd_report(const report_cli& cli) {
+  if (cli.format != "html" && cli.format != "md")
+    throw usage_error(fmt::format("--format '{}': expected html or md", cli.format));
+  if (cli.out.empty())
+    throw usage_error("report: expected -o FILE (report.html, or report.md with --format md)");
+  check_output_path(cli.out, "--out", cli.files);
+  std::vector<json> docs;
+  for (const auto& f : cli.files) docs.push_back(reports::load_result_file(f));
+  reports::report_options opt;
+  opt.format = cli.format;
+  opt.plot_script = (data_dir() / "reports" / "plot.py").string();
+  const std::string text = reports::render_report(docs, cli.files, opt);
+  if (cli.out == "-") {
+    std::cout << text;
+  } else {
+    write_file_atomically(cli.out, text);
+    fmt::print("report: {}\n", terminal_text(cli.out));
+  }
+  return 0;
+}
+
+// ----------------------------------------------------------------------------------------- run
+// The run itself is bench/run.hpp; here only its options. Every run setting's option is derived
+// from run_setting_table(): spelling, help with default and unit, environment fallback, check.
+void add_run_setting_options(CLI::App* run, setting_values& given) {
+  for (const auto& s : run_setting_table()) {
+    std::string names(s.option);
+    if (!s.short_option.empty()) names = std::string(s.short_option) + "," + names;
+    std::string help(s.help);
+    if (!s.default_text.empty())
+      help += fmt::format(" (default {}{})", s.default_text, s.unit == "s" ? " s" : "");
+    if (!s.env.empty()) help += fmt::format("; environment {}", s.env);
+    help += fmt::format("; suite key settings.{}", s.key);
+    run->add_option_function<std::string>(
+        names,
+        [&given, &s](const std::string& v) {
+          given[std::string(s.key)] = check_setting_value(s, v, s.option);
+        },
+        help);
+  }
+}
+
+// Options whose values pass the one check of options.hpp as they are parsed: numbers (no NaN,
+// infinity or empty text; every maximum enforced), unsigned 64-bit seeds, and text that must not
+// be empty. A refusal is a usage_error: exit 2 with the option, the value and what was expected.
+
+// The value type behind an option's target: T for T and for std::optional<T>.
+template <class T>
+struct value_type_of {
+  using type = T;
+};
+template <class T>
+struct value_type_of<std::optional<T>> {
+  using type = T;
+};
+
+template <class Target>
+CLI::Option* number_option(CLI::App* app, const std::string& names, Target& target,
+                           const numeric_rule& rule, const std::string& help) {
+  using T = typename value_type_of<Target>::type;
+  return app->add_option_function<std::string>(
+      names,
+      [&target, &rule](const std::string& v) {
+        target = static_cast<T>(parse_number(v, rule, rule.option));
+      },
+      help);
+}
+CLI::Option* seed_option(CLI::App* app, std::uint64_t& target, const std::string& help) {
+  return app->add_option_function<std::string>(
+      "--seed", [&target](const std::string& v) { target = parse_u64(v, "--seed"); }, help);
+}
+// `target` is a std::string (empty: not given) or a std::optional<std::string>.
+template <class Target>
+CLI::Option* text_option(CLI::App* app, const std::string& names, Target& target,
+                         const std::string& expected, const std::string& help) {
+  return app->add_option_function<std::string>(
+      names,
+      [&target, names, expected](const std::string& v) {
+        if (v.empty()) {
+          std::string shown = names.substr(names.rfind(',') + 1);
+          if (shown.rfind("--", 0) != 0) shown = "--" + shown;
+          throw usage_error(fmt::format("{} '': expected {}", shown, expected));
+        }
+        target = v;
+      },
+      help);
+}
+
+// Every status the tool returns; printed by --help and kept in the README.
+constexpr const char* exit_statuses =
+    "Exit status:\n"
+    "  0    success\n"
+    "  1    run: a problem failed or exceeded --timeout; compare, ab: something regressed;\n"
+    "       validate: a file is invalid\n"
+    "  2    bad input: an option, a path or a file's content; one message names the value and\n"
+    "       what was expected, and nothing is written\n"
+    "  3    the system refused: a file could not be written or read (full disk, quota, I/O\n"
+    "       error) or a library call failed; the previous output file is left intact\n"
+    "  4    internal error: a bug in mlhpc (the message says where); please report it\n"
+    "  130  interrupted by SIGINT, 143 by SIGTERM: the result file holds what finished\n";
+
+}  // namespace
+
+namespace mlhpc {
+
+int command_line_main(int argc, char** argv, const std::function<void(registry&)>& extra) {
+  const std::vector<std::string> args(argv, argv + argc);
+  CLI::App app{"mlhpc: benchmarks for the machines that train ML models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(MLHPC_VERSION));
+  app.footer(exit_statuses);
+
+  auto* list = app.add_subcommand(
+      "list", "List every workload, variant and parameter, and whether it can run here");
+  bool list_counters = false;
+  list->add_flag("--counters", list_counters,
+                 "List the counters and energy sources this machine offers, and why not the "
+                 "others");
+  auto* sysinfo = app.add_subcommand("sysinfo", "Print the system context as JSON");
+  std::vector<std::string> validate_paths;
+  auto* validate = app.add_subcommand("validate", "Check a result file against the schema");
+  validate->add_option("files", validate_paths, "Result files")->required();
+
+  compare_cli cc;
+  auto* cmp = app.add_subcommand(
+      "compare",
+      "Compare result files: BASE NEW [NEW...]; exit 1 when something regressed, 2 for bad input");
+  cmp->add_option("files", cc.files, "BASE, then one or more NEW result files");
+  number_option(cmp, "--threshold", cc.opt.threshold, rules::threshold,
+                "Smallest change that counts, as a fraction (default 0.05)");
+  cmp->add_option("--format", cc.format, "table (default), markdown, junit or json");
+  text_option(cmp, "-o,--out", cc.out, "a file name (or '-' for standard output)",
+              "Write the report here instead of stdout");
+  cmp->add_flag("--fleet", cc.fleet,
+                "The files are many nodes' runs of one suite: per problem the median, the spread "
+                "and the nodes that stand out (robust z-score)");
+  cmp->add_option("--base", cc.base_files,
+                  "Several result files of the base (runs of one build); with --new, the "
+                  "comparison carries the variation between runs (hierarchical bootstrap)");
+  cmp->add_option("--new", cc.new_files, "Several result files of the new side (see --base)");
+  cmp->add_flag("--paired", cc.paired,
+                "--base and --new files were taken in rounds (base i beside new i), as mlhpc ab "
+                "does");
+  number_option(cmp, "--alpha", cc.opt.alpha, rules::alpha,
+                "1 - level of the intervals (default 0.05: 95 %)");
+  number_option(cmp, "--min-effect", cc.min_effect, rules::min_effect,
+                "--fleet: a node stands out only this far from the median as well (default "
+                "0.05)");
+  seed_option(cmp, cc.opt.seed, "Seed of the bootstrap resampling (default 1)");
+  number_option(cmp, "--resamples", cc.opt.resamples, rules::resamples,
+                "Bootstrap resamples, 100 to 100000 (default 2000)");
+
+  ab_cli abc;
+  abc.opt.threshold = 0.03;
+  auto* ab = app.add_subcommand(
+      "ab",
+      "Interleaved A/B: run BASE_CMD and NEW_CMD alternately for --rounds rounds with the same "
+      "'mlhpc run' arguments (after --; default: run --suite ci) and compare the rounds; exit "
+      "1 when something regressed, 2 for bad input, 130 interrupted");
+  ab->add_option("base_cmd", abc.base_command,
+                 "The base mlhpc, as a command (split on spaces: 'env X=1 old/bin/mlhpc')")
+      ->required();
+  ab->add_option("new_cmd", abc.new_command, "The new mlhpc, as a command")->required();
+  ab->add_option("run_args", abc.run_args, "After --: the arguments of 'mlhpc run'");
+  number_option(ab, "--rounds", abc.rounds, rules::rounds,
+                "Rounds, each one base and one new run, 2 to 1000 (default 48)");
+  text_option(ab, "--dir", abc.dir, "a directory name",
+              "Directory for the runs' result files, logs and ab.json (default "
+              "results/ab-<host>-<time>)");
+  number_option(ab, "--threshold", abc.opt.threshold, rules::threshold,
+                "Smallest change that counts, as a fraction (default 0.03)");
+  number_option(ab, "--alpha", abc.opt.alpha, rules::alpha,
+                "1 - level of the interval (default 0.05)");
+  ab->add_option("--format", abc.format, "table (default), markdown, junit or json");
+  text_option(ab, "-o,--out", abc.out, "a file name (or '-' for standard output)",
+              "Also write the comparison here");
+  seed_option(ab, abc.opt.seed, "Seed of the bootstrap resampling (default 1)");
+
+  report_cli rp;
+  auto* rep = app.add_subcommand(
+      "report", "Write one self-contained HTML (or Markdown) report of result files");
+  rep->add_option("files", rp.files, "Result files")->required();
+  text_option(rep, "-o,--out", rp.out, "a file name (or '-' for standard output)",
+              "The report file ('-' for stdout)");
+  rep->add_option("--format", rp.format,
+                  "html (default), or md: Markdown with an artifact description for a paper");
+
+  run_request rc;
+  auto* run = app.add_subcommand(
+      "run",
+      "Run workloads and write a result file; under mpirun or srun every rank runs them in "
+      "lockstep and rank 0 writes the file");
+  run->add_option("-w,--workload", rc.workloads,
+                  "Workload to run, NAME or NAME:VARIANT (repeatable; see 'mlhpc list')");
+  run->add_option("-s,--set", rc.sets,
+                  "Parameter key=value (repeatable); key=a,b sweeps, several sweeps expand to "
+                  "their cartesian product; shapes=LIST runs a shape list");
+  text_option(run, "--suite", rc.suite, "a suite file or the name of a shipped suite",
+              "Suite file, or the name of a shipped suite (quick)");
+  add_run_setting_options(run, rc.settings);
+  text_option(run, "-o,--out", rc.out, "a file name (or '-' for standard output)",
+              "Result file (default results/<host>-<time>.json); '-' writes the JSON to "
+              "stdout and nothing else")
+      ->envname("MLHPC_OUT");
+  text_option(run, "--ceilings", rc.ceilings, "a result file",
+              "Result file whose ceilings (peak, stream) GEMM shares are computed against when "
+              "this run measures none");
+  run->add_flag("--dry-run", rc.dry_run, "Print the expanded problems and stop");
+  run->add_flag("-q,--quiet", rc.quiet, "No progress on stderr");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "mlhpc: error: {}\n(see 'mlhpc --help' or 'mlhpc run --help')\n",
+               terminal_text(e.what()));
+    return 2;
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
+    return 2;
+  }
+
+  int status = 0;
+  try {
+    registry reg;
+    register_all(reg);
+    if (extra) extra(reg);
+    if (*list) status = cmd_list(reg, list_counters);
+    if (*sysinfo) {
+      // The collectors of the default set, as a run would start them.
+      const auto cs = profilers::make_collectors(profilers::expand_counters("default"));
+      std::vector<const collector*> all;
+      for (const auto& c : cs) all.push_back(c.get());
+      const json system = system_context();
+      const int threads = static_cast<int>(allowed_cpus().size());
+      const json j = {{"tool", build_context()},
+                      {"system", system},
+                      {"nominal_peak", nominal_peak_context(system, threads, measure_core_hz())},
+                      {"libraries", library_context(reg.all())},
+                      {"affinity", affinity_context(threads)},
+                      {"environment", environment_context()},
+                      {"collectors", collectors_context(all, {})}};
+      std::cout << json_text(j) << '\n';
+    }
+    if (*validate) {
+      // Every file is checked; the status is the worst.
+      for (const auto& p : validate_paths) status = std::max(status, cmd_validate(p));
+    }
+    if (*cmp) status = cmd_compare(cc);
+    if (*ab) status = cmd_ab(abc);
+    if (*rep) status = cmd_report(rp);
+    if (*run) {
+      rc.command_line = args;
+      // The communicator: MPI when this build has it and a launcher started the process.
+#ifdef MLHPC_HAVE_MPI
+      if (mpi::launched()) {
+        mpi::session mpi_session(argc, argv);
+        mpi::mpi_communicator comm(MPI_COMM_WORLD, mpi_session.thread_level());
+        rc.launcher = mpi::launcher_command(comm.size());
+        try {
+          status = run_benchmarks(reg, rc, comm);
+        } catch (const std::exception& e) {
+          // Every rank has the same error (run_benchmarks agrees on it); rank 0 says it.
+          if (comm.rank() != 0)
+            return dynamic_cast<const usage_error*>(&e) != nullptr       ? 2
+                   : dynamic_cast<const runtime_failure*>(&e) != nullptr ? 3
+                                                                         : 4;
+          throw;
+        }
+      } else
+#endif
+      {
+        local_communicator comm;
+        status = run_benchmarks(reg, rc, comm);
+      }
+    }
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
+    return 2;
+  } catch (const runtime_failure& e) {
+    fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
+    return 3;
+  } catch (const std::exception& e) {
+    fmt::print(stderr,
+               "mlhpc: internal error (a bug; please report it with this message and the "
+               "command): {}\n",
+               terminal_text(e.what()));
+    return 4;
+  }
+  // Output to a full disk or a closed pipe must not end in "success".
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+    fmt::print(stderr, "mlhpc: error: cannot write to standard output\n");
+    return 3;
+  }
+  return status;
+}
+
+}  // namespace mlhpc

@@ -1,0 +1,320 @@
+// The multi-rank runner end to end: the real command line under mpirun with 2 and 3 ranks
+// (oversubscribed where the machine has fewer cores). Lockstep (identical sample counts), the
+// per-rank aggregation, the collectives' bus factors and checks, a planted slow rank flagged, a
+// rank that throws or hangs ending the job with its message, an interrupt on one rank, and every
+// file valid against the same schema as a single-rank run. Skips with the reason where this
+// build has no MPI or no launcher.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <thread>
+
+#include "bench/result_file.hpp"
+#include "tests/support/process.hpp"
+
+namespace mlhpc {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::process_result;
+using test::run_process;
+
+#define MLHPC_SKIP_WITHOUT_MPI()                                                          \
+  do {                                                                                    \
+    if (std::string(MLHPC_MPIRUN).empty())                                                \
+      GTEST_SKIP() << "this build has no MPI (MLHPC_WITH_MPI) or CMake found no mpiexec"; \
+  } while (0)
+
+class Mpi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MLHPC_SKIP_WITHOUT_MPI();
+    // Open MPI refuses root unless told; these tests run as root in containers and CI.
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    char tpl[] = "/tmp/mlhpc-mpi-test-XXXXXX";
+    dir = mkdtemp(tpl);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+  // mpirun -np N [launcher args] BIN run ARGS -o FILE
+  process_result mpirun(int ranks, const std::vector<std::string>& launcher, const std::string& bin,
+                        std::vector<std::string> args, const std::string& out) {
+    std::vector<std::string> cmd = {MLHPC_MPIRUN, "--oversubscribe", "-np", std::to_string(ranks)};
+    cmd.insert(cmd.end(), launcher.begin(), launcher.end());
+    cmd.push_back(bin);
+    cmd.push_back("run");
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    cmd.insert(cmd.end(), {"-q", "-o", out});
+    return run_process(cmd);
+  }
+  static json load_valid(const std::string& path) {
+    const json doc = json::parse(test::slurp(path));
+    const auto errors = validate_result(doc);
+    for (const auto& e : errors) ADD_FAILURE() << path << " at " << e.where << ": " << e.what;
+    return doc;
+  }
+  std::string dir;
+};
+
+TEST_F(Mpi, TwoRanksRunInLockstepAndRank0WritesOneValidFile) {
+  const std::string out = dir + "/two.json";
+  const auto r = mpirun(2, {}, MLHPC_BIN,
+                        {"-w", "stream:triad", "-s", "array_bytes=1048576", "-w", "gemm:f32", "-s",
+                         "m=64", "-s", "n=64", "-s", "k=64", "-t", "1", "--max-time", "0.3"},
+                        out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  // Rank 0 alone prints the table and writes the file.
+  EXPECT_EQ(fs::exists(out), true);
+  std::size_t tables = 0;
+  for (std::size_t p = r.out.find("results: "); p != std::string::npos;
+       p = r.out.find("results: ", p + 1))
+    ++tables;
+  EXPECT_EQ(tables, 1u) << r.out;
+  const json doc = load_valid(out);
+  EXPECT_EQ(doc["run"]["ranks"], 2);
+  EXPECT_EQ(doc["run"]["launcher"], "mpirun -np 2");
+  const auto& comm = doc["context"]["communicator"];
+  EXPECT_EQ(comm["kind"], "mpi");
+  EXPECT_EQ(comm["size"], 2);
+  EXPECT_FALSE(comm["library"].get<std::string>().empty());
+  ASSERT_EQ(comm["ranks"].size(), 2u);
+  for (const auto& rk : comm["ranks"]) EXPECT_FALSE(rk["cpus"].empty());
+  ASSERT_EQ(doc["results"].size(), 2u);
+  for (const auto& res : doc["results"]) {
+    ASSERT_EQ(res["status"], "ok") << res.dump();
+    EXPECT_EQ(res["repro"].get<std::string>().rfind("mpirun -np 2 mlhpc run ", 0), 0u);
+    const auto& k = res["ranks"];
+    ASSERT_EQ(k["per_rank"].size(), 2u);
+    // Lockstep: the same number of samples on every rank, and the headline is the slowest.
+    const auto n0 = k["per_rank"][0]["samples_s"].size();
+    EXPECT_EQ(k["per_rank"][1]["samples_s"].size(), n0);
+    EXPECT_EQ(res["measurement"]["samples_s"].size(), n0);
+    const int h = k["headline_rank"];
+    const double m0 = k["per_rank"][0]["statistics"]["median_s"];
+    const double m1 = k["per_rank"][1]["statistics"]["median_s"];
+    EXPECT_DOUBLE_EQ(k["per_rank"][static_cast<std::size_t>(h)]["statistics"]["median_s"],
+                     std::max(m0, m1));
+    EXPECT_DOUBLE_EQ(k["across_ranks"]["max_s"], std::max(m0, m1));
+    EXPECT_DOUBLE_EQ(k["across_ranks"]["min_s"], std::min(m0, m1));
+    EXPECT_DOUBLE_EQ(k["across_ranks"]["mean_s"], (m0 + m1) / 2);
+    EXPECT_DOUBLE_EQ(res["statistics"]["median_s"], std::max(m0, m1));
+    // Two ranks cannot say which one stands out.
+    EXPECT_NE(k["acceptance"]["unavailable"].get<std::string>().find("3 ranks or more"),
+              std::string::npos);
+  }
+}
+
+TEST_F(Mpi, CollectivesOnThreeRanksCarryTheBusFactorAndPassTheirCheck) {
+  const std::string out = dir + "/coll.json";
+  // 1536 B: 384 f32 or 768 bf16 elements, a multiple of 3 ranks.
+  const auto r = mpirun(3, {}, MLHPC_BIN, {"-w",         "allreduce",
+                                           "-w",         "reduce_scatter",
+                                           "-w",         "allgather",
+                                           "-w",         "broadcast",
+                                           "-w",         "alltoall",
+                                           "-s",         "bytes=1536",
+                                           "-s",         "dtype=f32,bf16",
+                                           "-t",         "1",
+                                           "-r",         "6",
+                                           "--max-time", "0.1"},
+                        out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = load_valid(out);
+  ASSERT_EQ(doc["results"].size(), 10u);
+  const std::map<std::string, double> factor = {{"allreduce", 4.0 / 3},
+                                                {"reduce_scatter", 2.0 / 3},
+                                                {"allgather", 2.0 / 3},
+                                                {"alltoall", 2.0 / 3},
+                                                {"broadcast", 1.0}};
+  for (const auto& res : doc["results"]) {
+    const std::string w = res["workload"];
+    ASSERT_EQ(res["status"], "ok") << res.dump();
+    EXPECT_EQ(res["verification"]["status"], "passed") << res["verification"].dump();
+    EXPECT_EQ(res["verification"]["error"], 0);
+    EXPECT_DOUBLE_EQ(res["work"]["bytes"], 1536);
+    EXPECT_NEAR(res["work"]["bus_bytes"].get<double>(), 1536 * factor.at(w), 1e-9);
+    const auto& rates = res["rates"];
+    EXPECT_NEAR(rates["bus_bytes_per_s"]["median"].get<double>() /
+                    rates["bytes_per_s"]["median"].get<double>(),
+                factor.at(w), 1e-12)
+        << w;
+    EXPECT_EQ(res["ranks"]["per_rank"].size(), 3u);
+    EXPECT_NE(res["ranks"]["acceptance"]["unavailable"].get<std::string>().find("collective"),
+              std::string::npos);
+    if (res["parameters"]["dtype"] == "bf16" && (w == "allreduce" || w == "reduce_scatter")) {
+      EXPECT_NE(res["details"]["reduction"].get<std::string>().find("user-defined MPI_Op"),
+                std::string::npos);
+    }
+    // OSU's warm-up for small messages.
+    EXPECT_GE(res["measurement"]["warmup_repetitions"].get<int>(), 100);
+  }
+}
+
+TEST_F(Mpi, APlantedSlowRankIsFlagged) {
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus < 2) GTEST_SKIP() << "needs 2 CPUs to give the slow rank a CPU of its own to share";
+  // Ranks 0 and 1 on CPU 0, rank 2 on CPU 1 beside three busy processes: it gets a quarter of its
+  // CPU while its samples last (tens of milliseconds, longer than a scheduler slice).
+  const std::string rankfile = dir + "/ranks";
+  {
+    std::ofstream f(rankfile);
+    f << "rank 0=localhost slot=0\nrank 1=localhost slot=0\nrank 2=localhost slot=1\n";
+  }
+  std::vector<pid_t> hogs;
+  for (int i = 0; i < 3; ++i) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(1, &set);
+      sched_setaffinity(0, sizeof set, &set);
+      volatile unsigned long x = 0;
+      while (true) x = x + 1;
+    }
+    hogs.push_back(pid);
+  }
+  const std::string out = dir + "/slow.json";
+  const auto r = mpirun(3, {"--rankfile", rankfile}, MLHPC_BIN,
+                        {"-w", "gemm:f32", "-s", "m=768", "-s", "n=768", "-s", "k=768", "-t", "1",
+                         "-r", "6", "--max-time", "1"},
+                        out);
+  for (pid_t h : hogs) {
+    kill(h, SIGKILL);
+    waitpid(h, nullptr, 0);
+  }
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = load_valid(out);
+  const auto& acc = doc["results"][0]["ranks"]["acceptance"];
+  ASSERT_TRUE(acc.contains("outliers")) << acc.dump();
+  ASSERT_EQ(acc["outliers"].size(), 1u) << acc.dump();
+  EXPECT_EQ(acc["outliers"][0]["rank"], 2);
+  EXPECT_EQ(acc["outliers"][0]["direction"], "slower");
+  EXPECT_GT(acc["outliers"][0]["deviation"].get<double>(), 0.3);
+  EXPECT_EQ(doc["results"][0]["ranks"]["headline_rank"], 2);
+  EXPECT_NE(r.out.find("STANDS OUT: rank 2"), std::string::npos) << r.out;
+}
+
+TEST_F(Mpi, ARankThatThrowsFailsTheProblemOnEveryRankAndTheRunGoesOn) {
+  for (const char* phase : {"setup", "run", "verify"}) {
+    const std::string out = dir + "/throw-" + phase + ".json";
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r =
+        mpirun(2, {}, MLHPC_FAULT_BIN,
+               {"-w", "fault", "-s", std::string("phase=") + phase, "-w", "stream:copy", "-s",
+                "array_bytes=1048576", "-t", "1", "--max-time", "0.2", "--timeout", "60"},
+               out);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));
+    EXPECT_EQ(r.status, 1) << r.err;  // a problem failed
+    const json doc = load_valid(out);
+    ASSERT_EQ(doc["results"].size(), 2u);
+    const auto& f = doc["results"][0];
+    EXPECT_EQ(f["status"], "failed");
+    EXPECT_EQ(f["reason"], fmt::format("rank 1 ({}): {} failed: planted failure on rank 1 in {}",
+                                       f["failure"]["host"].get<std::string>(), phase, phase));
+    EXPECT_EQ(f["failure"]["rank"], 1);
+    EXPECT_EQ(f["failure"]["phase"], phase);
+    EXPECT_EQ(doc["results"][1]["status"], "ok");  // the next problem ran on both ranks
+    EXPECT_EQ(doc["run"]["status"], "complete");
+  }
+}
+
+TEST_F(Mpi, ARankThatHangsEndsTheJobAtTheTimeoutNamingIt) {
+  const std::string out = dir + "/hang.json";
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = mpirun(2, {}, MLHPC_FAULT_BIN,
+                        {"-w", "stream:copy", "-s", "array_bytes=1048576", "-w", "fault", "-s",
+                         "mode=hang", "-t", "1", "--max-time", "0.2", "--timeout", "3"},
+                        out);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, std::chrono::seconds(30));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--timeout 3 s exceeded"), std::string::npos) << r.err;
+  const json doc = load_valid(out);
+  EXPECT_EQ(doc["run"]["status"], "partial");
+  ASSERT_EQ(doc["results"].size(), 1u);  // the finished problem is kept
+  EXPECT_EQ(doc["results"][0]["status"], "ok");
+  const auto& t = doc["run"]["timeout"];
+  EXPECT_EQ(t["seconds"], 3.0);
+  EXPECT_NE(t["during"].get<std::string>().find("fault:inject"), std::string::npos);
+  bool named = false;
+  for (const auto& s : t["ranks"]) {
+    const std::string state = s["state"];
+    if (s["rank"] == 1) {
+      named = true;
+      EXPECT_NE(state.find("working (not waiting for other ranks)"), std::string::npos) << state;
+    } else {
+      EXPECT_NE(state.find("waiting for the other ranks"), std::string::npos) << state;
+    }
+  }
+  EXPECT_TRUE(named) << t.dump();
+}
+
+TEST_F(Mpi, AnInterruptOnOneRankStopsEveryRankAtTheSameSample) {
+  const std::string out = dir + "/int.json";
+  auto job = std::async(std::launch::async, [&] {
+    return mpirun(2, {}, MLHPC_BIN,
+                  {"-w", "stream:copy", "-s", "array_bytes=1048576", "-t", "1", "--max-time", "30",
+                   "--ci-target", "0.000001"},
+                  out);
+  });
+  // The file is written before the first problem, with every rank's pid.
+  long long pid = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (pid == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    try {
+      const json doc = json::parse(test::slurp(out));
+      pid = doc["context"]["communicator"]["ranks"][1]["pid"];
+    } catch (const std::exception&) {
+    }
+  }
+  ASSERT_GT(pid, 0);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  kill(static_cast<pid_t>(pid), SIGINT);
+  const auto r = job.get();
+  EXPECT_EQ(r.status, 130) << r.err;
+  const json doc = load_valid(out);
+  EXPECT_EQ(doc["run"]["status"], "interrupted");
+  ASSERT_EQ(doc["results"].size(), 1u);
+  const auto& res = doc["results"][0];
+  EXPECT_EQ(res["status"], "interrupted");
+  EXPECT_EQ(res["measurement"]["stop_reason"], "interrupted");
+  EXPECT_EQ(res["ranks"]["per_rank"][0]["samples_s"].size(),
+            res["ranks"]["per_rank"][1]["samples_s"].size());
+}
+
+TEST(MpiPlain, ACollectiveWithoutALauncherIsSkippedWithTheCommandToUse) {
+  char tpl[] = "/tmp/mlhpc-mpi-plain-XXXXXX";
+  const std::string d = mkdtemp(tpl);
+  const auto r =
+      test::mlhpc({"run", "-w", "allreduce", "-s", "bytes=1024", "-q", "-o", d + "/plain.json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(test::slurp(d + "/plain.json"));
+  EXPECT_TRUE(validate_result(doc).empty());
+  EXPECT_EQ(doc["results"][0]["status"], "skipped");
+  const std::string reason = doc["results"][0]["reason"];
+  if (std::string(MLHPC_MPIRUN).empty())
+    EXPECT_NE(reason.find("built without MPI"), std::string::npos) << reason;
+  else
+    EXPECT_NE(reason.find("mpirun -np 2 mlhpc run"), std::string::npos) << reason;
+  EXPECT_FALSE(doc["results"][0].contains("rates"));  // no 0 for what was not measured
+  std::error_code ec;
+  fs::remove_all(d, ec);
+}
+
+}  // namespace
+}  // namespace mlhpc
