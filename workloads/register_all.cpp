@@ -20,16 +20,6 @@ namespace mlhpc {
 void register_all(registry& r) {
   r.add(peak::make_workload());
   r.add(stream::make_workload());
-#if MLHPC_HAVE_MPI
-  for (auto& w : collectives::make_workloads(collectives::make_mpi_backend(), ""))
-    r.add(std::move(w));
-#else
-  for (auto& w : collectives::make_workloads(
-           nullptr,
-           "built without MPI (MLHPC_WITH_MPI=OFF or libopenmpi-dev missing at "
-           "configure time)"))
-    r.add(std::move(w));
-#endif
 #if MLHPC_HAVE_DNNL
   r.add(gemm::make_workload(gemm::make_onednn_backend(), ""));
   r.add(conv::make_workload(conv::make_onednn_backend(), ""));
@@ -40,6 +30,16 @@ void register_all(registry& r) {
   r.add(conv::make_workload(nullptr,
                             "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev "
                             "missing at configure time)"));
+#endif
+#if MLHPC_HAVE_MPI
+  for (auto& w : collectives::make_workloads(collectives::make_mpi_backend(), ""))
+    r.add(std::move(w));
+#else
+  for (auto& w : collectives::make_workloads(
+           nullptr,
+           "built without MPI (MLHPC_WITH_MPI=OFF or libopenmpi-dev missing at "
+           "configure time)"))
+    r.add(std::move(w));
 #endif
 }
 

@@ -625,6 +625,11 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
   } catch (const runtime_failure& e) {
     fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
     return 3;
+  } catch (const std::system_error& e) {
+    // fmt::print to a full or closed standard output (std::system_error from fmt).
+    fmt::print(stderr, "mlhpc: error: cannot write to standard output: {}\n",
+               terminal_text(e.what()));
+    return 3;
   } catch (const std::exception& e) {
     fmt::print(stderr,
                "mlhpc: internal error (a bug; please report it with this message and the "
