@@ -461,6 +461,31 @@ TEST_F(Hardening, ASignalDuringALongRepetitionEndsTheRunInBoundedTime) {
   }
 }
 
+// --timeout without MPI: a repetition of about two minutes on one thread ends the job after
+// the limit, naming what it was doing, and the file keeps the finished result.
+TEST_F(Hardening, ATimeoutEndsARunThatWouldLastMinutesKeepingWhatFinished) {
+  std::ofstream(path("slow.yaml")) << "name: slow\nsettings: {repetitions: 2, warmup: 0, "
+                                      "max_time: 0.05, timeout: 2, threads: 1}\nproblems:\n"
+                                      "  - workload: peak:f64\n"
+                                      "  - workload: peak:f32\n    set: {chunks: 4194304}\n";
+  const std::string out = path("slow.json");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = mlhpc({"run", "--suite", path("slow.yaml"), "--out", out});
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_LT(s, 30.0);
+  EXPECT_NE(r.err.find("--timeout 2 s exceeded: rank 0"), std::string::npos) << r.err;
+  const json doc = json::parse(slurp(out));
+  EXPECT_TRUE(validate_result(doc).empty());
+  EXPECT_EQ(doc["run"]["status"], "partial");
+  EXPECT_EQ(doc["run"]["settings_sources"]["timeout"], "suite");
+  EXPECT_NE(doc["run"]["timeout"]["during"].get<std::string>().find("peak:f32"), std::string::npos);
+  EXPECT_NE(doc["run"]["timeout"]["ranks"][0]["state"].get<std::string>().find("working"),
+            std::string::npos);
+  ASSERT_EQ(doc["results"].size(), 1u);
+  EXPECT_EQ(doc["results"][0]["status"], "ok");
+}
+
 TEST_F(Hardening, HelpListsEveryExitStatus) {
   const auto r = mlhpc({"--help"});
   EXPECT_EQ(r.status, 0);

@@ -1,6 +1,7 @@
 #pragma once
 // Sets an environment variable for one scope and restores what was there (sysfs/procfs roots,
 // the NVML library path).
+#include <cstddef>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -12,6 +13,11 @@ class scoped_env {
   scoped_env(const char* name, const std::string& value) : m_name(name) {
     if (const char* old = std::getenv(name)) m_old = old;
     setenv(name, value.c_str(), 1);
+  }
+  // Unsets `name` for the scope.
+  scoped_env(const char* name, std::nullptr_t) : m_name(name) {
+    if (const char* old = std::getenv(name)) m_old = old;
+    unsetenv(name);
   }
   ~scoped_env() {
     if (m_old)

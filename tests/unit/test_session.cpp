@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdlib>
+
 #include "bench/error.hpp"
 #include "workloads/gemm/gemm.hpp"
 
@@ -109,6 +112,71 @@ TEST(Session, AWorkloadBuiltWithoutItsLibraryIsSkippedWithTheReason) {
   EXPECT_FALSE(r.contains("measurement"));
   EXPECT_FALSE(r.contains("rates"));
   EXPECT_EQ(r["ceiling"]["key"], "flops:f32");
+}
+
+}  // namespace
+}  // namespace mlhpc
+
+namespace mlhpc {
+namespace {
+
+// Rank 0 of three whose exchanged samples are scripted (a rank's samples go through allgather as
+// a JSON array; rank 0's own real ones, nanoseconds of a no-op, are replaced too); every other
+// exchange (errors) finds the peers silent.
+class three_ranks final : public communicator {
+ public:
+  explicit three_ranks(std::vector<std::vector<double>> peers) : m_peers(std::move(peers)) {}
+  int rank() const override { return 0; }
+  int size() const override { return 3; }
+  void barrier() override {}
+  bool any(bool local) override { return local; }
+  long long max(long long local) override { return local; }
+  std::vector<std::string> allgather(const std::string& local) override {
+    if (local.empty() || local.front() != '[') return {local, "", ""};
+    return {json(m_peers[0]).dump(), json(m_peers[1]).dump(), json(m_peers[2]).dump()};
+  }
+  std::string kind() const override { return "test"; }
+  json describe() const override { return {{"kind", "test"}, {"size", 3}}; }
+  [[noreturn]] void abort(int status) override { std::exit(status); }
+  void post_status(const std::string&) override {}
+  std::vector<std::pair<int, std::string>> collect_statuses(double) override { return {}; }
+
+ private:
+  std::vector<std::vector<double>> m_peers;
+};
+
+json run_on_three(const workload& w, std::vector<std::vector<double>> peers) {
+  planned_problem pp{&w, "x", expand(w.parameters("x"), {}, "t").front(), "test", {}};
+  session_options opt;
+  opt.config.runner.repetitions = 6;
+  opt.config.runner.warmup = 0;
+  opt.config.runner.max_time_s = 0.01;
+  opt.rank_hosts = {"n0", "n1", "n2"};
+  opt.launcher = "mpirun -np 3";
+  three_ranks comm(std::move(peers));
+  return run_problem(pp, opt, comm, {}, 0, 1, nullptr);
+}
+
+TEST(SessionRanks, APeerFarSlowerThanTheOthersIsFlaggedAndIsTheHeadline) {
+  const auto r = run_on_three(scripted_workload("none"), {{1.0, 1.1, 0.9, 1.0, 1.0, 1.0},
+                                                          {1.0, 1.0, 1.0, 1.02, 1.0, 1.0},
+                                                          {5.0, 5.0, 5.0, 5.0, 5.0, 5.0}});
+  ASSERT_EQ(r["status"], "ok") << r.dump();
+  EXPECT_EQ(r["repro"].get<std::string>().rfind("mpirun -np 3 mlhpc run ", 0), 0u);
+  const auto& k = r["ranks"];
+  EXPECT_EQ(k["size"], 3);
+  EXPECT_EQ(k["headline_rank"], 2);
+  EXPECT_EQ(r["statistics"]["median_s"], 5.0);  // the headline is the slowest rank's
+  EXPECT_EQ(k["per_rank"][2]["host"], "n2");
+  EXPECT_EQ(k["across_ranks"]["max_s"], 5.0);
+  EXPECT_DOUBLE_EQ(k["across_ranks"]["mean_s"], 7.0 / 3);
+  const auto& out = k["acceptance"]["outliers"];
+  ASSERT_EQ(out.size(), 1u) << k["acceptance"].dump();  // ranks 0 and 1 agree
+  EXPECT_EQ(out[0]["rank"], 2);
+  EXPECT_EQ(out[0]["host"], "n2");
+  EXPECT_EQ(out[0]["direction"], "slower");
+  EXPECT_DOUBLE_EQ(out[0]["deviation"], 4.0);  // 5 s against the median 1 s
+  EXPECT_FALSE(out[0].contains("robust_z"));   // MAD 0: z is infinite, said in words
 }
 
 }  // namespace
