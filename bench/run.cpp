@@ -227,6 +227,16 @@ json ranks_context(communicator& comm) {
 
 }  // namespace
 
+double planned_timeout(const run_request& req) {
+  try {
+    setting_values suite_settings;
+    if (!req.suite.empty()) suite_settings = load_suite(req.suite).settings;
+    return resolve_settings(req.settings, suite_settings, 1).config.timeout_s;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 int run_benchmarks(const registry& reg, const run_request& req, communicator& outer) {
   watched_communicator comm(outer);
   const bool root = comm.rank() == 0;

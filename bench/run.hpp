@@ -25,6 +25,11 @@ struct run_request {
   std::string launcher;  // "mpirun -np 4" when launched so (for the repro lines); "" plain
 };
 
+// The --timeout the request will run with (command line, environment, suite, default), read
+// before MPI starts: a time limit needs MPI_THREAD_MULTIPLE. 0 when none, or when the request
+// is bad input (run_benchmarks then says so).
+double planned_timeout(const run_request& req);
+
 // Runs the request on every rank of `comm` (collective). Rank 0 writes the one result file and
 // prints the table; every rank returns the same exit status: 0, 1 (a problem failed or timed
 // out), 130/143 (a signal), 4 (the result does not match the schema: a bug). Bad input throws

@@ -599,7 +599,7 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
       // The communicator: MPI when this build has it and a launcher started the process.
 #ifdef MLHPC_HAVE_MPI
       if (mpi::launched()) {
-        mpi::session mpi_session(argc, argv);
+        mpi::session mpi_session(argc, argv, planned_timeout(rc) > 0);
         mpi::mpi_communicator comm(MPI_COMM_WORLD, mpi_session.thread_level());
         rc.launcher = mpi::launcher_command(comm.size());
         try {

@@ -13,10 +13,18 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
+  // ALLREDUCE_BARE_THREAD=multiple initialises as mlhpc does (MPI_THREAD_MULTIPLE), to see
+  // what the thread level alone costs.
+  const char* level = std::getenv("ALLREDUCE_BARE_THREAD");
+  int provided = 0;
+  if (level != nullptr && std::string(level) == "multiple")
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  else
+    MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);

@@ -37,8 +37,9 @@ std::string launcher_command(int size) {
   return fmt::format("mpirun -np {}", size);
 }
 
-session::session(int& argc, char**& argv) {
-  check(MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &m_provided), "MPI_Init_thread");
+session::session(int& argc, char**& argv, bool thread_multiple) {
+  const int wanted = thread_multiple ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED;
+  check(MPI_Init_thread(&argc, &argv, wanted, &m_provided), "MPI_Init_thread");
 }
 
 session::~session() {
