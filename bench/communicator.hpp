@@ -1,6 +1,6 @@
 #pragma once
 // The collective operations the runner needs to keep ranks in lockstep. A single process uses
-// `local_communicator`; an MPI build adds `mpi_communicator` (bench/mpi/, its own target), so
+// `local_communicator`; an MPI build adds `mpi_communicator` (mpi/, its own target), so
 // that the stop rule and the timer stay in one place that every rank runs identically and no
 // MPI header is included here.
 #include <nlohmann/json.hpp>

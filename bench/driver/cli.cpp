@@ -42,7 +42,7 @@
 #include "bench/watchdog.hpp"
 #include "mlhpc_config.hpp"
 #ifdef MLHPC_HAVE_MPI
-#include "bench/mpi/mpi_communicator.hpp"
+#include "mpi/launch.hpp"
 #endif
 #include "profilers/profilers.hpp"
 #include "reports/compare.hpp"
@@ -600,13 +600,13 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
 #ifdef MLHPC_HAVE_MPI
       if (mpi::launched()) {
         mpi::session mpi_session(argc, argv, planned_timeout(rc) > 0);
-        mpi::mpi_communicator comm(MPI_COMM_WORLD, mpi_session.thread_level());
-        rc.launcher = mpi::launcher_command(comm.size());
+        const auto comm = mpi::world(mpi_session);
+        rc.launcher = mpi::launcher_command(comm->size());
         try {
-          status = run_benchmarks(reg, rc, comm);
+          status = run_benchmarks(reg, rc, *comm);
         } catch (const std::exception& e) {
           // Every rank has the same error (run_benchmarks agrees on it); rank 0 says it.
-          if (comm.rank() != 0)
+          if (comm->rank() != 0)
             return dynamic_cast<const usage_error*>(&e) != nullptr       ? 2
                    : dynamic_cast<const runtime_failure*>(&e) != nullptr ? 3
                                                                          : 4;

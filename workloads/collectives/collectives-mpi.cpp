@@ -1,5 +1,5 @@
 // The MPI backend of the collectives: the operation on the job's communicator (a duplicate of
-// MPI_COMM_WORLD held by bench/mpi), with MPI_FLOAT or MPI_DOUBLE, and for bf16 and f16, which
+// MPI_COMM_WORLD held by mpi/), with MPI_FLOAT or MPI_DOUBLE, and for bf16 and f16, which
 // MPI has no type for, MPI_UINT16_T with a user-defined sum (MPI_Op_create) that adds in f32 and
 // rounds back to the type (recorded in the result's details).
 #include "workloads/collectives/collectives-mpi.hpp"
@@ -12,7 +12,7 @@
 
 #include "bench/error.hpp"
 #include "bench/fill.hpp"
-#include "bench/mpi/mpi_communicator.hpp"
+#include "mpi/mpi_communicator.hpp"
 
 namespace mlhpc::collectives {
 

@@ -1,4 +1,4 @@
-#include "bench/mpi/mpi_communicator.hpp"
+#include "mpi/mpi_communicator.hpp"
 
 #include <fmt/format.h>
 
@@ -46,6 +46,10 @@ session::~session() {
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (finalized == 0) MPI_Finalize();
+}
+
+std::unique_ptr<communicator> world(const session& s) {
+  return std::make_unique<mpi_communicator>(MPI_COMM_WORLD, s.thread_level());
 }
 
 mpi_communicator::mpi_communicator(MPI_Comm comm, int thread_level) : m_thread_level(thread_level) {
