@@ -237,315 +237,336 @@ double planned_timeout(const run_request& req) {
   }
 }
 
-int run_benchmarks(const registry& reg, const run_request& req, communicator& outer) {
-  watched_communicator comm(outer);
-  const bool root = comm.rank() == 0;
+namespace {
+
+// Everything a run reads before it starts, the same on every rank.
+struct prepared_run {
   run_inputs in;
   resolved_settings rs;
   std::vector<planned_problem> plan;
   json external_ceilings = json::object();
   std::vector<std::string> counter_events;
   std::string out;
+};
+
+prepared_run prepare(const registry& reg, const run_request& req, communicator& comm) {
+  prepared_run p;
   on_every_rank(comm, [&] {
-    in = read_inputs(reg, req);
+    p.in = read_inputs(reg, req);
     const auto cpus = allowed_cpus();
-    rs = resolve_settings(req.settings, in.st ? in.st->settings : setting_values{},
-                          static_cast<int>(std::max<std::size_t>(1, cpus.size())));
-    counter_events = profilers::expand_counters(rs.config.counters);
-    plan = make_plan(reg, in.entries, available_memory_bytes());
+    p.rs = resolve_settings(req.settings, p.in.st ? p.in.st->settings : setting_values{},
+                            static_cast<int>(std::max<std::size_t>(1, cpus.size())));
+    p.counter_events = profilers::expand_counters(p.rs.config.counters);
+    p.plan = make_plan(reg, p.in.entries, available_memory_bytes());
     // Every input is read before anything runs, --dry-run included.
-    if (!req.ceilings.empty()) external_ceilings = load_ceilings_file(req.ceilings);
-    out = req.out.empty() ? default_out_path() : req.out;
-    if (!req.dry_run && root) {
+    if (!req.ceilings.empty()) p.external_ceilings = load_ceilings_file(req.ceilings);
+    p.out = req.out.empty() ? default_out_path() : req.out;
+    if (!req.dry_run && comm.rank() == 0) {
       std::vector<std::string> inputs;
-      if (in.st) inputs.push_back(in.st->path);
+      if (p.in.st) inputs.push_back(p.in.st->path);
       if (!req.ceilings.empty()) inputs.push_back(req.ceilings);
-      check_output_path(out, "--out", inputs);
+      check_output_path(p.out, "--out", inputs);
     }
   });
-  const run_config& cfg = rs.config;
-  if (req.dry_run) {
-    if (root) {
-      for (std::size_t i = 0; i < plan.size(); ++i)
-        fmt::print("{:>4}  {}\n", i + 1, terminal_text(plan[i].label()));
-      fmt::print("{} problem(s) on {} rank(s); {}\n", plan.size(), comm.size(),
-                 terminal_text(settings_summary(cfg)));
-    }
-    return 0;
-  }
-  const bool to_stdout = out == "-";
+  return p;
+}
 
-  // Collectors are probed once, before the first problem; what they cannot measure is said in
-  // the context and in every result.
-  const auto collectors = profilers::make_collectors(counter_events);
-  counter_setup counters;
-  counters.spec = cfg.counters;
-  counters.separate_pass = cfg.counter_pass == "separate";
-  counters.log = [](const std::string& m) { log(m); };
+// A run in progress. The document lives on rank 0; every change and every save holds
+// `doc_mutex`, which the watchdog shares; a problem runs without it.
+struct run_state {
+  run_state(const run_request& r, watched_communicator& c, prepared_run p)
+      : req(r), comm(c), root(c.rank() == 0), prep(std::move(p)), to_stdout(prep.out == "-") {}
+  const run_request& req;
+  watched_communicator& comm;
+  const bool root;
+  prepared_run prep;
+  const bool to_stdout;
+  std::vector<std::unique_ptr<collector>> collectors;
   std::vector<const collector*> all_collectors;
-  for (const auto& c : collectors) {
-    counters.collectors.push_back(c.get());
-    all_collectors.push_back(c.get());
-  }
+  counter_setup counters;
   session_options opt;
-  opt.config = cfg;
-  opt.counters = &counters;
-  opt.launcher = req.launcher;
-
-  std::vector<const workload*> used;
-  for (const auto& p : plan)
-    if (std::find(used.begin(), used.end(), p.w) == used.end()) used.push_back(p.w);
-  const json ranks = ranks_context(comm);
-  for (const auto& rk : ranks["ranks"]) opt.rank_hosts.push_back(rk["host"]);
-
-  // The document lives on rank 0; every change and every save holds doc_mutex, which the
-  // watchdog shares; a problem runs without it.
   json doc;
-  std::mutex doc_mutex;
-  std::string in_progress;  // the label of the problem running
-  std::optional<double> start_hz;
   json system;
-  if (root) {
-    doc["schema_version"] = schema_version;
-    std::vector<std::string> command_line;
-    for (const auto& a : req.command_line) command_line.push_back(utf8_text(a));
-    doc["run"] = {{"status", "running"},
-                  {"command_line", command_line},
-                  {"started_at", utc_now()},
-                  {"problems_planned", plan.size()},
-                  {"seed", cfg.seed},
-                  {"threads", cfg.threads},
-                  {"ranks", comm.size()},
-                  {"settings", settings_json(cfg)},
-                  {"settings_sources", rs.sources},
-                  {"input_fill",
-                   "inputs are pseudo-random: each element is splitmix64(seed, stream, index) "
-                   "mapped to the type's range; the seed is --seed"}};
-    if (!req.launcher.empty()) doc["run"]["launcher"] = req.launcher;
-    doc["run"]["counters"] = {
-        {"spec", cfg.counters}, {"events", counter_events}, {"pass", cfg.counter_pass}};
-    if (in.st)
-      doc["run"]["suite"] = {{"name", utf8_text(in.st->name)}, {"file", utf8_text(in.st->path)}};
-    if (!req.ceilings.empty()) doc["run"]["ceilings_file"] = utf8_text(req.ceilings);
-    system = system_context();
-    const json affinity = affinity_context(cfg.threads);
-    start_hz = measure_core_hz();
-    doc["context"] = {{"tool", build_context()},
-                      {"system", system},
-                      {"nominal_peak", nominal_peak_context(system, cfg.threads, start_hz)},
-                      {"libraries", library_context(used)},
-                      {"affinity", affinity},
-                      {"environment", environment_context()},
-                      {"collectors", collectors_context(all_collectors, counters.failed)},
-                      {"communicator", ranks}};
-    opt.threads_pinned = affinity.value("pinned", false);
-    opt.allowed_cpus = static_cast<int>(allowed_cpus().size());
-    doc["ceilings"] = json::object();
-    doc["results"] = json::array();
-  } else {
-    const json affinity = affinity_context(cfg.threads);
-    opt.threads_pinned = affinity.value("pinned", false);
-    opt.allowed_cpus = static_cast<int>(allowed_cpus().size());
-  }
-  auto save_locked = [&] {
+  std::optional<double> start_hz;
+  std::mutex doc_mutex;
+  std::string in_progress;  // the label of the problem running (under doc_mutex)
+  // What this rank is doing, for a timeout's report.
+  std::atomic<const char*> phase{"starting"};
+  std::atomic<long long> samples{0};
+
+  const run_config& config() const { return prep.rs.config; }
+  // Recomputes what derives from the results and writes the file (rank 0; doc_mutex held).
+  void save_locked() {
     if (!root) return;
-    apply_ceilings(doc, external_ceilings);
-    if (!in.networks.empty()) {
+    apply_ceilings(doc, prep.external_ceilings);
+    if (!prep.in.networks.empty()) {
       doc["summaries"] = json::array();
-      for (const auto& [w, n] : in.networks)
+      for (const auto& [w, n] : prep.in.networks)
         if (auto sm = w->summarize_network(n, doc["results"]); !sm.is_null())
           doc["summaries"].push_back(std::move(sm));
     }
     doc["context"]["collectors"] = collectors_context(all_collectors, counters.failed);
-    if (!to_stdout) write_json_file(out, doc);
-  };
-  auto write_now = [&] {
+    if (!to_stdout) write_json_file(prep.out, doc);
+  }
+  // The document as it stands, to the file or (--out -) to stdout, from the watchdog's thread.
+  void write_now() {
     if (to_stdout) {
       const std::string text = json_text(doc) + "\n";
       (void)!::write(STDOUT_FILENO, text.data(), text.size());
     } else {
-      write_json_file(out, doc);
+      write_json_file(prep.out, doc);
     }
-  };
-  if (root) {
-    doc["run"]["status"] = "partial";
-    save_locked();
   }
-
-  // What this rank is doing, for a timeout's report.
-  std::atomic<const char*> phase{"starting"};
-  std::atomic<long long> samples{0};
-  auto state_line = [&](const std::string& label) {
+  std::string state_line(const std::string& label) const {
     return fmt::format("rank {} ({}, pid {}): {} {}, {} samples taken; {}", comm.rank(),
                        utf8_text(host_name()), static_cast<long long>(::getpid()), phase.load(),
                        label, samples.load(),
                        comm.in_collective() ? "waiting for the other ranks in a collective"
                                             : "working (not waiting for other ranks)");
-  };
+  }
+};
 
-  run_watchdog::actions actions;
-  actions.on_signal_save = [&] {
-    if (!root) return;
-    doc["run"]["status"] = "interrupted";
-    doc["run"]["ended_at"] = utc_now();
-    doc["run"]["interruption"] = {
-        {"signal", signal_name()}, {"during", in_progress}, {"abandoned", true}};
+// Collectors (probed once, before the first problem: what they cannot measure is said in the
+// context and in every result) and the session's options.
+void start_collectors(run_state& st) {
+  const run_config& cfg = st.config();
+  st.collectors = profilers::make_collectors(st.prep.counter_events);
+  st.counters.spec = cfg.counters;
+  st.counters.separate_pass = cfg.counter_pass == "separate";
+  st.counters.log = [](const std::string& m) { log(m); };
+  for (const auto& c : st.collectors) {
+    st.counters.collectors.push_back(c.get());
+    st.all_collectors.push_back(c.get());
+  }
+  st.opt.config = cfg;
+  st.opt.counters = &st.counters;
+  st.opt.launcher = st.req.launcher;
+  const json affinity = affinity_context(cfg.threads);
+  st.opt.threads_pinned = affinity.value("pinned", false);
+  st.opt.allowed_cpus = static_cast<int>(allowed_cpus().size());
+}
+
+// The document's run and context before the first problem (collective: the ranks' context).
+void start_document(run_state& st) {
+  const run_config& cfg = st.config();
+  const json ranks = ranks_context(st.comm);
+  for (const auto& rk : ranks["ranks"]) st.opt.rank_hosts.push_back(rk["host"]);
+  if (!st.root) return;
+  std::vector<const workload*> used;
+  for (const auto& p : st.prep.plan)
+    if (std::find(used.begin(), used.end(), p.w) == used.end()) used.push_back(p.w);
+  json& doc = st.doc;
+  doc["schema_version"] = schema_version;
+  std::vector<std::string> command_line;
+  for (const auto& a : st.req.command_line) command_line.push_back(utf8_text(a));
+  doc["run"] = {{"status", "partial"},
+                {"command_line", command_line},
+                {"started_at", utc_now()},
+                {"problems_planned", st.prep.plan.size()},
+                {"seed", cfg.seed},
+                {"threads", cfg.threads},
+                {"ranks", st.comm.size()},
+                {"settings", settings_json(cfg)},
+                {"settings_sources", st.prep.rs.sources},
+                {"input_fill",
+                 "inputs are pseudo-random: each element is splitmix64(seed, stream, index) "
+                 "mapped to the type's range; the seed is --seed"}};
+  if (!st.req.launcher.empty()) doc["run"]["launcher"] = st.req.launcher;
+  doc["run"]["counters"] = {
+      {"spec", cfg.counters}, {"events", st.prep.counter_events}, {"pass", cfg.counter_pass}};
+  if (const auto& s = st.prep.in.st)
+    doc["run"]["suite"] = {{"name", utf8_text(s->name)}, {"file", utf8_text(s->path)}};
+  if (!st.req.ceilings.empty()) doc["run"]["ceilings_file"] = utf8_text(st.req.ceilings);
+  st.system = system_context();
+  st.start_hz = measure_core_hz();
+  doc["context"] = {{"tool", build_context()},
+                    {"system", st.system},
+                    {"nominal_peak", nominal_peak_context(st.system, cfg.threads, st.start_hz)},
+                    {"libraries", library_context(used)},
+                    {"affinity", affinity_context(cfg.threads)},
+                    {"environment", environment_context()},
+                    {"collectors", collectors_context(st.all_collectors, st.counters.failed)},
+                    {"communicator", ranks}};
+  doc["ceilings"] = json::object();
+  doc["results"] = json::array();
+  st.save_locked();
+}
+
+// A problem ran past --timeout on this rank. Every rank's watchdog gets here at about the same
+// time: the others post their state to rank 0, which writes the file with every state it
+// received (the rank that is working, not waiting, is the one that hangs) and ends the job.
+[[noreturn]] void end_on_timeout(run_state& st) {
+  std::string label;
+  {
+    std::lock_guard lock(st.doc_mutex);
+    label = st.in_progress;
+  }
+  const std::string mine = st.state_line(label);
+  log(fmt::format("--timeout {} s exceeded: {}", st.config().timeout_s, terminal_text(mine)));
+  if (!st.root) {
+    st.comm.post_status(mine);
+    // Rank 0 ends the job once it has the reports; if it cannot (it hangs too), this rank does.
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    st.comm.abort(1);
+  }
+  const auto others = st.comm.collect_statuses(3.0);
+  std::lock_guard lock(st.doc_mutex);
+  json states = json::array();
+  states.push_back({{"rank", 0}, {"state", mine}});
+  std::vector<bool> reported(static_cast<std::size_t>(st.comm.size()), false);
+  reported[0] = true;
+  for (const auto& [r, line] : others) {
+    states.push_back({{"rank", r}, {"state", utf8_text(line)}});
+    if (r >= 0 && r < st.comm.size()) reported[static_cast<std::size_t>(r)] = true;
+  }
+  json silent = json::array();
+  for (int r = 0; r < st.comm.size(); ++r)
+    if (!reported[static_cast<std::size_t>(r)]) silent.push_back(r);
+  json& doc = st.doc;
+  doc["run"]["status"] = "partial";
+  doc["run"]["ended_at"] = utc_now();
+  doc["run"]["timeout"] = {{"seconds", st.config().timeout_s},
+                           {"during", st.in_progress},
+                           {"ranks", states},
+                           {"silent_ranks", silent}};
+  try {
+    st.write_now();
+    for (const auto& s : states)
+      if (s["rank"] != 0) log(fmt::format("  {}", terminal_text(s["state"].get<std::string>())));
+    if (!silent.empty())
+      log(
+          fmt::format("  ranks {} sent no report (dead, hung with their watchdog, or MPI without "
+                      "MPI_THREAD_MULTIPLE)",
+                      silent.dump()));
+    log(fmt::format("the job is ended; the finished results are in {}",
+                    st.to_stdout ? "the JSON on stdout" : terminal_text(st.prep.out)));
+  } catch (const std::exception& e) {
+    log(fmt::format("the result file could not be written: {}", terminal_text(e.what())));
+  }
+  st.comm.abort(1);
+}
+
+run_watchdog::actions watchdog_actions(run_state& st) {
+  run_watchdog::actions a;
+  a.on_signal_save = [&st] {
+    if (!st.root) return;
+    st.doc["run"]["status"] = "interrupted";
+    st.doc["run"]["ended_at"] = utc_now();
+    st.doc["run"]["interruption"] = {
+        {"signal", signal_name()}, {"during", st.in_progress}, {"abandoned", true}};
     try {
-      if (!to_stdout) write_json_file(out, doc);
+      if (!st.to_stdout) write_json_file(st.prep.out, st.doc);
     } catch (const std::exception& e) {
       log(fmt::format("interrupted; the result file could not be written: {}",
                       terminal_text(e.what())));
     }
   };
-  actions.abandon = [&] {
-    if (!root) return;
+  a.abandon = [&st] {
+    if (!st.root) return;
     try {
-      if (to_stdout) write_now();
+      if (st.to_stdout) st.write_now();
       log(
           fmt::format("interrupted by {} during {}, which did not stop within {} s; abandoned. "
                       "The finished results are in {}",
-                      signal_name(), terminal_text(in_progress), interrupt_grace.count(),
-                      to_stdout ? "the JSON on stdout" : terminal_text(out)));
+                      signal_name(), terminal_text(st.in_progress), interrupt_grace.count(),
+                      st.to_stdout ? "the JSON on stdout" : terminal_text(st.prep.out)));
     } catch (const std::exception& e) {
       log(fmt::format("interrupted; the result file could not be written: {}",
                       terminal_text(e.what())));
     }
   };
-  actions.on_timeout = [&] {
-    std::string label;
-    {
-      std::lock_guard lock(doc_mutex);
-      label = in_progress;
-    }
-    const std::string mine = state_line(label);
-    log(fmt::format("--timeout {} s exceeded: {}", cfg.timeout_s, terminal_text(mine)));
-    if (!root) {
-      comm.post_status(mine);
-      // Rank 0 ends the job once it has the reports; if it cannot (it hangs too), this rank does.
-      std::this_thread::sleep_for(std::chrono::seconds(10));
-      comm.abort(1);
-    }
-    auto others = comm.collect_statuses(3.0);
-    std::lock_guard lock(doc_mutex);
-    json states = json::array();
-    states.push_back({{"rank", 0}, {"state", mine}});
-    std::vector<bool> reported(static_cast<std::size_t>(comm.size()), false);
-    reported[0] = true;
-    for (auto& [r, line] : others) {
-      states.push_back({{"rank", r}, {"state", utf8_text(line)}});
-      if (r >= 0 && r < comm.size()) reported[static_cast<std::size_t>(r)] = true;
-    }
-    json silent = json::array();
-    for (int r = 0; r < comm.size(); ++r)
-      if (!reported[static_cast<std::size_t>(r)]) silent.push_back(r);
-    doc["run"]["status"] = "partial";
-    doc["run"]["ended_at"] = utc_now();
-    doc["run"]["timeout"] = {{"seconds", cfg.timeout_s},
-                             {"during", in_progress},
-                             {"ranks", states},
-                             {"silent_ranks", silent}};
-    try {
-      write_now();
-      for (const auto& s : states)
-        if (s["rank"] != 0) log(fmt::format("  {}", terminal_text(s["state"].get<std::string>())));
-      if (!silent.empty())
-        log(fmt::format("  ranks {} sent no report (dead, or hung with their watchdog)",
-                        silent.dump()));
-      log(fmt::format("the job is ended; the finished results are in {}",
-                      to_stdout ? "the JSON on stdout" : terminal_text(out)));
-    } catch (const std::exception& e) {
-      log(fmt::format("the result file could not be written: {}", terminal_text(e.what())));
-    }
-    comm.abort(1);
-  };
-  run_watchdog watchdog(doc_mutex, cfg.timeout_s, actions);
-  install_interrupt_handlers();
+  a.on_timeout = [&st] { end_on_timeout(st); };
+  return a;
+}
 
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  std::atomic<std::size_t> done{0};
+// Progress for a person (rank 0, unless --quiet), and the sample count every rank keeps for a
+// timeout's report.
+progress_observer make_observer(run_state& st, std::atomic<std::size_t>& done) {
   progress_observer obs;
-  obs.on_sample = [&](const planned_problem&, const measurement& m) {
-    samples.store(static_cast<long long>(m.samples_s.size()), std::memory_order_relaxed);
+  obs.on_phase = [&st](const char* p) { st.phase.store(p, std::memory_order_relaxed); };
+  obs.on_sample = [&st](const planned_problem&, const measurement& m) {
+    st.samples.store(static_cast<long long>(m.samples_s.size()), std::memory_order_relaxed);
   };
-  if (!req.quiet && root) {
-    obs.on_start = [&](std::size_t i, std::size_t n, const planned_problem& pp) {
-      if (tty)
-        fmt::print(stderr, "[{}/{}] {} ...", i + 1, n, terminal_text(pp.label()));
-      else
-        fmt::print(stderr, "[{}/{}] {}\n", i + 1, n, terminal_text(pp.label()));
-    };
+  if (st.req.quiet || !st.root) return obs;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  const std::size_t total = st.prep.plan.size();
+  obs.on_start = [tty](std::size_t i, std::size_t n, const planned_problem& pp) {
     if (tty)
-      // At most ten updates a second: a terminal write per 1 ms sample would be wasteful.
-      obs.on_sample = [&, last = std::chrono::steady_clock::time_point{}](
-                          const planned_problem& pp, const measurement& m) mutable {
-        samples.store(static_cast<long long>(m.samples_s.size()), std::memory_order_relaxed);
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last < std::chrono::milliseconds(100)) return;
-        last = now;
-        fmt::print(stderr, "\r\033[K[{}/{}] {} sample {} ", done.load() + 1, plan.size(),
-                   terminal_text(pp.label()), m.samples_s.size());
-      };
-    obs.on_end = [&](std::size_t i, std::size_t n, const json& r) {
-      std::string what = r["status"];
-      if (r.contains("statistics"))
-        what += fmt::format(
-            ", median {} over {} samples ({})", format_seconds(r["statistics"]["median_s"]),
-            r["statistics"]["n"].get<int>(), r["measurement"]["stop_reason"].get<std::string>());
-      if (r.contains("reason")) what += ": " + r["reason"].get<std::string>();
-      if (tty) fmt::print(stderr, "\r\033[K");
-      fmt::print(stderr, "[{}/{}] {} -> {}\n", i + 1, n, terminal_text(r["key"].get<std::string>()),
-                 terminal_text(what));
+      fmt::print(stderr, "[{}/{}] {} ...", i + 1, n, terminal_text(pp.label()));
+    else
+      fmt::print(stderr, "[{}/{}] {}\n", i + 1, n, terminal_text(pp.label()));
+  };
+  if (tty)
+    // At most ten updates a second: a terminal write per 1 ms sample would be wasteful.
+    obs.on_sample = [&st, &done, total, last = std::chrono::steady_clock::time_point{}](
+                        const planned_problem& pp, const measurement& m) mutable {
+      st.samples.store(static_cast<long long>(m.samples_s.size()), std::memory_order_relaxed);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::milliseconds(100)) return;
+      last = now;
+      fmt::print(stderr, "\r\033[K[{}/{}] {} sample {} ", done.load() + 1, total,
+                 terminal_text(pp.label()), m.samples_s.size());
     };
-  }
-  obs.on_phase = [&](const char* p) { phase.store(p, std::memory_order_relaxed); };
+  obs.on_end = [tty](std::size_t i, std::size_t n, const json& r) {
+    std::string what = r["status"];
+    if (r.contains("statistics"))
+      what += fmt::format(
+          ", median {} over {} samples ({})", format_seconds(r["statistics"]["median_s"]),
+          r["statistics"]["n"].get<int>(), r["measurement"]["stop_reason"].get<std::string>());
+    if (r.contains("reason")) what += ": " + r["reason"].get<std::string>();
+    if (tty) fmt::print(stderr, "\r\033[K");
+    fmt::print(stderr, "[{}/{}] {} -> {}\n", i + 1, n, terminal_text(r["key"].get<std::string>()),
+               terminal_text(what));
+  };
+  return obs;
+}
 
-  bool stopped = false;
+// The problems in order, on every rank; true when a signal stopped the run. One decision for
+// every rank before each problem: a signal on any rank stops all.
+bool run_plan(run_state& st, run_watchdog& watchdog, const progress_observer& obs,
+              std::atomic<std::size_t>& done) {
+  const auto& plan = st.prep.plan;
   for (std::size_t i = 0; i < plan.size(); ++i) {
-    // One decision for every rank: a signal on any rank stops all before the next problem.
-    if (comm.any(interrupted())) {
-      stopped = true;
-      break;
-    }
+    if (st.comm.any(interrupted())) return true;
     {
-      std::lock_guard lock(doc_mutex);
-      in_progress = plan[i].label();
+      std::lock_guard lock(st.doc_mutex);
+      st.in_progress = plan[i].label();
     }
-    samples.store(0);
+    st.samples.store(0);
     watchdog.problem_started();
-    json r = run_problem(plan[i], opt, comm, obs, i, plan.size(), &interrupt_flag());
+    json r = run_problem(plan[i], st.opt, st.comm, obs, i, plan.size(), &interrupt_flag());
     watchdog.problem_ended();
-    std::lock_guard lock(doc_mutex);
-    if (root) {
-      doc["results"].push_back(std::move(r));
-      doc["run"]["problems_done"] = doc["results"].size();
-      done.store(doc["results"].size());
-      save_locked();
-      if (doc["results"].back()["status"] == "interrupted") stopped = true;
-    } else if (r["status"] == "interrupted") {
-      stopped = true;
+    const bool stopped = r["status"] == "interrupted";
+    std::lock_guard lock(st.doc_mutex);
+    if (st.root) {
+      st.doc["results"].push_back(std::move(r));
+      st.doc["run"]["problems_done"] = st.doc["results"].size();
+      done.store(st.doc["results"].size());
+      st.save_locked();
     }
-    if (!stopped) in_progress.clear();
-    if (stopped) break;
+    if (stopped) return true;
+    st.in_progress.clear();
   }
-  // The ranks agree whether the run was interrupted: a rank that saw no signal says so too.
-  const bool was_interrupted = comm.any(interrupted() || stopped);
-  std::unique_lock lock(doc_mutex);
-  watchdog.run_ended();
-  if (!root) return was_interrupted ? interrupted_status() : 0;
+  return false;
+}
 
+// Rank 0: the final document, its check against the schema, and the table.
+int finish(run_state& st, bool was_interrupted) {
+  json& doc = st.doc;
+  std::unique_lock lock(st.doc_mutex);
   doc["run"]["ended_at"] = utc_now();
   doc["run"]["status"] = was_interrupted ? "interrupted" : "complete";
   doc["run"].erase("interruption");
   if (was_interrupted)
     doc["run"]["interruption"] = {{"signal", interrupted() ? signal_name() : "SIGINT"},
-                                  {"during", in_progress},
+                                  {"during", st.in_progress},
                                   {"abandoned", false}};
   // A VM's boost clock moves during a run (peak once reached 100.6 % of a nominal peak from the
   // clock at the start): the clock is measured again at the end and the higher one bounds.
-  if (const auto end_hz = measure_core_hz(); end_hz && start_hz)
+  if (const auto end_hz = measure_core_hz(); end_hz && st.start_hz)
     doc["context"]["nominal_peak"] =
-        nominal_peak_context(system, cfg.threads, std::max(*start_hz, *end_hz));
-  save_locked();
+        nominal_peak_context(st.system, st.config().threads, std::max(*st.start_hz, *end_hz));
+  st.save_locked();
   lock.unlock();
 
   const auto errors = validate_result(doc);
@@ -554,19 +575,18 @@ int run_benchmarks(const registry& reg, const run_request& req, communicator& ou
         fmt::format("internal error (a bug; please report it): the result does not match the "
                     "schema at {}: {}",
                     e.where, terminal_text(e.what)));
-
   // Everything from the file that reaches the terminal is text only (bench/text.hpp).
   const std::string table =
       terminal_lines(format_table(doc) + format_ranks(doc) + format_ceilings(doc) +
                      format_trust(doc) + format_summaries(doc));
   int failed = 0;
   for (const auto& r : doc["results"]) failed += r["status"] == "failed";
-  if (to_stdout) {
+  if (st.to_stdout) {
     std::cout << json_text(doc) << '\n';
     std::cerr << '\n' << table;
   } else {
     std::cout << '\n' << table;
-    std::cout << fmt::format("\nresults: {}\n", terminal_text(out));
+    std::cout << fmt::format("\nresults: {}\n", terminal_text(st.prep.out));
   }
   // Counting errors are said on stderr as well as in the file and the table.
   for (const auto& r : doc["results"])
@@ -577,6 +597,37 @@ int run_benchmarks(const registry& reg, const run_request& req, communicator& ou
   if (was_interrupted) return interrupted() ? interrupted_status() : 130;
   if (!errors.empty()) return 4;
   return failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int run_benchmarks(const registry& reg, const run_request& req, communicator& outer) {
+  watched_communicator comm(outer);
+  run_state st(req, comm, prepare(reg, req, comm));
+  if (req.dry_run) {
+    if (st.root) {
+      for (std::size_t i = 0; i < st.prep.plan.size(); ++i)
+        fmt::print("{:>4}  {}\n", i + 1, terminal_text(st.prep.plan[i].label()));
+      fmt::print("{} problem(s) on {} rank(s); {}\n", st.prep.plan.size(), comm.size(),
+                 terminal_text(settings_summary(st.config())));
+    }
+    return 0;
+  }
+  start_collectors(st);
+  start_document(st);
+  run_watchdog watchdog(st.doc_mutex, st.config().timeout_s, watchdog_actions(st));
+  install_interrupt_handlers();
+  std::atomic<std::size_t> done{0};
+  const progress_observer obs = make_observer(st, done);
+  const bool stopped = run_plan(st, watchdog, obs, done);
+  // The ranks agree whether the run was interrupted: a rank that saw no signal says so too.
+  const bool was_interrupted = comm.any(interrupted() || stopped);
+  {
+    std::lock_guard lock(st.doc_mutex);
+    watchdog.run_ended();
+  }
+  if (!st.root) return was_interrupted ? interrupted_status() : 0;
+  return finish(st, was_interrupted);
 }
 
 }  // namespace mlhpc
