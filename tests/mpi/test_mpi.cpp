@@ -263,6 +263,26 @@ TEST_F(Mpi, ARankThatHangsEndsTheJobAtTheTimeoutNamingIt) {
   EXPECT_TRUE(named) << t.dump();
 }
 
+// A rank that exits: the launcher ends the job with SIGTERM, and rank 0 saves what finished as
+// soon as the signal arrives (the launcher's SIGKILL follows within seconds).
+TEST_F(Mpi, ARankThatDiesEndsTheJobAndRank0KeepsWhatFinished) {
+  const std::string out = dir + "/dies.json";
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = mpirun(2, {}, MLHPC_FAULT_BIN,
+                        {"-w", "stream:copy", "-s", "array_bytes=1048576", "-w", "fault", "-s",
+                         "mode=exit", "-t", "1", "--max-time", "0.2"},
+                        out);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+  EXPECT_NE(r.status, 0);
+  const json doc = load_valid(out);
+  EXPECT_EQ(doc["run"]["status"], "interrupted");
+  EXPECT_EQ(doc["run"]["interruption"]["signal"], "SIGTERM");
+  EXPECT_NE(doc["run"]["interruption"]["during"].get<std::string>().find("fault:inject"),
+            std::string::npos);
+  ASSERT_EQ(doc["results"].size(), 1u);
+  EXPECT_EQ(doc["results"][0]["status"], "ok");
+}
+
 TEST_F(Mpi, AnInterruptOnOneRankStopsEveryRankAtTheSameSample) {
   const std::string out = dir + "/int.json";
   auto job = std::async(std::launch::async, [&] {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -46,6 +47,7 @@ class fault_problem final : public problem {
     if (m_rank != m_target || phase != m_phase || m_mode == "none") return;
     if (m_mode == "throw")
       throw std::runtime_error(fmt::format("planted failure on rank {} in {}", m_rank, phase));
+    if (m_mode == "exit") std::_Exit(9);  // the rank dies without a word
     while (true) std::this_thread::sleep_for(std::chrono::seconds(1));  // hang
   }
   int m_target;
@@ -72,7 +74,7 @@ class fault_workload final : public workload {
          .type = param_type::choice,
          .default_value = "throw",
          .help = "how",
-         .choices = {"throw", "hang", "none"}},
+         .choices = {"throw", "hang", "exit", "none"}},
         {.name = "after", .default_value = "5", .help = "calls before failing", .min_value = 0}};
   }
   support supported(const std::string&, const problem_params&) const override {
