@@ -67,7 +67,10 @@ int cmd_list(const registry& reg, bool counters) {
     fmt::print("{}: {}\n", w->name(), w->description());
     for (const auto& v : w->variants()) {
       const auto defaults = expand(w->parameters(v.name), {}, w->name()).front();
-      const auto sup = w->supported(v.name, defaults);
+      // As a plain `mlhpc run` in this shell would find it (no MPI launcher).
+      local_communicator alone;
+      auto sup = w->supported(v.name, defaults);
+      if (sup.ok) sup = w->supported_with(v.name, alone);
       fmt::print("  {}:{}  {}\n    can run here: {}\n", w->name(), v.name, v.description,
                  sup.ok ? "yes" : "no: " + sup.reason);
     }
@@ -90,7 +93,15 @@ int cmd_list(const registry& reg, bool counters) {
         std::string type = to_string(p.type);
         if (p.type == param_type::choice) type = fmt::format("{}", fmt::join(p.choices, "|"));
         if (!p.special.empty()) type += fmt::format(" or {}", fmt::join(p.special, "|"));
-        fmt::print("    {:<14} {:<22} default {:<8} {}\n", p.name, type, p.default_value, p.help);
+        // A default sweep of many values is shown by its ends.
+        std::string shown = p.default_value;
+        if (const auto n = std::count(shown.begin(), shown.end(), ',') + 1; n > 4)
+          shown =
+              fmt::format("{},{},...,{} ({} values)", shown.substr(0, shown.find(',')),
+                          shown.substr(shown.find(',') + 1,
+                                       shown.find(',', shown.find(',') + 1) - shown.find(',') - 1),
+                          shown.substr(shown.rfind(',') + 1), n);
+        fmt::print("    {:<14} {:<22} default {:<8} {}\n", p.name, type, shown, p.help);
       }
     }
     std::error_code ec;
