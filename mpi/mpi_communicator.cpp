@@ -10,8 +10,6 @@
 
 namespace mlhpc::mpi {
 
-namespace {
-
 void check(int rc, const char* what) {
   if (rc == MPI_SUCCESS) return;
   char text[MPI_MAX_ERROR_STRING];
@@ -19,6 +17,8 @@ void check(int rc, const char* what) {
   MPI_Error_string(rc, text, &len);
   MLHPC_FAIL("{}: {}", what, std::string(text, static_cast<std::size_t>(len)));
 }
+
+namespace {
 
 constexpr int status_tag = 7;
 

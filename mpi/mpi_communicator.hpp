@@ -11,6 +11,9 @@
 
 namespace mlhpc::mpi {
 
+// Throws runtime_failure (exit 3) naming the call and MPI's own words when `rc` is an error.
+void check(int rc, const char* what);
+
 class mpi_communicator final : public communicator {
  public:
   // Duplicates `comm` (two duplicates: the lockstep's and the watchdog's side channel).

@@ -20,6 +20,8 @@
 #include "bench/result_file.hpp"
 #include "bench/text.hpp"
 
+#include "tests/support/usage.hpp"
+
 namespace mlhpc {
 namespace {
 
@@ -52,14 +54,7 @@ class Files : public ::testing::Test {
   fs::path m_dir;
 };
 
-std::string usage_message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const usage_error& e) {
-    return e.what();
-  }
-  return "(no usage_error)";
-}
+using mlhpc::test::usage_message;
 
 // Today a link at the temporary's name made the run overwrite the link's target.
 TEST_F(Files, APlantedLinkAtTheTemporaryNameIsNeverFollowed) {

@@ -4,6 +4,8 @@
 
 #include "bench/error.hpp"
 
+#include "tests/support/usage.hpp"
+
 namespace mlhpc {
 namespace {
 
@@ -15,14 +17,7 @@ std::vector<param_spec> specs() {
           {"flag", param_type::boolean, "false", "a flag"}};
 }
 
-std::string usage_message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const usage_error& e) {
-    return e.what();
-  }
-  return "(no usage_error thrown)";
-}
+using mlhpc::test::usage_message;
 
 TEST(ParseSetting, SingleAndList) {
   const auto s = parse_setting("m=512");

@@ -8,19 +8,14 @@
 #include "bench/suite.hpp"
 #include "tests/support/scoped_env.hpp"
 
+#include "tests/support/usage.hpp"
+
 namespace mlhpc {
 namespace {
 
 using nlohmann::json;
 
-std::string usage_message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const usage_error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using mlhpc::test::usage_message;
 
 TEST(RunSettings, EveryRowIsOneSettingWithEveryDerivedForm) {
   std::set<std::string_view> keys, options, json_keys;

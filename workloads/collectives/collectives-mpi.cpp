@@ -18,14 +18,6 @@ namespace mlhpc::collectives {
 
 namespace {
 
-void check(int rc, const char* what) {
-  if (rc == MPI_SUCCESS) return;
-  char text[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  MPI_Error_string(rc, text, &len);
-  MLHPC_FAIL("{}: {}", what, std::string(text, static_cast<std::size_t>(len)));
-}
-
 extern "C" void sum_bf16(void* in, void* inout, int* len, MPI_Datatype*) {
   const auto* a = static_cast<const std::uint16_t*>(in);
   auto* b = static_cast<std::uint16_t*>(inout);
@@ -101,7 +93,7 @@ class mpi_problem final : public problem {
     if (s.dtype == "bf16" || s.dtype == "f16") m_type = MPI_UINT16_T;
     const bool reduces = s.kind == op::allreduce || s.kind == op::reduce_scatter;
     if (reduces && (s.dtype == "bf16" || s.dtype == "f16")) {
-      check(MPI_Op_create(s.dtype == "bf16" ? sum_bf16 : sum_f16, 1, &m_op), "MPI_Op_create");
+      mpi::check(MPI_Op_create(s.dtype == "bf16" ? sum_bf16 : sum_f16, 1, &m_op), "MPI_Op_create");
       m_user_op = true;
     }
   }
@@ -139,21 +131,21 @@ class mpi_problem final : public problem {
     void* rb = m_recv->data;
     switch (m_spec.kind) {
       case op::allreduce:
-        check(MPI_Allreduce(sb, rb, send, m_type, m_op, m_comm), "MPI_Allreduce");
+        mpi::check(MPI_Allreduce(sb, rb, send, m_type, m_op, m_comm), "MPI_Allreduce");
         break;
       case op::reduce_scatter:
-        check(MPI_Reduce_scatter_block(sb, rb, recv, m_type, m_op, m_comm),
-              "MPI_Reduce_scatter_block");
+        mpi::check(MPI_Reduce_scatter_block(sb, rb, recv, m_type, m_op, m_comm),
+                   "MPI_Reduce_scatter_block");
         break;
       case op::allgather:
-        check(MPI_Allgather(sb, send, m_type, rb, send, m_type, m_comm), "MPI_Allgather");
+        mpi::check(MPI_Allgather(sb, send, m_type, rb, send, m_type, m_comm), "MPI_Allgather");
         break;
       case op::broadcast:
-        check(MPI_Bcast(rb, recv, m_type, 0, m_comm), "MPI_Bcast");
+        mpi::check(MPI_Bcast(rb, recv, m_type, 0, m_comm), "MPI_Bcast");
         break;
       case op::alltoall: {
         const int chunk = recv / m_size;
-        check(MPI_Alltoall(sb, chunk, m_type, rb, chunk, m_type, m_comm), "MPI_Alltoall");
+        mpi::check(MPI_Alltoall(sb, chunk, m_type, rb, chunk, m_type, m_comm), "MPI_Alltoall");
         break;
       }
     }
