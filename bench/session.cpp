@@ -93,46 +93,63 @@ std::string rank_prefix(const session_options& opt, const communicator& comm, in
   return fmt::format("rank {} ({}): ", rank, host_of(opt, rank));
 }
 
+// What one rank measured: its samples and the work of one repetition in the unit the result
+// is judged by (0 when it declares none). Work can differ between ranks: `peak` calibrates its
+// repetition to about 20 ms on each rank, so a slow rank does less work per repetition.
+struct rank_samples {
+  std::vector<double> samples;
+  double work = 0;
+  json work_json;  // the rank's whole work model (the headline rank's becomes the result's)
+};
+
 // The per-rank section of a multi-rank result: every rank's samples and statistics, the spread
-// of the per-rank medians, the headline rank (the slowest median: the job waits for it) and, for
-// workloads whose ranks run independent copies, the node-acceptance judgement.
-json ranks_json(const std::vector<std::vector<double>>& samples, const session_options& opt,
-                bool collective, int& headline) {
-  const auto n = static_cast<int>(samples.size());
+// of the per-rank medians, the headline rank (the slowest: the job waits for it) and, for
+// workloads whose ranks run independent copies, the node-acceptance judgement. Ranks are
+// compared by time per unit of work when every rank declares its work, by time otherwise.
+json ranks_json(const std::vector<rank_samples>& ranks, const session_options& opt, bool collective,
+                int& headline) {
+  const auto n = static_cast<int>(ranks.size());
+  bool per_work = true;
+  for (const auto& r : ranks) per_work = per_work && r.work > 0;
   json per_rank = json::array();
-  std::vector<double> medians;
+  std::vector<double> medians, paces;  // seconds; seconds per unit of work (or seconds)
   headline = 0;
   for (int i = 0; i < n; ++i) {
-    const summary s = summarize(samples[i]);
+    const summary s = summarize(ranks[i].samples);
     medians.push_back(s.median);
-    if (s.median > medians[headline]) headline = i;
-    per_rank.push_back({{"rank", i},
-                        {"host", host_of(opt, i)},
-                        {"samples_s", samples[i]},
-                        {"statistics", summary_json(s)}});
+    paces.push_back(per_work ? s.median / ranks[i].work : s.median);
+    if (paces[i] > paces[headline]) headline = i;
+    json pr = {{"rank", i},
+               {"host", host_of(opt, i)},
+               {"samples_s", ranks[i].samples},
+               {"statistics", summary_json(s)}};
+    if (ranks[i].work > 0) pr["work"] = ranks[i].work;
+    per_rank.push_back(pr);
   }
   std::vector<double> sorted = medians;
   std::sort(sorted.begin(), sorted.end());
   double mean = 0;
   for (double m : medians) mean += m / n;
-  const double middle = quantile_sorted(sorted, 0.5);
   json j = {{"size", n},
             {"headline_rank", headline},
             {"headline",
-             "the slowest rank (largest median): a lockstep job runs at the pace of its slowest "
-             "rank; for a collective this is the max over ranks, as OSU and nccl-tests report"},
+             "the slowest rank (largest median time per unit of work): a lockstep job runs at "
+             "the pace of its slowest rank; for a collective this is the max over ranks, as OSU "
+             "and nccl-tests report"},
             {"across_ranks",
              {{"statistic", "per-rank medians"},
               {"min_s", sorted.front()},
-              {"median_s", middle},
+              {"median_s", quantile_sorted(sorted, 0.5)},
               {"max_s", sorted.back()},
               {"mean_s", mean}}},
             {"per_rank", per_rank}};
   json acc = {
-      {"method", fmt::format("robust z-score of each rank's median against the median of the "
-                             "medians (MAD scaled by 1.4826); a rank stands out beyond |z| {} and "
-                             "{:.0f} % from the median",
-                             opt.outlier_z, opt.outlier_effect * 100)}};
+      {"method",
+       fmt::format("robust z-score of each rank's median {} against the median over ranks (MAD "
+                   "scaled by 1.4826); a rank stands out beyond |z| {} and {:.0f} % from the "
+                   "median",
+                   per_work ? "time per unit of work" : "time", opt.outlier_z,
+                   opt.outlier_effect * 100)}};
   if (collective) {
     acc["unavailable"] =
         "a collective: every rank takes part in one operation, so no rank's time is its own";
@@ -140,10 +157,13 @@ json ranks_json(const std::vector<std::vector<double>>& samples, const session_o
     acc["unavailable"] = fmt::format(
         "{} ranks: a robust z-score needs 3 ranks or more to say which one stands out", n);
   } else {
-    const auto z = robust_z(medians);
+    std::vector<double> sorted_paces = paces;
+    std::sort(sorted_paces.begin(), sorted_paces.end());
+    const double middle = quantile_sorted(sorted_paces, 0.5);
+    const auto z = robust_z(paces);
     json outliers = json::array();
     for (int i = 0; i < n; ++i) {
-      const double effect = middle > 0 ? medians[i] / middle - 1 : 0;
+      const double effect = middle > 0 ? paces[i] / middle - 1 : 0;
       if (std::fabs(z[i]) > opt.outlier_z && std::fabs(effect) >= opt.outlier_effect) {
         json o = {{"rank", i},
                   {"host", host_of(opt, i)},
@@ -160,13 +180,26 @@ json ranks_json(const std::vector<std::vector<double>>& samples, const session_o
   return j;
 }
 
-// Samples of every rank, in rank order (collective).
-std::vector<std::vector<double>> gather_samples(communicator& comm,
-                                                const std::vector<double>& mine) {
-  std::vector<std::vector<double>> out;
-  for (const auto& text : comm.allgather(json(mine).dump()))
-    out.push_back(json::parse(text).get<std::vector<double>>());
+// Every rank's samples and work, in rank order (collective).
+std::vector<rank_samples> gather_samples(communicator& comm, const std::vector<double>& mine,
+                                         double work, const json& work_json) {
+  std::vector<rank_samples> out;
+  for (const auto& text :
+       comm.allgather(json{{"samples", mine}, {"work", work}, {"work_model", work_json}}.dump())) {
+    const json j = json::parse(text);
+    out.push_back(
+        {j["samples"].get<std::vector<double>>(), j["work"].get<double>(), j["work_model"]});
+  }
   return out;
+}
+
+// The work of one repetition in the unit the result is judged by, or 0.
+double judged_work(const json& r) {
+  if (const rate_kind* k = find_rate_kind(judged_metric(r)); k != nullptr)
+    return r["work"].value(k->work_key, 0.0);
+  for (const auto& k : rate_kinds())
+    if (r.contains("work") && r["work"].contains(k.work_key)) return r["work"][k.work_key];
+  return 0;
 }
 
 }  // namespace
@@ -303,10 +336,11 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   // The headline: this rank's samples alone, or the slowest rank's.
   std::vector<double> headline_samples = m.samples_s;
   if (comm.size() > 1) {
-    const auto all = gather_samples(comm, m.samples_s);
+    const auto all = gather_samples(comm, m.samples_s, judged_work(r), r["work"]);
     int headline = 0;
     r["ranks"] = ranks_json(all, opt, pp.w->collective(pp.variant), headline);
-    headline_samples = all[static_cast<std::size_t>(headline)];
+    headline_samples = all[static_cast<std::size_t>(headline)].samples;
+    r["work"] = all[static_cast<std::size_t>(headline)].work_json;  // the rates are its
   }
   const summary s = summarize(headline_samples);
   r["measurement"] = {{"samples_s", headline_samples},

@@ -120,20 +120,30 @@ TEST(Session, AWorkloadBuiltWithoutItsLibraryIsSkippedWithTheReason) {
 namespace mlhpc {
 namespace {
 
-// Rank 0 of three whose exchanged samples are scripted (a rank's samples go through allgather as
-// a JSON array; rank 0's own real ones, nanoseconds of a no-op, are replaced too); every other
-// exchange (errors) finds the peers silent.
+// Rank 0 of three whose exchanged samples and work are scripted (a rank's samples go through
+// allgather as a JSON object; rank 0's own real ones, nanoseconds of a no-op, are replaced too);
+// every other exchange (errors) finds the peers silent.
+struct scripted_rank {
+  std::vector<double> samples;
+  double work = 1000;  // the scripted problem's flops
+};
+
 class three_ranks final : public communicator {
  public:
-  explicit three_ranks(std::vector<std::vector<double>> peers) : m_peers(std::move(peers)) {}
+  explicit three_ranks(std::vector<scripted_rank> ranks) : m_ranks(std::move(ranks)) {}
   int rank() const override { return 0; }
   int size() const override { return 3; }
   void barrier() override {}
   bool any(bool local) override { return local; }
   long long max(long long local) override { return local; }
   std::vector<std::string> allgather(const std::string& local) override {
-    if (local.empty() || local.front() != '[') return {local, "", ""};
-    return {json(m_peers[0]).dump(), json(m_peers[1]).dump(), json(m_peers[2]).dump()};
+    if (local.find("\"samples\"") == std::string::npos) return {local, "", ""};
+    std::vector<std::string> out;
+    for (const auto& r : m_ranks)
+      out.push_back(
+          json{{"samples", r.samples}, {"work", r.work}, {"work_model", {{"flops", r.work}}}}
+              .dump());
+    return out;
   }
   std::string kind() const override { return "test"; }
   json describe() const override { return {{"kind", "test"}, {"size", 3}}; }
@@ -142,10 +152,10 @@ class three_ranks final : public communicator {
   std::vector<std::pair<int, std::string>> collect_statuses(double) override { return {}; }
 
  private:
-  std::vector<std::vector<double>> m_peers;
+  std::vector<scripted_rank> m_ranks;
 };
 
-json run_on_three(const workload& w, std::vector<std::vector<double>> peers) {
+json run_on_three(const workload& w, std::vector<scripted_rank> ranks) {
   planned_problem pp{&w, "x", expand(w.parameters("x"), {}, "t").front(), "test", {}};
   session_options opt;
   opt.config.runner.repetitions = 6;
@@ -153,14 +163,14 @@ json run_on_three(const workload& w, std::vector<std::vector<double>> peers) {
   opt.config.runner.max_time_s = 0.01;
   opt.rank_hosts = {"n0", "n1", "n2"};
   opt.launcher = "mpirun -np 3";
-  three_ranks comm(std::move(peers));
+  three_ranks comm(std::move(ranks));
   return run_problem(pp, opt, comm, {}, 0, 1, nullptr);
 }
 
 TEST(SessionRanks, APeerFarSlowerThanTheOthersIsFlaggedAndIsTheHeadline) {
-  const auto r = run_on_three(scripted_workload("none"), {{1.0, 1.1, 0.9, 1.0, 1.0, 1.0},
-                                                          {1.0, 1.0, 1.0, 1.02, 1.0, 1.0},
-                                                          {5.0, 5.0, 5.0, 5.0, 5.0, 5.0}});
+  const auto r = run_on_three(scripted_workload("none"), {{{1.0, 1.1, 0.9, 1.0, 1.0, 1.0}},
+                                                          {{1.0, 1.0, 1.0, 1.02, 1.0, 1.0}},
+                                                          {{5.0, 5.0, 5.0, 5.0, 5.0, 5.0}}});
   ASSERT_EQ(r["status"], "ok") << r.dump();
   EXPECT_EQ(r["repro"].get<std::string>().rfind("mpirun -np 3 mlhpc run ", 0), 0u);
   const auto& k = r["ranks"];
@@ -177,6 +187,26 @@ TEST(SessionRanks, APeerFarSlowerThanTheOthersIsFlaggedAndIsTheHeadline) {
   EXPECT_EQ(out[0]["direction"], "slower");
   EXPECT_DOUBLE_EQ(out[0]["deviation"], 4.0);  // 5 s against the median 1 s
   EXPECT_FALSE(out[0].contains("robust_z"));   // MAD 0: z is infinite, said in words
+}
+
+// `peak` calibrates its repetition per rank: a slow rank does less work in the same time. Ranks
+// are compared by time per unit of work, and the headline's rates use the headline's work.
+TEST(SessionRanks, RanksAreComparedByTimePerUnitOfWork) {
+  const auto r = run_on_three(scripted_workload("none"), {{{1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, 1000},
+                                                          {{1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, 1000},
+                                                          {{1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, 250}});
+  ASSERT_EQ(r["status"], "ok") << r.dump();
+  EXPECT_EQ(r["ranks"]["headline_rank"], 2);
+  EXPECT_EQ(r["ranks"]["per_rank"][2]["work"], 250);
+  EXPECT_EQ(r["work"]["flops"], 250);
+  EXPECT_DOUBLE_EQ(r["rates"]["flops_per_s"]["median"], 250);
+  const auto& out = r["ranks"]["acceptance"]["outliers"];
+  ASSERT_EQ(out.size(), 1u) << r["ranks"]["acceptance"].dump();
+  EXPECT_EQ(out[0]["rank"], 2);
+  EXPECT_EQ(out[0]["direction"], "slower");
+  EXPECT_DOUBLE_EQ(out[0]["deviation"], 3.0);  // 4x the time per unit of work
+  EXPECT_NE(r["ranks"]["acceptance"]["method"].get<std::string>().find("time per unit of work"),
+            std::string::npos);
 }
 
 }  // namespace
