@@ -454,25 +454,10 @@ constexpr const char* exit_statuses =
 
 namespace mlhpc {
 
-int command_line_main(int argc, char** argv, const std::function<void(registry&)>& extra) {
-  const std::vector<std::string> args(argv, argv + argc);
-  CLI::App app{"mlhpc: benchmarks for the machines that train ML models"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(MLHPC_VERSION));
-  app.footer(exit_statuses);
+namespace {
 
-  auto* list = app.add_subcommand(
-      "list", "List every workload, variant and parameter, and whether it can run here");
-  bool list_counters = false;
-  list->add_flag("--counters", list_counters,
-                 "List the counters and energy sources this machine offers, and why not the "
-                 "others");
-  auto* sysinfo = app.add_subcommand("sysinfo", "Print the system context as JSON");
-  std::vector<std::string> validate_paths;
-  auto* validate = app.add_subcommand("validate", "Check a result file against the schema");
-  validate->add_option("files", validate_paths, "Result files")->required();
-
-  compare_cli cc;
+// 'mlhpc compare': its options, filled into `cc`.
+CLI::App* add_compare(CLI::App& app, compare_cli& cc) {
   auto* cmp = app.add_subcommand(
       "compare",
       "Compare result files: BASE NEW [NEW...]; exit 1 when something regressed, 2 for bad input");
@@ -500,8 +485,11 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
   seed_option(cmp, cc.opt.seed, "Seed of the bootstrap resampling (default 1)");
   number_option(cmp, "--resamples", cc.opt.resamples, rules::resamples,
                 "Bootstrap resamples, 100 to 100000 (default 2000)");
+  return cmp;
+}
 
-  ab_cli abc;
+// 'mlhpc ab': its options, filled into `abc`.
+CLI::App* add_ab(CLI::App& app, ab_cli& abc) {
   abc.opt.threshold = 0.03;
   auto* ab = app.add_subcommand(
       "ab",
@@ -526,8 +514,11 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
   text_option(ab, "-o,--out", abc.out, "a file name (or '-' for standard output)",
               "Also write the comparison here");
   seed_option(ab, abc.opt.seed, "Seed of the bootstrap resampling (default 1)");
+  return ab;
+}
 
-  report_cli rp;
+// 'mlhpc report': its options, filled into `rp`.
+CLI::App* add_report(CLI::App& app, report_cli& rp) {
   auto* rep = app.add_subcommand(
       "report", "Write one self-contained HTML (or Markdown) report of result files");
   rep->add_option("files", rp.files, "Result files")->required();
@@ -535,8 +526,11 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
               "The report file ('-' for stdout)");
   rep->add_option("--format", rp.format,
                   "html (default), or md: Markdown with an artifact description for a paper");
+  return rep;
+}
 
-  run_request rc;
+// 'mlhpc run': its options, filled into `rc` (the run settings from run_setting_table()).
+CLI::App* add_run(CLI::App& app, run_request& rc) {
   auto* run = app.add_subcommand(
       "run",
       "Run workloads and write a result file; under mpirun or srun every rank runs them in "
@@ -558,6 +552,68 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
               "this run measures none");
   run->add_flag("--dry-run", rc.dry_run, "Print the expanded problems and stop");
   run->add_flag("-q,--quiet", rc.quiet, "No progress on stderr");
+  return run;
+}
+
+// 'mlhpc run' on the communicator this process has: MPI when this build has it and a launcher
+// started the process, this process alone otherwise.
+int run_command(const registry& reg, run_request& rc, const std::vector<std::string>& args,
+                int& argc, char**& argv) {
+  int status = 0;
+  rc.command_line = args;
+  // The communicator: MPI when this build has it and a launcher started the process.
+#ifdef MLHPC_HAVE_MPI
+  if (mpi::launched()) {
+    mpi::session mpi_session(argc, argv, planned_timeout(rc) > 0);
+    const auto comm = mpi::world(mpi_session);
+    rc.launcher = mpi::launcher_command(comm->size());
+    try {
+      status = run_benchmarks(reg, rc, *comm);
+    } catch (const std::exception& e) {
+      // Every rank has the same error (run_benchmarks agrees on it); rank 0 says it.
+      if (comm->rank() != 0)
+        return dynamic_cast<const usage_error*>(&e) != nullptr       ? 2
+               : dynamic_cast<const runtime_failure*>(&e) != nullptr ? 3
+                                                                     : 4;
+      throw;
+    }
+  } else
+#endif
+  {
+    local_communicator comm;
+    status = run_benchmarks(reg, rc, comm);
+  }
+  return status;
+}
+
+}  // namespace
+
+int command_line_main(int argc, char** argv, const std::function<void(registry&)>& extra) {
+  const std::vector<std::string> args(argv, argv + argc);
+  CLI::App app{"mlhpc: benchmarks for the machines that train ML models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(MLHPC_VERSION));
+  app.footer(exit_statuses);
+
+  auto* list = app.add_subcommand(
+      "list", "List every workload, variant and parameter, and whether it can run here");
+  bool list_counters = false;
+  list->add_flag("--counters", list_counters,
+                 "List the counters and energy sources this machine offers, and why not the "
+                 "others");
+  auto* sysinfo = app.add_subcommand("sysinfo", "Print the system context as JSON");
+  std::vector<std::string> validate_paths;
+  auto* validate = app.add_subcommand("validate", "Check a result file against the schema");
+  validate->add_option("files", validate_paths, "Result files")->required();
+
+  compare_cli cc;
+  auto* cmp = add_compare(app, cc);
+  ab_cli abc;
+  auto* ab = add_ab(app, abc);
+  report_cli rp;
+  auto* rep = add_report(app, rp);
+  run_request rc;
+  auto* run = add_run(app, rc);
 
   try {
     app.parse(argc, argv);
@@ -605,31 +661,7 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
     if (*cmp) status = cmd_compare(cc);
     if (*ab) status = cmd_ab(abc);
     if (*rep) status = cmd_report(rp);
-    if (*run) {
-      rc.command_line = args;
-      // The communicator: MPI when this build has it and a launcher started the process.
-#ifdef MLHPC_HAVE_MPI
-      if (mpi::launched()) {
-        mpi::session mpi_session(argc, argv, planned_timeout(rc) > 0);
-        const auto comm = mpi::world(mpi_session);
-        rc.launcher = mpi::launcher_command(comm->size());
-        try {
-          status = run_benchmarks(reg, rc, *comm);
-        } catch (const std::exception& e) {
-          // Every rank has the same error (run_benchmarks agrees on it); rank 0 says it.
-          if (comm->rank() != 0)
-            return dynamic_cast<const usage_error*>(&e) != nullptr       ? 2
-                   : dynamic_cast<const runtime_failure*>(&e) != nullptr ? 3
-                                                                         : 4;
-          throw;
-        }
-      } else
-#endif
-      {
-        local_communicator comm;
-        status = run_benchmarks(reg, rc, comm);
-      }
-    }
+    if (*run) status = run_command(reg, rc, args, argc, argv);
   } catch (const usage_error& e) {
     fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
     return 2;
