@@ -16,10 +16,13 @@ bool launched();
 // "mpirun -np 4" or "srun -n 4": how the repro line should start.
 std::string launcher_command(int size);
 
-// MPI_Init_thread and MPI_Finalize. MPI_THREAD_MULTIPLE only when asked (a run with --timeout:
-// the watchdog's thread then reports to rank 0 while the main thread waits in a collective):
-// Open MPI then locks inside every call, which costs small messages measurably (allreduce of
-// 256 B: a median 1.4x over MPI_THREAD_FUNNELED in 9 interleaved rounds on the 2-vCPU VM).
+// MPI_Init_thread and MPI_Finalize. Only the main thread calls MPI (the workloads' OpenMP
+// threads and the watchdog never do), so MPI_THREAD_SINGLE is asked for, as MPI_Init and the OSU
+// benchmarks do: Open MPI 4.1 takes its thread-safety paths above it, and small messages pay for
+// them (an 8 B allreduce on 2 ranks: FUNNELED / SINGLE 1.05-1.37, median 1.17 over 10
+// interleaved runs; MULTIPLE / FUNNELED up to 1.4x at 256 B). MPI_THREAD_MULTIPLE only for a run
+// with --timeout: its watchdog thread then reports to rank 0 while the main thread waits in a
+// collective.
 class session {
  public:
   session(int& argc, char**& argv, bool thread_multiple);

@@ -38,7 +38,7 @@ std::string launcher_command(int size) {
 }
 
 session::session(int& argc, char**& argv, bool thread_multiple) {
-  const int wanted = thread_multiple ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED;
+  const int wanted = thread_multiple ? MPI_THREAD_MULTIPLE : MPI_THREAD_SINGLE;
   check(MPI_Init_thread(&argc, &argv, wanted, &m_provided), "MPI_Init_thread");
 }
 

@@ -11,18 +11,28 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+namespace {
+float* page_aligned(std::vector<float>& v) {
+  const auto p = reinterpret_cast<std::uintptr_t>(v.data());
+  return reinterpret_cast<float*>((p + 4095) / 4096 * 4096);
+}
+}  // namespace
+
 int main(int argc, char** argv) {
-  // ALLREDUCE_BARE_THREAD=multiple initialises as mlhpc does (MPI_THREAD_MULTIPLE), to see
-  // what the thread level alone costs.
+  // ALLREDUCE_BARE_THREAD=funneled or multiple initialises at that thread level (mlhpc asks for
+  // MPI_THREAD_SINGLE, and MULTIPLE with --timeout), to see what the thread level alone costs.
   const char* level = std::getenv("ALLREDUCE_BARE_THREAD");
   int provided = 0;
   if (level != nullptr && std::string(level) == "multiple")
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  else if (level != nullptr && std::string(level) == "funneled")
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   else
     MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
@@ -31,26 +41,30 @@ int main(int argc, char** argv) {
   const long long min_bytes = argc > 1 ? std::atoll(argv[1]) : 8;
   const long long max_bytes = argc > 2 ? std::atoll(argv[2]) : (64LL << 20);
   const double seconds = argc > 3 ? std::atof(argv[3]) : 0.5;
-  std::vector<float> send(static_cast<std::size_t>(max_bytes / 4) + 1, 1.0f);
-  std::vector<float> recv(send.size(), 0.0f);
   for (long long bytes = min_bytes; bytes <= max_bytes; bytes *= 2) {
     const int count = static_cast<int>(bytes / 4);
+    // Buffers of each size on fresh pages, written before use (OSU aligns its buffers to a page
+    // too; mlhpc allocates per problem the same way).
+    std::vector<float> send_storage(static_cast<std::size_t>(count) + 1024, 1.0f);
+    std::vector<float> recv_storage(send_storage.size(), 0.0f);
+    float* send = page_aligned(send_storage);
+    float* recv = page_aligned(recv_storage);
     const int warmup = bytes <= 8192 ? 100 : 10;
     MPI_Barrier(MPI_COMM_WORLD);
     for (int i = 0; i < warmup; ++i)
-      MPI_Allreduce(send.data(), recv.data(), count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+      MPI_Allreduce(send, recv, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     // The iterations: enough for `seconds`, from ten timed calls, agreed by every rank.
     MPI_Barrier(MPI_COMM_WORLD);
     double t = MPI_Wtime();
     for (int i = 0; i < 10; ++i)
-      MPI_Allreduce(send.data(), recv.data(), count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+      MPI_Allreduce(send, recv, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     t = (MPI_Wtime() - t) / 10;
     long long iters = std::max(10LL, static_cast<long long>(seconds / std::max(t, 1e-9)));
     MPI_Allreduce(MPI_IN_PLACE, &iters, 1, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
     MPI_Barrier(MPI_COMM_WORLD);
     const double t0 = MPI_Wtime();
     for (long long i = 0; i < iters; ++i)
-      MPI_Allreduce(send.data(), recv.data(), count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+      MPI_Allreduce(send, recv, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     const double per_call = (MPI_Wtime() - t0) / static_cast<double>(iters);
     double max = 0, sum = 0;
     MPI_Reduce(&per_call, &max, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
