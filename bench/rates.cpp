@@ -47,6 +47,17 @@ std::string judged_metric(const json& r) {
   return "";
 }
 
+double judged_work(const json& r) {
+  if (!r.is_object() || !r.contains("work") || !r["work"].is_object()) return 0;
+  const json& w = r["work"];
+  if (const rate_kind* k = find_rate_kind(judged_metric(r));
+      k != nullptr && w.contains(k->work_key) && w[k->work_key].is_number())
+    return w[k->work_key].get<double>();
+  for (const auto& k : rate_kinds())
+    if (w.contains(k.work_key) && w[k.work_key].is_number()) return w[k.work_key].get<double>();
+  return 0;
+}
+
 std::string rate_unit(const json& r, const std::string& metric) {
   if (r.contains("rates") && r["rates"].contains(metric) && r["rates"][metric].is_object() &&
       r["rates"][metric].contains("unit") && r["rates"][metric]["unit"].is_string())

@@ -30,6 +30,10 @@ nlohmann::json rates_schema();
 // of rate_kinds() it has; "" when it has no rate.
 std::string judged_metric(const nlohmann::json& result);
 
+// The work of one repetition in the unit of the result's judged rate; before the result has
+// rates, in the first unit of rate_kinds() its work declares; 0 when it declares none.
+double judged_work(const nlohmann::json& result);
+
 // The unit of a result's rate: rates[metric]["unit"] where the file has it; else "op/s" for the
 // arithmetic of an int8 problem (variant or dtype int8), "flop/s" for other arithmetic, "byte/s",
 // and "<item_unit>/s" for items.

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "bench/context.hpp"
@@ -210,18 +211,14 @@ json ranks_context(communicator& comm) {
   json out = comm.describe();
   out["hosts"] = hosts;
   out["ranks"] = ranks;
-  // Two ranks bound to overlapping CPUs time each other's work.
-  std::map<int, int> users;
-  for (const auto& rk : ranks)
-    for (int c : rk["cpus"]) ++users[c];
-  bool overlap = false;
-  for (const auto& rk : ranks) {
-    int shared = 0;
-    for (int c : rk["cpus"]) shared += users[c] > 1;
-    overlap = overlap || shared > 0;
-  }
-  if (comm.size() > 1 && per_host.size() < static_cast<std::size_t>(comm.size()))
+  // Two ranks of one host that may run on the same CPU time each other's work.
+  if (per_host.size() < static_cast<std::size_t>(comm.size())) {
+    std::set<std::pair<std::string, int>> used;
+    bool overlap = false;
+    for (const auto& rk : ranks)
+      for (int c : rk["cpus"]) overlap = !used.insert({rk["host"], c}).second || overlap;
     out["cpu_sets_overlap"] = overlap;
+  }
   return out;
 }
 

@@ -29,10 +29,10 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
   // A problem that throws on one rank must not leave the others waiting in a barrier: the rank
   // keeps meeting every collective of the loop without running the problem, and the next
   // decision stops every rank (the session then exchanges the messages).
-  auto run_once = [&] {
+  auto guarded = [&](const auto& runs) {
     if (!m.error.empty()) return;
     try {
-      p.run();
+      runs();
     } catch (const std::bad_alloc&) {
       m.error = "out of memory";
     } catch (const std::exception& e) {
@@ -47,7 +47,7 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
   for (int i = 0; i < s.warmup && !warm_interrupted; ++i) {
     comm.barrier();
     const double t0 = now();
-    run_once();
+    guarded([&] { p.run(); });
     const double t = now() - t0;
     warm_best = i == 0 ? t : std::min(warm_best, t);
     ++m.warmup_repetitions;
@@ -71,15 +71,9 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
     comm.barrier();
     if (hooks) hooks->before_sample();
     const double t0 = now();
-    if (m.error.empty()) {
-      try {
-        for (int i = 0; i < m.inner_repetitions; ++i) p.run();
-      } catch (const std::bad_alloc&) {
-        m.error = "out of memory";
-      } catch (const std::exception& e) {
-        m.error = e.what();
-      }
-    }
+    guarded([&] {
+      for (int i = 0; i < m.inner_repetitions; ++i) p.run();
+    });
     const double t = now() - t0;
     if (hooks) hooks->after_sample(t, m.inner_repetitions);
     const double sample = t / m.inner_repetitions;

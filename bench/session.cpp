@@ -180,26 +180,16 @@ json ranks_json(const std::vector<rank_samples>& ranks, const session_options& o
   return j;
 }
 
-// Every rank's samples and work, in rank order (collective).
+// Every rank's samples and work model, in rank order (collective).
 std::vector<rank_samples> gather_samples(communicator& comm, const std::vector<double>& mine,
-                                         double work, const json& work_json) {
+                                         const json& work_json) {
   std::vector<rank_samples> out;
-  for (const auto& text :
-       comm.allgather(json{{"samples", mine}, {"work", work}, {"work_model", work_json}}.dump())) {
-    const json j = json::parse(text);
-    out.push_back(
-        {j["samples"].get<std::vector<double>>(), j["work"].get<double>(), j["work_model"]});
+  for (const auto& text : comm.allgather(json{{"samples", mine}, {"work", work_json}}.dump())) {
+    json j = json::parse(text);
+    const double work = judged_work(j);
+    out.push_back({j["samples"].get<std::vector<double>>(), work, std::move(j["work"])});
   }
   return out;
-}
-
-// The work of one repetition in the unit the result is judged by, or 0.
-double judged_work(const json& r) {
-  if (const rate_kind* k = find_rate_kind(judged_metric(r)); k != nullptr)
-    return r["work"].value(k->work_key, 0.0);
-  for (const auto& k : rate_kinds())
-    if (r.contains("work") && r["work"].contains(k.work_key)) return r["work"][k.work_key];
-  return 0;
 }
 
 }  // namespace
@@ -336,7 +326,7 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   // The headline: this rank's samples alone, or the slowest rank's.
   std::vector<double> headline_samples = m.samples_s;
   if (comm.size() > 1) {
-    const auto all = gather_samples(comm, m.samples_s, judged_work(r), r["work"]);
+    const auto all = gather_samples(comm, m.samples_s, r["work"]);
     int headline = 0;
     r["ranks"] = ranks_json(all, opt, pp.w->collective(pp.variant), headline);
     headline_samples = all[static_cast<std::size_t>(headline)].samples;

@@ -145,7 +145,6 @@ suite parse_suite(const std::string& text, const std::string& origin) {
       if (rs == nullptr)
         fail(origin, kv.first,
              fmt::format("unknown setting '{}' (expected {})", key, setting_keys()));
-      if (s.settings.count(key) != 0) fail(origin, kv.first, fmt::format("{}: given twice", what));
       s.settings[key] = check_setting_value(*rs, scalar(origin, v, what),
                                             fmt::format("{}: {}", where(origin, v.Mark()), what));
     }

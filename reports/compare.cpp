@@ -92,15 +92,7 @@ std::string pairing_key(const json& r) {
 // when it declares none. `peak` calibrates its repetition to about 20 ms in every run, so two
 // runs can time different amounts of work: samples are compared per unit of work.
 double work_of(const json& r) {
-  if (!r.contains("work") || !r["work"].is_object()) return 0;
-  // The judged rate's work; without rates, the first work of the vocabulary's order.
-  if (const rate_kind* k = find_rate_kind(judged_metric(r));
-      k != nullptr && r["work"].contains(k->work_key) && r["work"][k->work_key].is_number())
-    return r["work"][k->work_key].get<double>();
-  for (const auto& k : rate_kinds())
-    if (r["work"].contains(k.work_key) && r["work"][k.work_key].is_number())
-      return r["work"][k.work_key].get<double>();
-  return 0;
+  return judged_work(r);
 }
 
 std::vector<double> samples_of(const json& r) {
