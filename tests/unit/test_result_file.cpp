@@ -237,5 +237,60 @@ TEST(ResultFile, CeilingsFileErrors) {
   std::filesystem::remove(path);
 }
 
+// A 3-rank run (mpirun -np 3, the test driver's `fault` workload failing on rank 2 in verify):
+// every field a multi-rank run adds, against the same schema as a single-rank file.
+json golden_mpi() {
+  std::ifstream in(std::string(MLHPC_TEST_DIR) + "/golden/result-mpi-v1.json");
+  return json::parse(in);
+}
+
+TEST(Schema, GoldenMultiRankFileCarriesRanksAcceptanceBusBandwidthAndFailure) {
+  const auto doc = golden_mpi();
+  EXPECT_EQ(errors_text(doc), "");
+  EXPECT_EQ(doc["run"]["ranks"], 3);
+  EXPECT_EQ(doc["run"]["launcher"], "mpirun -np 3");
+  EXPECT_EQ(doc["run"]["settings_sources"]["repetitions"], "command line");
+  const auto& comm = doc["context"]["communicator"];
+  EXPECT_EQ(comm["kind"], "mpi");
+  ASSERT_EQ(comm["ranks"].size(), 3u);
+  for (const auto& r : comm["ranks"]) EXPECT_FALSE(r["cpus"].empty());
+  const auto& results = doc["results"];
+  ASSERT_EQ(results.size(), 3u);
+  // stream: every rank's samples, judged for acceptance.
+  EXPECT_EQ(results[0]["ranks"]["per_rank"].size(), 3u);
+  EXPECT_TRUE(results[0]["ranks"]["acceptance"]["outliers"].is_array());
+  // allreduce: bus bandwidth with its work, 2(n-1)/n of the algorithm bandwidth.
+  const auto& ar = results[1];
+  EXPECT_DOUBLE_EQ(ar["work"]["bus_bytes"].get<double>(), 1536.0 * 4 / 3);
+  EXPECT_EQ(ar["rates"]["bus_bytes_per_s"]["unit"], "byte/s");
+  EXPECT_TRUE(ar["ranks"]["acceptance"].contains("unavailable"));
+  // the failure names the rank and the phase.
+  EXPECT_EQ(results[2]["status"], "failed");
+  EXPECT_EQ(results[2]["failure"]["rank"], 2);
+  EXPECT_EQ(results[2]["failure"]["phase"], "verify");
+}
+
+TEST(Schema, MultiRankFieldsAreCheckedStrictly) {
+  auto doc = golden_mpi();
+  doc["results"][0]["ranks"].erase("per_rank");
+  EXPECT_NE(errors_text(doc).find("/results/0/ranks"), std::string::npos) << errors_text(doc);
+  doc = golden_mpi();
+  doc["results"][1]["rates"]["bus_bytes_per_s"]["median"] = "fast";
+  EXPECT_NE(errors_text(doc).find("bus_bytes_per_s"), std::string::npos) << errors_text(doc);
+  doc = golden_mpi();
+  doc["results"][2]["failure"] = {{"rank", 2}};  // no phase
+  EXPECT_NE(errors_text(doc).find("/results/2/failure"), std::string::npos) << errors_text(doc);
+  // A timeout names every rank's state, or the ranks that sent none.
+  doc = golden_mpi();
+  doc["run"]["status"] = "partial";
+  doc["run"]["timeout"] = {{"seconds", 3.0},
+                           {"during", "fault:inject"},
+                           {"ranks", {{{"rank", 1}, {"state", "working"}}}},
+                           {"silent_ranks", {2}}};
+  EXPECT_EQ(errors_text(doc), "");
+  doc["run"]["timeout"].erase("silent_ranks");
+  EXPECT_NE(errors_text(doc).find("/run/timeout"), std::string::npos) << errors_text(doc);
+}
+
 }  // namespace
 }  // namespace mlhpc
