@@ -172,8 +172,9 @@ TEST_F(Mpi, APlantedSlowRankIsFlagged) {
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   if (cpus < 2) GTEST_SKIP() << "needs 2 CPUs to give the slow rank a CPU of its own to share";
   // Ranks 0 and 1 on CPU 0, rank 2 on CPU 1 beside three busy processes: it gets a quarter of its
-  // CPU while its samples last (peak calibrates a repetition to about 20 ms, longer than a
-  // scheduler slice). peak needs no library, so the test runs in every configuration.
+  // CPU while its samples last (peak with a fixed 300 chunks: about 35 ms of FMAs on one thread,
+  // longer than a scheduler slice; calibrated chunks would be sized under the contention
+  // itself). peak needs no library, so the test runs in every configuration.
   const std::string rankfile = dir + "/ranks";
   {
     std::ofstream f(rankfile);
@@ -193,8 +194,9 @@ TEST_F(Mpi, APlantedSlowRankIsFlagged) {
     hogs.push_back(pid);
   }
   const std::string out = dir + "/slow.json";
-  const auto r = mpirun(3, {"--rankfile", rankfile}, MLHPC_BIN,
-                        {"-w", "peak:f32", "-t", "1", "-r", "6", "--max-time", "1"}, out);
+  const auto r =
+      mpirun(3, {"--rankfile", rankfile}, MLHPC_BIN,
+             {"-w", "peak:f32", "-s", "chunks=300", "-t", "1", "-r", "6", "--max-time", "1"}, out);
   for (pid_t h : hogs) {
     kill(h, SIGKILL);
     waitpid(h, nullptr, 0);
