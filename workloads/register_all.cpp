@@ -6,6 +6,7 @@
 #include "workloads/conv/conv.hpp"
 #include "workloads/gemm/gemm.hpp"
 #include "workloads/peak/peak.hpp"
+#include "workloads/resnet50/resnet50.hpp"
 #include "workloads/stream/stream.hpp"
 #if MLHPC_HAVE_MPI
 #include "workloads/collectives/collectives-mpi.hpp"
@@ -13,6 +14,7 @@
 #if MLHPC_HAVE_DNNL
 #include "workloads/conv/conv-onednn.hpp"
 #include "workloads/gemm/gemm-onednn.hpp"
+#include "workloads/resnet50/resnet50-onednn.hpp"
 #endif
 
 namespace mlhpc {
@@ -23,6 +25,7 @@ void register_all(registry& r) {
 #if MLHPC_HAVE_DNNL
   r.add(gemm::make_workload(gemm::make_onednn_backend(), ""));
   r.add(conv::make_workload(conv::make_onednn_backend(), ""));
+  r.add(resnet50::make_workload(resnet50::make_onednn_backend(), ""));
 #else
   r.add(gemm::make_workload(nullptr,
                             "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev "
@@ -30,6 +33,9 @@ void register_all(registry& r) {
   r.add(conv::make_workload(nullptr,
                             "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev "
                             "missing at configure time)"));
+  r.add(resnet50::make_workload(nullptr,
+                                "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev "
+                                "missing at configure time)"));
 #endif
 #if MLHPC_HAVE_MPI
   for (auto& w : collectives::make_workloads(collectives::make_mpi_backend(), ""))
