@@ -804,9 +804,12 @@ class trainer::impl {
 
   step_profile profile() {
     using clock = std::chrono::steady_clock;
+    // Everything the measurement itself needs is allocated before the first reading.
     std::map<std::string, double> by_kind;
+    for (const auto& k : op_kinds()) by_kind[k] = 0;
     rusage r0{}, r1{};
     step_profile sp;
+    sp.seconds_by_kind.reserve(op_kinds().size());
     ::getrusage(RUSAGE_SELF, &r0);
     const auto t0 = clock::now();
     auto timed = [&](op& o) {
@@ -892,6 +895,15 @@ plain_tensor trainer::images() const {
   const auto& d = m->net.convs[0].d;
   param pr{"images", memory::desc({d.mb, 3, d.ih, d.iw}, dt::f32, tag::nchw), -1, -1, -1, {}};
   return m->to_plain(pr, m->images, "images");
+}
+plain_tensor trainer::activation(const std::string& name) const {
+  for (std::size_t i = 0; i < m->t.size(); ++i)
+    if (m->t[i].name == name) {
+      const auto dims = m->t[i].md.dims();
+      param pr{name, memory::desc(dims, dt::f32, tag::nchw), -1, -1, -1, {}};
+      return m->to_plain(pr, static_cast<int>(i), name);
+    }
+  throw std::invalid_argument("no tensor named " + name);
 }
 std::vector<int> trainer::labels() const {
   return m->label_v;

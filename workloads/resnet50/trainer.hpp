@@ -96,6 +96,8 @@ class trainer {
   // The synthetic batch: images NCHW and labels.
   plain_tensor images() const;
   std::vector<int> labels() const;
+  // A saved activation by name ("res5b.out", "bn5b_branch2a.out"), NCHW, for tests.
+  plain_tensor activation(const std::string& name) const;
 
   // The implementation oneDNN chose for each primitive kind ({"conv_fwd": ["jit:avx512_core"]}),
   // the layouts and sizes, for the result's details.

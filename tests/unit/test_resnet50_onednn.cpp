@@ -1,0 +1,142 @@
+// The oneDNN training step on a reduced ResNet-50 (the same blocks, 64^2 images, 16-channel
+// stem): gradients against a double-precision reference, a falling loss, determinism, and a
+// steady state without reorders or page faults.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "bench/fill.hpp"
+#include "workloads/resnet50/reference.hpp"
+#include "workloads/resnet50/trainer.hpp"
+
+namespace mlhpc::resnet50 {
+namespace {
+
+train_options small(const std::string& dtype = "f32") {
+  train_options o;
+  o.cfg = {4, 64, 16, 10};
+  o.dtype = dtype;
+  o.seed = 7;
+  return o;
+}
+
+// ||got - want|| / ||want|| (2-norms) over one tensor.
+double tensor_error(const std::vector<double>& got, const std::vector<double>& want) {
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    diff += (got[i] - want[i]) * (got[i] - want[i]);
+    norm += want[i] * want[i];
+  }
+  return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+}
+
+void check_gradients(const std::string& dtype, double tolerance, double forward_tolerance) {
+  const auto o = small(dtype);
+  const network n = build(o.cfg);
+  trainer t(n, o);
+  t.allocate();
+  t.step(false);  // gradients, no update
+  named_values params;
+  for (const auto& p : t.parameters()) params[p.name] = p.values;
+  auto images = t.images().values;
+  const auto ref = reference_gradients(n, params, images, t.labels(),
+                                       [&](const std::string& name) {
+                                         return t.activation(name).values;
+                                       });
+  EXPECT_NEAR(t.last_loss(), ref.loss, forward_tolerance * std::max(1.0, ref.loss));
+  // The forward: every block's output, and ReLU decisions that differ only where the
+  // reference's value is within the forward tolerance of zero.
+  ASSERT_EQ(ref.activations.size(), 16u);
+  for (const auto& [name, want] : ref.activations) {
+    const auto got = t.activation(name).values;
+    EXPECT_LT(tensor_error(got, want), forward_tolerance) << name;
+  }
+  const auto grads = t.gradients();
+  ASSERT_EQ(grads.size(), 108u);  // 53 conv weights, 53 BN scale/shift, the FC weights and bias
+  double worst = 0;
+  std::string where;
+  for (const auto& g : grads) {
+    ASSERT_TRUE(ref.gradients.count(g.name)) << g.name;
+    const double e = tensor_error(g.values, ref.gradients.at(g.name));
+    if (e > worst) worst = e, where = g.name;
+  }
+  EXPECT_LT(worst, tolerance) << "worst gradient: " << where;
+  ::testing::Test::RecordProperty("worst_gradient_error", std::to_string(worst) + " at " + where);
+}
+
+TEST(ResNet50OneDnn, F32GradientsMatchADoubleReferenceOfTheSameLayers) {
+  // Relative 2-norm error per tensor. Block outputs: 1e-3 (measured 1e-4 at most). Gradients:
+  // 1e-2 (measured 2.7e-3 at most). The problem is ill-conditioned, not the code: batch norm
+  // over 16 values per channel (stage 5 at 64^2, batch 4) amplifies; perturbing the images by
+  // 1e-7 moves the reference's own gradients by 1e-4. A missing or wrong term moves them by
+  // 1e-1 or more.
+  check_gradients("f32", 1e-2, 1e-3);
+}
+
+TEST(ResNet50OneDnn, Bf16StepsFollowTheF32OnesOnTheSameWeights) {
+  // bf16 rounds activations and weight copies to 8 bits of mantissa; through 16 blocks with
+  // small-batch batch norm the double reference is not a fair yardstick (block outputs differ
+  // by tens of percent), so bf16 is held to the f32 step: the same starting loss within 5 %
+  // (measured: 2 %).
+  trainer a(build(small("f32").cfg), small("f32")), b(build(small("bf16").cfg), small("bf16"));
+  a.allocate();
+  b.allocate();
+  a.step(false);
+  b.step(false);
+  EXPECT_NEAR(b.last_loss(), a.last_loss(), 0.05 * a.last_loss());
+  RecordProperty("f32_loss", std::to_string(a.last_loss()));
+  RecordProperty("bf16_loss", std::to_string(b.last_loss()));
+}
+
+TEST(ResNet50OneDnn, TheLossFallsOnAFixedBatchAndTwoRunsAgree) {
+  auto run = [](const train_options& o) {
+    trainer t(build(o.cfg), o);
+    t.allocate();
+    std::vector<float> losses;
+    for (int i = 0; i < 10; ++i) {
+      t.step();
+      losses.push_back(t.last_loss());
+    }
+    return losses;
+  };
+  for (const std::string dtype : {"f32", "bf16"}) {
+    const auto a = run(small(dtype));
+    const auto b = run(small(dtype));
+    ASSERT_TRUE(std::isfinite(a.front()));
+    EXPECT_LT(a.back(), 0.5 * a.front()) << dtype;
+    // Same seed, same threads: the same losses to 1e-5 relative (oneDNN's reductions keep
+    // their order for a fixed thread count).
+    for (std::size_t i = 0; i < a.size(); ++i)
+      EXPECT_NEAR(a[i], b[i], 1e-5 * std::fabs(a[i])) << dtype << " step " << i;
+  }
+}
+
+TEST(ResNet50OneDnn, AfterWarmUpAStepHasNoReorderAndNoPageFault) {
+  for (const std::string dtype : {"f32", "bf16"}) {
+    trainer t(build(small(dtype).cfg), small(dtype));
+    t.allocate();
+    t.step();
+    t.step();
+    const auto p = t.profile_step();
+    EXPECT_EQ(p.reorders, 0) << dtype;
+    // bf16: oneDNN 2.6's bf16 inner product (gemm_bf16) backward-weights allocates its packing
+    // buffers per call, outside the user scratchpad: 3 faults per step, reported, not hidden.
+    if (dtype == "f32")
+      EXPECT_EQ(p.page_faults, 0) << dtype;
+    else
+      EXPECT_LE(p.page_faults, 8) << dtype;
+    EXPECT_GT(p.ops, 400) << dtype;
+    double sum = 0;
+    for (const auto& [k, s] : p.seconds_by_kind) sum += s;
+    EXPECT_GT(sum, 0.5 * p.step_s);
+    EXPECT_LE(sum, p.step_s * 1.01);
+    // Every primitive is one of oneDNN's optimised implementations, none the reference one.
+    const auto d = t.details();
+    for (const auto& [kind, impls] : d["implementations"].items())
+      for (const auto& i : impls)
+        EXPECT_EQ(i.get<std::string>().rfind("ref", 0), std::string::npos) << kind << ": " << i;
+  }
+}
+
+}  // namespace
+}  // namespace mlhpc::resnet50
