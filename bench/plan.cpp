@@ -20,11 +20,20 @@ std::string planned_problem::pairing_key() const {
 }
 
 std::vector<shape_line> load_shape_list(const std::string& workload, const std::string& name,
-                                        std::filesystem::path* resolved) {
+                                        std::filesystem::path* resolved, const class workload* w) {
   namespace fs = std::filesystem;
   fs::path path;
+  std::string text;
+  if (w != nullptr) {
+    if (auto builtin = w->builtin_shape_list(name)) {
+      text = std::move(*builtin);
+      path = "built-in:" + name;
+    }
+  }
   const fs::path shipped = data_dir() / workload / (name + ".shapes");
-  if (name.find('/') == std::string::npos && fs::exists(shipped)) {
+  if (!text.empty()) {
+    // Parsed below like a file.
+  } else if (name.find('/') == std::string::npos && fs::exists(shipped)) {
     path = shipped;
   } else if (fs::exists(name)) {
     path = name;
@@ -34,12 +43,14 @@ std::vector<shape_line> load_shape_list(const std::string& workload, const std::
     for (const auto& e : fs::directory_iterator(data_dir() / workload, ec))
       if (e.path().extension() == ".shapes")
         known += (known.empty() ? "" : ", ") + e.path().stem().string();
+    if (w != nullptr)
+      for (const auto& b : w->builtin_shape_list_names()) known += (known.empty() ? "" : ", ") + b;
     throw usage_error(fmt::format(
         "shapes={}: no such shape list for workload {} (expected one of: {}; or a file path)", name,
         workload, known.empty() ? "none shipped" : known));
   }
   // A regular file of at most 16 MiB (the shipped lists are under 8 KiB).
-  const std::string text = read_input_file(path.string(), 16u << 20, "shapes=" + name);
+  if (text.empty()) text = read_input_file(path.string(), 16u << 20, "shapes=" + name);
   std::istringstream in(text);
   if (resolved != nullptr) *resolved = path;
   std::vector<shape_line> out;
@@ -103,7 +114,7 @@ std::vector<planned_problem> make_plan(const registry& r, const std::vector<plan
     } else {
       for (const auto& list : lists) {
         std::filesystem::path file;
-        for (const auto& sl : load_shape_list(ref.w->name(), list, &file)) {
+        for (const auto& sl : load_shape_list(ref.w->name(), list, &file, ref.w)) {
           group g{sl.settings, {{"list", list}, {"file", file.string()}, {"line", sl.line}}};
           // Explicit settings override the list's values.
           g.settings.insert(g.settings.end(), common.begin(), common.end());

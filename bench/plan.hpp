@@ -38,8 +38,11 @@ struct shape_line {
   std::vector<setting> settings;
   int line = 0;
 };
+// A workload may also hold lists generated from its own data (workload::builtin_shape_list):
+// those come first, and `resolved` then reads "built-in:NAME".
 std::vector<shape_line> load_shape_list(const std::string& workload, const std::string& name,
-                                        std::filesystem::path* resolved = nullptr);
+                                        std::filesystem::path* resolved = nullptr,
+                                        const class workload* w = nullptr);
 
 // Expands and checks every entry. `available_memory` of 0 disables the memory check.
 // Throws usage_error on the first bad value, naming it.

@@ -21,8 +21,9 @@ TEST(ResNet50Cli, BadParametersAreUsageErrorsNamingTheValue) {
     const char* message;
   };
   for (const bad& b : {bad{"batch=0", "parameter batch=0: expected an integer at least 1"},
-                       bad{"image=16", "image=16: expected at least 32 pixels, the network's "
-                                       "total stride"},
+                       bad{"image=16",
+                           "image=16: expected at least 32 pixels, the network's "
+                           "total stride"},
                        bad{"dtype=f64", "parameter dtype='f64': expected one of f32, bf16"}}) {
     const auto r = mlhpc({"run", "-w", "resnet50", "--set", b.set, "--out", out.string()});
     EXPECT_EQ(r.status, 2) << b.set;
@@ -36,8 +37,7 @@ TEST(ResNet50Cli, AStepTooLargeForMemoryIsRefusedBeforeAllocating) {
   const auto out = fs::temp_directory_path() / "mlhpc-resnet50-never.json";
   // 100 000 images of 224^2: the planned arena (activations, gradients, weights, scratchpad)
   // is terabytes; the plan refuses it with the figures, nothing runs.
-  const auto r =
-      mlhpc({"run", "-w", "resnet50", "--set", "batch=100000", "--out", out.string()});
+  const auto r = mlhpc({"run", "-w", "resnet50", "--set", "batch=100000", "--out", out.string()});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("its buffers need"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("TiB but only"), std::string::npos) << r.err;
@@ -48,8 +48,8 @@ TEST(ResNet50Cli, ASmallNetworksStepsAreMeasuredProfiledAndVerified) {
   MLHPC_SKIP_WITHOUT_DNNL();
   const auto out = fs::temp_directory_path() / "mlhpc-resnet50-small.json";
   const auto r = mlhpc({"run", "-q", "-w", "resnet50", "--set", "batch=4", "--set", "image=64",
-                        "--set", "width=16", "--set", "classes=10", "-r", "8", "--counters",
-                        "none", "--out", out.string()});
+                        "--set", "width=16", "--set", "classes=10", "-r", "8", "--counters", "none",
+                        "--out", out.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   const json doc = json::parse(test::slurp(out.string()));
   fs::remove(out);

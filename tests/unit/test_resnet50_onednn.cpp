@@ -39,10 +39,9 @@ void check_gradients(const std::string& dtype, double tolerance, double forward_
   named_values params;
   for (const auto& p : t.parameters()) params[p.name] = p.values;
   auto images = t.images().values;
-  const auto ref = reference_gradients(n, params, images, t.labels(),
-                                       [&](const std::string& name) {
-                                         return t.activation(name).values;
-                                       });
+  const auto ref = reference_gradients(n, params, images, t.labels(), [&](const std::string& name) {
+    return t.activation(name).values;
+  });
   EXPECT_NEAR(t.last_loss(), ref.loss, forward_tolerance * std::max(1.0, ref.loss));
   // The forward: every block's output, and ReLU decisions that differ only where the
   // reference's value is within the forward tolerance of zero.

@@ -58,8 +58,8 @@ network build(const config& c) {
       auto add = [&](const std::string& branch, std::int64_t ic, std::int64_t ih, std::int64_t oc,
                      std::int64_t k, std::int64_t st) {
         const std::string name = fmt::format("res{}{}_branch{}", blk.stage, blk.block, branch);
-        n.convs.push_back({name, blk.stage, blk.block, branch,
-                           make_conv(c, ic, ih, oc, k, st, k / 2, name)});
+        n.convs.push_back(
+            {name, blk.stage, blk.block, branch, make_conv(c, ic, ih, oc, k, st, k / 2, name)});
         return static_cast<int>(n.convs.size() - 1);
       };
       blk.c2a = add("2a", in_c, h, mid, 1, 1);
@@ -109,7 +109,8 @@ std::vector<distinct_conv> distinct_convs(const network& n) {
   for (const auto& l : n.convs) {
     conv::desc key = l.d;
     key.name.clear();
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const group& g) { return g.d == key; });
+    auto it =
+        std::find_if(groups.begin(), groups.end(), [&](const group& g) { return g.d == key; });
     if (it == groups.end()) {
       groups.push_back({key, {}});
       it = groups.end() - 1;
@@ -133,7 +134,7 @@ std::vector<distinct_conv> distinct_convs(const network& n) {
       }
       std::sort(letters.begin(), letters.end());
       all = static_cast<int>(letters.size()) == blocks_per_stage[first.stage - 2];
-      const std::string span = all                  ? ""
+      const std::string span = all                   ? ""
                                : letters.size() == 1 ? letters
                                                      : std::string{letters.front(), letters.back()};
       name = fmt::format("res{}{}{}", first.stage, span, branches);
@@ -145,7 +146,8 @@ std::vector<distinct_conv> distinct_convs(const network& n) {
                    {first.branch == "1", all, first.block, first.branch}});
   }
   std::stable_sort(out.begin(), out.end(), [](const named& a, const named& b) {
-    if (a.c.d.name == "conv1" || b.c.d.name == "conv1") return a.c.d.name == "conv1" && b.c.d.name != "conv1";
+    if (a.c.d.name == "conv1" || b.c.d.name == "conv1")
+      return a.c.d.name == "conv1" && b.c.d.name != "conv1";
     const int sa = a.c.d.name[3] - '0', sb = b.c.d.name[3] - '0';
     if (sa != sb) return sa < sb;
     return a.order < b.order;

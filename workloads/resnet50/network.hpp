@@ -25,9 +25,9 @@ inline constexpr int blocks_per_stage[4] = {3, 4, 6, 3};
 
 // One convolution, followed in the network by batch normalisation.
 struct conv_layer {
-  std::string name;  // conv1, res2a_branch2a, ... (Caffe's names, which benchdnn's lists use)
-  int stage = 1;     // 1 = the stem, 2..5 the residual stages
-  char block = 'a';  // block letter within the stage
+  std::string name;    // conv1, res2a_branch2a, ... (Caffe's names, which benchdnn's lists use)
+  int stage = 1;       // 1 = the stem, 2..5 the residual stages
+  char block = 'a';    // block letter within the stage
   std::string branch;  // "2a", "2b", "2c" (main path) or "1" (the projection shortcut)
   conv::desc d;        // shapes at the network's batch (mb) and image size
 };
@@ -45,8 +45,8 @@ struct network {
   config cfg;
   std::vector<conv_layer> convs;  // in forward order: conv1, then per block 2a, 2b, 2c, 1
   std::vector<bottleneck> blocks;
-  std::int64_t stem_h = 0;  // after conv1 (image / 2)
-  std::int64_t pool_h = 0;  // after the 3x3 stride-2 max pool (stage 2's input)
+  std::int64_t stem_h = 0;                // after conv1 (image / 2)
+  std::int64_t pool_h = 0;                // after the 3x3 stride-2 max pool (stage 2's input)
   std::int64_t final_h = 0, final_c = 0;  // stage 5's output, averaged to 1x1
 };
 

@@ -58,8 +58,8 @@ tensor conv_fwd(const conv::desc& d, const tensor& x, const std::vector<double>&
 }
 
 // Gradients of a convolution's input (when wanted) and weights.
-void conv_bwd(const conv::desc& d, const tensor& x, const std::vector<double>& wt,
-              const tensor& dy, tensor* dx, std::vector<double>& dw) {
+void conv_bwd(const conv::desc& d, const tensor& x, const std::vector<double>& wt, const tensor& dy,
+              tensor* dx, std::vector<double>& dw) {
   dw.assign(wt.size(), 0.0);
   if (dx != nullptr) *dx = tensor(x.n, x.c, x.h, x.w);
   for (std::int64_t i = 0; i < x.n; ++i)
@@ -136,9 +136,8 @@ tensor bn_bwd(const tensor& dy, const std::vector<double>& ss, const bn_saved& s
     const double k = ss[static_cast<std::size_t>(c)] * s.rstd[static_cast<std::size_t>(c)] / m;
     for (std::int64_t i = 0; i < dy.n; ++i)
       for (std::int64_t p = 0; p < dy.h * dy.w; ++p)
-        dx.at(i, c, p / dy.w, p % dy.w) =
-            k * (m * dy.at(i, c, p / dy.w, p % dy.w) - dbeta -
-                 s.xhat.at(i, c, p / dy.w, p % dy.w) * dgamma);
+        dx.at(i, c, p / dy.w, p % dy.w) = k * (m * dy.at(i, c, p / dy.w, p % dy.w) - dbeta -
+                                               s.xhat.at(i, c, p / dy.w, p % dy.w) * dgamma);
   }
   return dx;
 }

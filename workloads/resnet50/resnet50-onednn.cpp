@@ -43,16 +43,15 @@ class onednn_step final : public problem {
     const auto n = m_losses.size();
     if (n < static_cast<std::size_t>(loss_check_steps)) {
       v.status = verification::state::not_applicable;
-      v.detail = fmt::format(
-          "{} steps ran; the falling loss is checked from {} steps on the same batch", n,
-          loss_check_steps);
+      v.detail =
+          fmt::format("{} steps ran; the falling loss is checked from {} steps on the same batch",
+                      n, loss_check_steps);
       return v;
     }
     const double last = m_losses.back();
     v.error = last / m_first;
     const bool finite = std::isfinite(m_first) && std::isfinite(last);
-    v.status = finite && last < m_first ? verification::state::passed
-                                        : verification::state::failed;
+    v.status = finite && last < m_first ? verification::state::passed : verification::state::failed;
     v.detail = fmt::format(
         "cross-entropy on the fixed batch: {:.4f} at the first step, {:.4f} after {} steps "
         "(must fall and stay finite)",

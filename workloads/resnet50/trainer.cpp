@@ -132,9 +132,10 @@ struct block_state {
 }  // namespace
 
 const std::vector<std::string>& op_kinds() {
-  static const std::vector<std::string> k = {
-      "conv_fwd", "conv_bwd_data", "conv_bwd_weights", "batch_norm", "eltwise", "pooling",
-      "inner_product", "sum", "loss", "update", "reorder"};
+  static const std::vector<std::string> k = {"conv_fwd",      "conv_bwd_data", "conv_bwd_weights",
+                                             "batch_norm",    "eltwise",       "pooling",
+                                             "inner_product", "sum",           "loss",
+                                             "update",        "reorder"};
   return k;
 }
 
@@ -147,9 +148,9 @@ class trainer::impl {
     if (opt.lr < 0) opt.lr = 0.1 * static_cast<double>(n.cfg.batch) / 256.0;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     for (const auto& l : net.convs)
-      slot_bytes = std::max(slot_bytes, static_cast<std::size_t>(l.d.mb * round_up(l.d.oc, 16) *
-                                                                 l.d.oh * l.d.ow) *
-                                            4);
+      slot_bytes =
+          std::max(slot_bytes,
+                   static_cast<std::size_t>(l.d.mb * round_up(l.d.oc, 16) * l.d.oh * l.d.ow) * 4);
     plan();
   }
   ~impl() { std::free(base); }
@@ -194,9 +195,8 @@ class trainer::impl {
     std::size_t s = 0;
     while (s < slot_busy.size() && slot_busy[s]) ++s;
     if (s == slot_busy.size()) {
-      slots.push_back(add(fmt::format("slot{}", s), memory::desc({static_cast<memory::dim>(
-                                                                    slot_bytes)},
-                                                                dt::u8, tag::x)));
+      slots.push_back(add(fmt::format("slot{}", s),
+                          memory::desc({static_cast<memory::dim>(slot_bytes)}, dt::u8, tag::x)));
       slot_busy.push_back(false);
     }
     slot_busy[s] = true;
@@ -204,7 +204,8 @@ class trainer::impl {
   }
   void release(int tensor) {
     for (std::size_t s = 0; s < slots.size(); ++s)
-      if (t[static_cast<std::size_t>(slots[s])].offset == t[static_cast<std::size_t>(tensor)].offset)
+      if (t[static_cast<std::size_t>(slots[s])].offset ==
+          t[static_cast<std::size_t>(tensor)].offset)
         slot_busy[s] = false;
   }
   const memory::desc& md(int id) const { return t[static_cast<std::size_t>(id)].md; }
@@ -233,8 +234,7 @@ class trainer::impl {
       const dnnl::convolution_backward_weights::primitive_desc& pd) {
     return dnnl::convolution_backward_weights(pd);
   }
-  static dnnl::primitive primitive_of(
-      const dnnl::batch_normalization_forward::primitive_desc& pd) {
+  static dnnl::primitive primitive_of(const dnnl::batch_normalization_forward::primitive_desc& pd) {
     return dnnl::batch_normalization_forward(pd);
   }
   static dnnl::primitive primitive_of(
@@ -256,8 +256,7 @@ class trainer::impl {
   static dnnl::primitive primitive_of(const dnnl::inner_product_forward::primitive_desc& pd) {
     return dnnl::inner_product_forward(pd);
   }
-  static dnnl::primitive primitive_of(
-      const dnnl::inner_product_backward_data::primitive_desc& pd) {
+  static dnnl::primitive primitive_of(const dnnl::inner_product_backward_data::primitive_desc& pd) {
     return dnnl::inner_product_backward_data(pd);
   }
   static dnnl::primitive primitive_of(
@@ -306,8 +305,8 @@ class trainer::impl {
   }
   void add_copy(int p, int target) {
     auto& pr = params[static_cast<std::size_t>(p)];
-    const int table = add(t[static_cast<std::size_t>(target)].name + ".index",
-                          with_type(md(pr.master), dt::s32));
+    const int table =
+        add(t[static_cast<std::size_t>(target)].name + ".index", with_type(md(pr.master), dt::s32));
     table_bytes += md(table).get_size();
     pr.copies.emplace_back(target, table);
   }
@@ -525,10 +524,12 @@ class trainer::impl {
     params[static_cast<std::size_t>(fc_bias_param)].master = fc_b;
     logits = add("fc1000.out", ipd.dst_desc());
     add_op("inner_product", "fc1000.fwd", ipd,
-           {{DNNL_ARG_SRC, avg}, {DNNL_ARG_WEIGHTS, fc_w}, {DNNL_ARG_BIAS, fc_b},
+           {{DNNL_ARG_SRC, avg},
+            {DNNL_ARG_WEIGHTS, fc_w},
+            {DNNL_ARG_BIAS, fc_b},
             {DNNL_ARG_DST, logits}});
-    const dnnl::softmax_v2_forward::desc lsd(dnnl::prop_kind::forward_training,
-                                             dnnl::algorithm::softmax_log, md(logits), md(logits), 1);
+    const dnnl::softmax_v2_forward::desc lsd(
+        dnnl::prop_kind::forward_training, dnnl::algorithm::softmax_log, md(logits), md(logits), 1);
     const dnnl::softmax_v2_forward::primitive_desc lspd(lsd, attr, eng);
     logp = add("log_softmax.out", lspd.dst_desc());
     add_op("loss", "log_softmax", lspd, {{DNNL_ARG_SRC, logits}, {DNNL_ARG_DST, logp}});
@@ -612,8 +613,8 @@ class trainer::impl {
     }
 
     // Backward: the stem.
-    const dnnl::pooling_backward::desc mbd(dnnl::algorithm::pooling_max, md(b1.dst), md(pooled),
-                                           s2, k3, p1, p1r);
+    const dnnl::pooling_backward::desc mbd(dnnl::algorithm::pooling_max, md(b1.dst), md(pooled), s2,
+                                           k3, p1, p1r);
     const dnnl::pooling_backward::primitive_desc mbpd(mbd, attr, eng, mpool);
     const int dpool = acquire("pool1.diff_src", md(b1.dst));
     add_op("pooling", "pool1.bwd", mbpd,
@@ -633,9 +634,9 @@ class trainer::impl {
       o.kernel = [this, p] { update(p, true); };
       update_ops.push_back(std::move(o));
     }
-    scratch = add("scratchpad", memory::desc({static_cast<memory::dim>(std::max<std::size_t>(
-                                                 scratch_bytes, 1))},
-                                             dt::u8, tag::x));
+    scratch = add("scratchpad",
+                  memory::desc({static_cast<memory::dim>(std::max<std::size_t>(scratch_bytes, 1))},
+                               dt::u8, tag::x));
   }
   int bias_param = -1, fc_param = -1;
 
@@ -648,7 +649,8 @@ class trainer::impl {
     // Touch every page on the threads that will use it.
     const std::size_t n = round_up(arena, 4096);
 #pragma omp parallel for schedule(static)
-    for (std::size_t i = 0; i < n; i += 4096) std::memset(base + i, 0, std::min<std::size_t>(4096, n - i));
+    for (std::size_t i = 0; i < n; i += 4096)
+      std::memset(base + i, 0, std::min<std::size_t>(4096, n - i));
     for (auto& ti : t) ti.mem = memory(ti.md, eng, base + ti.offset);
     for (auto& o : ops) {
       if (!o.make) continue;
@@ -738,7 +740,8 @@ class trainer::impl {
           store(d[j], (std::exp(row[j]) - (j == label ? 1.f : 0.f)) * inv);
       } else {
         float* d = ptr<float>(dlogits) + i * k;
-        for (std::int64_t j = 0; j < k; ++j) d[j] = (std::exp(row[j]) - (j == label ? 1.f : 0.f)) * inv;
+        for (std::int64_t j = 0; j < k; ++j)
+          d[j] = (std::exp(row[j]) - (j == label ? 1.f : 0.f)) * inv;
       }
     }
     loss = static_cast<float>(total / static_cast<double>(n));
@@ -828,7 +831,9 @@ class trainer::impl {
     for (auto& o : update_ops) timed(o);
     sp.step_s = std::chrono::duration<double>(clock::now() - t0).count();
     ::getrusage(RUSAGE_SELF, &r1);
-    auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec * 1e-6; };
+    auto secs = [](const timeval& tv) {
+      return static_cast<double>(tv.tv_sec) + tv.tv_usec * 1e-6;
+    };
     sp.cpu_s = secs(r1.ru_utime) - secs(r0.ru_utime) + secs(r1.ru_stime) - secs(r0.ru_stime);
     sp.page_faults = (r1.ru_minflt - r0.ru_minflt) + (r1.ru_majflt - r0.ru_majflt);
     for (const auto& k : op_kinds()) sp.seconds_by_kind.emplace_back(k, by_kind[k]);

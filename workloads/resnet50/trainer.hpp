@@ -41,11 +41,11 @@ struct train_options {
 // Time of one step by kind of work, measured in a separate pass (each op timed alone).
 struct step_profile {
   std::vector<std::pair<std::string, double>> seconds_by_kind;  // in a fixed order
-  double step_s = 0;             // wall time of the profiled step
-  double cpu_s = 0;              // user + system CPU time of the process during it
-  long page_faults = 0;          // minor + major faults during the step
-  int reorders = 0;              // reorder primitives executed in the step
-  int ops = 0;                   // primitives and kernels executed in the step
+  double step_s = 0;                                            // wall time of the profiled step
+  double cpu_s = 0;      // user + system CPU time of the process during it
+  long page_faults = 0;  // minor + major faults during the step
+  int reorders = 0;      // reorder primitives executed in the step
+  int ops = 0;           // primitives and kernels executed in the step
 };
 
 // A parameter or its gradient in plain layout (OIHW for weights; scale then shift for batch
