@@ -509,7 +509,7 @@ TEST(WithoutOneDnn, GemmAndConvAreListedAndSkippedWithAReason) {
       "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev missing at configure time)";
   const auto list = test::mlhpc({"list"});
   ASSERT_EQ(list.status, 0) << list.err;
-  for (const char* v : {"gemm:f32", "gemm:bf16", "gemm:int8", "conv:2d"}) {
+  for (const char* v : {"gemm:f32", "gemm:bf16", "gemm:int8", "conv:2d", "resnet50:train"}) {
     const auto at = list.out.find(std::string("  ") + v + "  ");
     ASSERT_NE(at, std::string::npos) << v;
     EXPECT_EQ(list.out.find("can run here: no: " + reason, at), list.out.find("can run here:", at))
