@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <sstream>
 
 #include "bench/data_dir.hpp"
@@ -24,33 +25,31 @@ std::vector<shape_line> load_shape_list(const std::string& workload, const std::
   namespace fs = std::filesystem;
   fs::path path;
   std::string text;
-  if (w != nullptr) {
-    if (auto builtin = w->builtin_shape_list(name)) {
-      text = std::move(*builtin);
-      path = "built-in:" + name;
-    }
-  }
-  const fs::path shipped = data_dir() / workload / (name + ".shapes");
-  if (!text.empty()) {
-    // Parsed below like a file.
-  } else if (name.find('/') == std::string::npos && fs::exists(shipped)) {
-    path = shipped;
-  } else if (fs::exists(name)) {
-    path = name;
+  const auto builtin =
+      w != nullptr ? w->builtin_shape_lists() : std::map<std::string, std::string>{};
+  if (const auto it = builtin.find(name); it != builtin.end()) {
+    text = it->second;
+    path = "built-in:" + name;
   } else {
-    std::string known;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(data_dir() / workload, ec))
-      if (e.path().extension() == ".shapes")
-        known += (known.empty() ? "" : ", ") + e.path().stem().string();
-    if (w != nullptr)
-      for (const auto& b : w->builtin_shape_list_names()) known += (known.empty() ? "" : ", ") + b;
-    throw usage_error(fmt::format(
-        "shapes={}: no such shape list for workload {} (expected one of: {}; or a file path)", name,
-        workload, known.empty() ? "none shipped" : known));
+    const fs::path shipped = data_dir() / workload / (name + ".shapes");
+    if (name.find('/') == std::string::npos && fs::exists(shipped)) {
+      path = shipped;
+    } else if (fs::exists(name)) {
+      path = name;
+    } else {
+      std::string known;
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(data_dir() / workload, ec))
+        if (e.path().extension() == ".shapes")
+          known += (known.empty() ? "" : ", ") + e.path().stem().string();
+      for (const auto& [b, list] : builtin) known += (known.empty() ? "" : ", ") + b;
+      throw usage_error(fmt::format(
+          "shapes={}: no such shape list for workload {} (expected one of: {}; or a file path)",
+          name, workload, known.empty() ? "none shipped" : known));
+    }
+    // A regular file of at most 16 MiB (the shipped lists are under 8 KiB).
+    text = read_input_file(path.string(), 16u << 20, "shapes=" + name);
   }
-  // A regular file of at most 16 MiB (the shipped lists are under 8 KiB).
-  if (text.empty()) text = read_input_file(path.string(), 16u << 20, "shapes=" + name);
   std::istringstream in(text);
   if (resolved != nullptr) *resolved = path;
   std::vector<shape_line> out;

@@ -38,7 +38,7 @@ struct shape_line {
   std::vector<setting> settings;
   int line = 0;
 };
-// A workload may also hold lists generated from its own data (workload::builtin_shape_list):
+// A workload may also hold lists generated from its own data (workload::builtin_shape_lists):
 // those come first, and `resolved` then reads "built-in:NAME".
 std::vector<shape_line> load_shape_list(const std::string& workload, const std::string& name,
                                         std::filesystem::path* resolved = nullptr,

@@ -135,12 +135,8 @@ class workload {
     return std::nullopt;
   }
   // Shape lists this workload generates from its own data (conv: ResNet-50's layers from the
-  // network description), looked up before the shipped files; nullopt when NAME is not one.
-  virtual std::optional<std::string> builtin_shape_list(const std::string& name) const {
-    (void)name;
-    return std::nullopt;
-  }
-  virtual std::vector<std::string> builtin_shape_list_names() const { return {}; }
+  // network description), name -> list text, looked up before the shipped files.
+  virtual std::map<std::string, std::string> builtin_shape_lists() const { return {}; }
   // Networks whose layers this workload's shape lists hold, for --set network=NAME: name -> list.
   virtual std::map<std::string, std::string> networks() const { return {}; }
   // A whole-network summary (synthetic per-step times from the per-layer results of the

@@ -18,30 +18,11 @@ namespace mlhpc::conv {
 
 namespace {
 
+using onednn::layout_of;
+
 using dnnl::memory;
 using dt = memory::data_type;
 using tag = memory::format_tag;
-
-// The layout of a memory descriptor in oneDNN's notation (abcd = plain, aBcd16b = channels
-// blocked by 16), read from its blocking descriptor.
-std::string layout_of(const memory::desc& md) {
-  const dnnl_memory_desc_t& c = md.data;
-  if (c.format_kind != dnnl_blocked) return "non-blocked";
-  const auto& b = c.format_desc.blocking;
-  const int nd = c.ndims;
-  std::vector<int> order(static_cast<std::size_t>(nd));
-  for (int i = 0; i < nd; ++i) order[static_cast<std::size_t>(i)] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int x, int y) { return b.strides[x] > b.strides[y]; });
-  std::vector<bool> blocked(static_cast<std::size_t>(nd), false);
-  for (int i = 0; i < b.inner_nblks; ++i) blocked[static_cast<std::size_t>(b.inner_idxs[i])] = true;
-  std::string s;
-  for (int i : order)
-    s += static_cast<char>((blocked[static_cast<std::size_t>(i)] ? 'A' : 'a') + i);
-  for (int i = 0; i < b.inner_nblks; ++i)
-    s += fmt::format("{}{}", b.inner_blks[i], static_cast<char>('a' + b.inner_idxs[i]));
-  return s;
-}
 
 const char* dt_name(dt t) {
   switch (t) {

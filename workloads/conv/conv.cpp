@@ -437,11 +437,9 @@ class conv_workload final : public workload {
     return m_backend ? m_backend->libraries() : nlohmann::json::object();
   }
   // ResNet-50 v1.5's list comes from the network description the resnet50 workload trains.
-  std::optional<std::string> builtin_shape_list(const std::string& name) const override {
-    if (name != "resnet50_v1_5") return std::nullopt;
-    return resnet50::conv_shape_list(resnet50::build({}));
+  std::map<std::string, std::string> builtin_shape_lists() const override {
+    return {{"resnet50_v1_5", resnet50::conv_shape_list(resnet50::build({}))}};
   }
-  std::vector<std::string> builtin_shape_list_names() const override { return {"resnet50_v1_5"}; }
   std::map<std::string, std::string> networks() const override {
     return {{"resnet50", "resnet50_v1_5"},
             {"resnet50_v1_5", "resnet50_v1_5"},

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
+#include <vector>
+
 namespace mlhpc::onednn {
 
 namespace {
@@ -46,6 +49,25 @@ support native_type(const std::string& dtype, const char* primitive) {
   (void)primitive;
 #endif
   return support::yes();
+}
+
+std::string layout_of(const dnnl::memory::desc& md) {
+  const dnnl_memory_desc_t& c = md.data;
+  if (c.format_kind != dnnl_blocked) return "non-blocked";
+  const auto& b = c.format_desc.blocking;
+  const int nd = c.ndims;
+  std::vector<int> order(static_cast<std::size_t>(nd));
+  for (int i = 0; i < nd; ++i) order[static_cast<std::size_t>(i)] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int x, int y) { return b.strides[x] > b.strides[y]; });
+  std::vector<bool> blocked(static_cast<std::size_t>(nd), false);
+  for (int i = 0; i < b.inner_nblks; ++i) blocked[static_cast<std::size_t>(b.inner_idxs[i])] = true;
+  std::string s;
+  for (int i : order)
+    s += static_cast<char>((blocked[static_cast<std::size_t>(i)] ? 'A' : 'a') + i);
+  for (int i = 0; i < b.inner_nblks; ++i)
+    s += fmt::format("{}{}", b.inner_blks[i], static_cast<char>('a' + b.inner_idxs[i]));
+  return s;
 }
 
 const char* effective_isa() {

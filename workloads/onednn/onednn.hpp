@@ -2,6 +2,7 @@
 // What the oneDNN backends of every workload share: whether this CPU runs a data type natively,
 // the library's identity for the context, and the ISA oneDNN dispatches to.
 #include <nlohmann/json.hpp>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include <string>
 
@@ -15,6 +16,10 @@ support native_type(const std::string& dtype, const char* primitive);
 
 // The ISA oneDNN dispatches to here ("avx512_core_amx", ...).
 const char* effective_isa();
+
+// The layout of a memory descriptor in oneDNN's notation (abcd = plain, aBcd16b = channels
+// blocked by 16), read from its blocking descriptor.
+std::string layout_of(const dnnl::memory::desc& md);
 
 // {"onednn": {version, hash, cpu_runtime, effective_isa}} for the run's context.
 nlohmann::json libraries();

@@ -19,13 +19,12 @@ double layer_formula_flops_per_image(const network& n) {
 
 namespace {
 
-config config_of(const problem_params& p) {
-  config c;
-  c.batch = p.get_int("batch");
-  c.image = p.get_int("image");
-  c.width = p.get_int("width");
-  c.classes = p.get_int("classes");
-  return c;
+train_options options_of(const problem_params& p, std::uint64_t seed = 0) {
+  train_options o;
+  o.cfg = {p.get_int("batch"), p.get_int("image"), p.get_int("width"), p.get_int("classes")};
+  o.dtype = p.get("dtype");
+  o.seed = seed;
+  return o;
 }
 
 class resnet50_workload final : public workload {
@@ -64,7 +63,7 @@ class resnet50_workload final : public workload {
             classes};
   }
   void check(const std::string&, const problem_params& p) const override {
-    (void)build(config_of(p));  // throws usage_error naming the value
+    (void)build(options_of(p).cfg);  // throws usage_error naming the value
   }
   support supported(const std::string&, const problem_params& p) const override {
     if (!m_backend) return support::no(m_why);
@@ -72,18 +71,13 @@ class resnet50_workload final : public workload {
   }
   std::uint64_t footprint_bytes(const std::string&, const problem_params& p) const override {
     if (!m_backend) return 0;
-    train_options o;
-    o.cfg = config_of(p);
-    o.dtype = p.get("dtype");
+    const auto o = options_of(p);
     return m_backend->footprint_bytes(build(o.cfg), o);
   }
   std::unique_ptr<problem> create(const std::string&, const problem_params& p,
                                   const problem_env& env) const override {
     MLHPC_ASSERT(m_backend != nullptr);
-    train_options o;
-    o.cfg = config_of(p);
-    o.dtype = p.get("dtype");
-    o.seed = env.seed;
+    const auto o = options_of(p, env.seed);
     return m_backend->create(build(o.cfg), o, env);
   }
   std::optional<ceiling_ref> ceiling_of(const std::string&,

@@ -19,6 +19,7 @@
 
 #include "bench/error.hpp"
 #include "bench/fill.hpp"
+#include "workloads/onednn/onednn.hpp"
 
 namespace mlhpc::resnet50 {
 
@@ -49,24 +50,7 @@ std::size_t type_size(dt t) {
   return t == dt::bf16 ? 2 : 4;
 }
 
-std::string layout_of(const memory::desc& md) {
-  const dnnl_memory_desc_t& c = md.data;
-  if (c.format_kind != dnnl_blocked) return "non-blocked";
-  const auto& b = c.format_desc.blocking;
-  const int nd = c.ndims;
-  std::vector<int> order(static_cast<std::size_t>(nd));
-  for (int i = 0; i < nd; ++i) order[static_cast<std::size_t>(i)] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int x, int y) { return b.strides[x] > b.strides[y]; });
-  std::vector<bool> blocked(static_cast<std::size_t>(nd), false);
-  for (int i = 0; i < b.inner_nblks; ++i) blocked[static_cast<std::size_t>(b.inner_idxs[i])] = true;
-  std::string s;
-  for (int i : order)
-    s += static_cast<char>((blocked[static_cast<std::size_t>(i)] ? 'A' : 'a') + i);
-  for (int i = 0; i < b.inner_nblks; ++i)
-    s += fmt::format("{}{}", b.inner_blks[i], static_cast<char>('a' + b.inner_idxs[i]));
-  return s;
-}
+using onednn::layout_of;
 
 // bf16 <-> f32 in the element-wise passes (round to nearest even, as oneDNN converts).
 struct bf16_t {
@@ -169,7 +153,7 @@ class trainer::impl {
   std::vector<int> slots;
   std::vector<bool> slot_busy;
   char* base = nullptr;
-  int images = -1, logits = -1, logp = -1, dlogits = -1;
+  int images = -1, stem_out = -1, logits = -1, logp = -1, dlogits = -1;
   std::vector<int> label_v;
   float loss = std::nanf("");
   gradient_ready ready;
@@ -220,53 +204,10 @@ class trainer::impl {
     o.impl = pd.impl_info_str();
     o.args = std::move(args);
     o.completes = completes;
-    o.make = [pd] { return primitive_of(pd); };
+    o.make = [pd] { return dnnl::primitive(pd); };
     impls[kind].insert(o.impl);
     ops.push_back(std::move(o));
   }
-  static dnnl::primitive primitive_of(const dnnl::convolution_forward::primitive_desc& pd) {
-    return dnnl::convolution_forward(pd);
-  }
-  static dnnl::primitive primitive_of(const dnnl::convolution_backward_data::primitive_desc& pd) {
-    return dnnl::convolution_backward_data(pd);
-  }
-  static dnnl::primitive primitive_of(
-      const dnnl::convolution_backward_weights::primitive_desc& pd) {
-    return dnnl::convolution_backward_weights(pd);
-  }
-  static dnnl::primitive primitive_of(const dnnl::batch_normalization_forward::primitive_desc& pd) {
-    return dnnl::batch_normalization_forward(pd);
-  }
-  static dnnl::primitive primitive_of(
-      const dnnl::batch_normalization_backward::primitive_desc& pd) {
-    return dnnl::batch_normalization_backward(pd);
-  }
-  static dnnl::primitive primitive_of(const dnnl::pooling_forward::primitive_desc& pd) {
-    return dnnl::pooling_forward(pd);
-  }
-  static dnnl::primitive primitive_of(const dnnl::pooling_backward::primitive_desc& pd) {
-    return dnnl::pooling_backward(pd);
-  }
-  static dnnl::primitive primitive_of(const dnnl::binary::primitive_desc& pd) {
-    return dnnl::binary(pd);
-  }
-  static dnnl::primitive primitive_of(const dnnl::eltwise_backward::primitive_desc& pd) {
-    return dnnl::eltwise_backward(pd);
-  }
-  static dnnl::primitive primitive_of(const dnnl::inner_product_forward::primitive_desc& pd) {
-    return dnnl::inner_product_forward(pd);
-  }
-  static dnnl::primitive primitive_of(const dnnl::inner_product_backward_data::primitive_desc& pd) {
-    return dnnl::inner_product_backward_data(pd);
-  }
-  static dnnl::primitive primitive_of(
-      const dnnl::inner_product_backward_weights::primitive_desc& pd) {
-    return dnnl::inner_product_backward_weights(pd);
-  }
-  static dnnl::primitive primitive_of(const dnnl::softmax_v2_forward::primitive_desc& pd) {
-    return dnnl::softmax_v2_forward(pd);
-  }
-
   void add_kernel(const std::string& kind, const std::string& name, std::function<void()> k) {
     op o;
     o.kind = kind;
@@ -448,6 +389,7 @@ class trainer::impl {
     // Forward: the stem.
     conv_state c1 = conv_forward(net.convs[0], -1);
     images = c1.src;
+    stem_out = c1.dst;
     bn_state b1 = bn_forward("bn_conv1", c1.dst, true);
     const auto& cd = net.convs[0].d;
     const dims pool_dst = {cd.mb, cd.oc, net.pool_h, net.pool_h};
@@ -880,12 +822,6 @@ float trainer::last_loss() const {
 int trainer::parameter_count() const {
   return static_cast<int>(m->params.size());
 }
-float* trainer::gradient_data(int p) {
-  return m->ptr<float>(m->params[static_cast<std::size_t>(p)].grad);
-}
-std::size_t trainer::gradient_elems(int p) const {
-  return m->elems(m->params[static_cast<std::size_t>(p)].grad);
-}
 std::vector<plain_tensor> trainer::gradients() const {
   std::vector<plain_tensor> out;
   for (const auto& pr : m->params) out.push_back(m->to_plain(pr, pr.grad, pr.name));
@@ -922,7 +858,7 @@ nlohmann::json trainer::details() const {
   return {{"implementations", impls},
           {"layouts",
            {{"images", layout_of(m->md(m->images))},
-            {"activations", layout_of(m->md(m->ops.front().args[2].second))},
+            {"activations", layout_of(m->md(m->stem_out))},
             {"conv_weights_master", layout_of(m->md(m->params.front().master))}}},
           {"arena_bytes", round_up(m->arena, 4096)},
           {"index_table_bytes", m->table_bytes},

@@ -87,9 +87,6 @@ class trainer {
 
   float last_loss() const;
   int parameter_count() const;
-  // The f32 gradient buffer of parameter p (its own layout, padding included; padding is 0).
-  float* gradient_data(int p);
-  std::size_t gradient_elems(int p) const;
 
   std::vector<plain_tensor> gradients() const;
   std::vector<plain_tensor> parameters() const;
