@@ -453,13 +453,22 @@ class trainer::impl {
         dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_avg_exclude_padding, md(x),
         memory::desc({n, c, 1, 1}, a, tag::any), {h, h}, {h, h}, {0, 0}, {0, 0});
     const dnnl::pooling_forward::primitive_desc apool(apd, attr, eng);
-    const int avg = add("pool5.out", apool.dst_desc());
-    add_op("pooling", "pool5.fwd", apool, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, avg}});
+    const int avg4 = add("pool5.out", apool.dst_desc());
+    add_op("pooling", "pool5.fwd", apool, {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, avg4}});
+    // The fully connected layer sees the pooled features as a matrix, batch x C: the same
+    // bytes (a 1x1 image whose channels are unpadded, C = 32 x width, is N then C in any
+    // layout). Given 4-D tensors, oneDNN 2.6 picks its gemm inner product, which allocates
+    // packing buffers on every call outside the scratchpad (page faults in each step); given
+    // 2-D ones, its brgemm kernels, which take their space from the scratchpad.
+    const memory::desc nc({n, c}, a, tag::nc);
+    MLHPC_ASSERT(md(avg4).get_size() == nc.get_size() &&
+                 md(avg4).data.format_desc.blocking.strides[0] == c);
+    const int avg = alias("pool5.out.nc", nc, avg4);
     const dnnl::inner_product_forward::desc ifd(
-        dnnl::prop_kind::forward_training, md(avg), memory::desc({k, c, 1, 1}, a, tag::any),
+        dnnl::prop_kind::forward_training, md(avg), memory::desc({k, c}, a, tag::any),
         memory::desc({k}, dt::f32, tag::x), memory::desc({n, k}, dt::f32, tag::nc));
     const dnnl::inner_product_forward::primitive_desc ipd(ifd, attr, eng);
-    fc_param = add_param("fc1000.weights", memory::desc({k, c, 1, 1}, dt::f32, tag::oihw));
+    fc_param = add_param("fc1000.weights", memory::desc({k, c}, dt::f32, tag::nc));
     const int fc_w = add("fc1000.weights.fwd", ipd.weights_desc());
     const int fc_bias_param = add_param("fc1000.bias", memory::desc({k}, dt::f32, tag::x));
     const int fc_b = add("fc1000.bias", ipd.bias_desc());
@@ -480,7 +489,7 @@ class trainer::impl {
 
     // Backward: the head.
     const dnnl::inner_product_backward_weights::desc iwd(
-        md(avg), memory::desc({k, c, 1, 1}, dt::f32, tag::any), memory::desc({k}, dt::f32, tag::x),
+        md(avg), memory::desc({k, c}, dt::f32, tag::any), memory::desc({k}, dt::f32, tag::x),
         md(dlogits));
     const dnnl::inner_product_backward_weights::primitive_desc iwpd(iwd, attr, eng, ipd);
     settle_param(fc_param, fc_w, iwpd.diff_weights_desc());
@@ -493,23 +502,24 @@ class trainer::impl {
             {DNNL_ARG_DIFF_WEIGHTS, params[static_cast<std::size_t>(fc_param)].grad},
             {DNNL_ARG_DIFF_BIAS, bias.grad}},
            fc_param);
-    const dnnl::inner_product_backward_data::desc idd(
-        md(avg), memory::desc({k, c, 1, 1}, a, tag::any), md(dlogits));
+    const dnnl::inner_product_backward_data::desc idd(md(avg), memory::desc({k, c}, a, tag::any),
+                                                      md(dlogits));
     const dnnl::inner_product_backward_data::primitive_desc idpd(idd, attr, eng, ipd);
     int fc_wb = fc_w;
     if (idpd.weights_desc() != md(fc_w)) {
       fc_wb = add("fc1000.weights.bwd_data", idpd.weights_desc());
       add_copy(fc_param, fc_wb);
     }
-    const int davg = add("pool5.diff_dst", md(avg));
+    const int davg4 = add("pool5.diff_dst", md(avg4));
+    const int davg = alias("pool5.diff_dst.nc", nc, davg4);
     add_op("inner_product", "fc1000.bwd_data", idpd,
            {{DNNL_ARG_DIFF_DST, dlogits}, {DNNL_ARG_WEIGHTS, fc_wb}, {DNNL_ARG_DIFF_SRC, davg}});
     bias_param = fc_bias_param;
     const dnnl::pooling_backward::desc abd(dnnl::algorithm::pooling_avg_exclude_padding, md(x),
-                                           md(avg), {h, h}, {h, h}, {0, 0}, {0, 0});
+                                           md(avg4), {h, h}, {h, h}, {0, 0}, {0, 0});
     const dnnl::pooling_backward::primitive_desc abpd(abd, attr, eng, apool);
     int g = acquire("res5c.diff", md(x));
-    add_op("pooling", "pool5.bwd", abpd, {{DNNL_ARG_DIFF_DST, davg}, {DNNL_ARG_DIFF_SRC, g}});
+    add_op("pooling", "pool5.bwd", abpd, {{DNNL_ARG_DIFF_DST, davg4}, {DNNL_ARG_DIFF_SRC, g}});
     // The last block's ReLU, backward, in place.
     const dnnl::eltwise_forward::desc rfd(dnnl::prop_kind::forward_training,
                                           dnnl::algorithm::eltwise_relu_use_dst_for_bwd, md(x), 0.f,

@@ -48,7 +48,8 @@ struct step_profile {
   int ops = 0;           // primitives and kernels executed in the step
 };
 
-// A parameter or its gradient in plain layout (OIHW for weights; scale then shift for batch
+// A parameter or its gradient in plain layout (OIHW for conv weights, [classes][C] for the
+// fully connected ones; scale then shift for batch
 // norm), as double, for tests and the reference check.
 struct plain_tensor {
   std::string name;
