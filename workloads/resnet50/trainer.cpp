@@ -366,12 +366,12 @@ class trainer::impl {
     const T* x = ptr<T>(a_id);
     const T* y = ptr<T>(b_id);
     if (mask < 0) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for schedule(static)
       for (std::size_t i = 0; i < n; ++i) store(o[i], load(x[i]) + load(y[i]));
       return;
     }
     const T* m = ptr<T>(mask);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for schedule(static)
     for (std::size_t i = 0; i < n; ++i)
       store(o[i], load(m[i]) > 0.f ? load(x[i]) + load(y[i]) : 0.f);
   }
@@ -710,7 +710,7 @@ class trainer::impl {
       float* v = ptr<float>(pr.mom);
       const float lr = static_cast<float>(opt.lr), mu = static_cast<float>(opt.momentum),
                   wd = static_cast<float>(opt.weight_decay);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for schedule(static)
       for (std::size_t i = 0; i < n; ++i) {
         const float gi = g[i] + wd * w[i];
         const float vi = mu * v[i] + gi;
