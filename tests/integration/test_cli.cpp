@@ -8,18 +8,6 @@
 #include "tests/support/features.hpp"
 #include "tests/support/process.hpp"
 
-// Built with AddressSanitizer (GCC defines __SANITIZE_ADDRESS__, clang has the feature).
-#if defined(__SANITIZE_ADDRESS__)
-#define MLHPC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MLHPC_ASAN 1
-#endif
-#endif
-#ifndef MLHPC_ASAN
-#define MLHPC_ASAN 0
-#endif
-
 namespace mlhpc {
 namespace {
 

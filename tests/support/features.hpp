@@ -4,6 +4,18 @@
 // recorded as skipped instead.
 #include <gtest/gtest.h>
 
+// Built with AddressSanitizer (GCC defines __SANITIZE_ADDRESS__, clang has the feature).
+#if defined(__SANITIZE_ADDRESS__)
+#define MLHPC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MLHPC_ASAN 1
+#endif
+#endif
+#ifndef MLHPC_ASAN
+#define MLHPC_ASAN 0
+#endif
+
 #ifndef MLHPC_TEST_HAVE_DNNL
 #error "tests/CMakeLists.txt defines MLHPC_TEST_HAVE_DNNL for every test target"
 #endif

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "bench/fill.hpp"
+#include "tests/support/features.hpp"
 #include "workloads/resnet50/reference.hpp"
 #include "workloads/resnet50/trainer.hpp"
 
@@ -119,7 +120,11 @@ TEST(ResNet50OneDnn, AfterWarmUpAStepHasNoReorderAndNoPageFault) {
     (void)t.profile_step();  // the profile's own first use (clock, maps)
     const auto p = t.profile_step();
     EXPECT_EQ(p.reorders, 0) << dtype;
-    EXPECT_EQ(p.page_faults, 0) << dtype;
+    // Under AddressSanitizer the quarantine hands out fresh pages for the small allocations
+    // oneDNN's C++ API makes per execute() (its argument vector), so faults say nothing there.
+    if (!MLHPC_ASAN) {
+      EXPECT_EQ(p.page_faults, 0) << dtype;
+    }
     EXPECT_GT(p.ops, 400) << dtype;
     double sum = 0;
     for (const auto& [k, s] : p.seconds_by_kind) sum += s;
