@@ -47,9 +47,9 @@ TEST(ResNet50Cli, AStepTooLargeForMemoryIsRefusedBeforeAllocating) {
 TEST(ResNet50Cli, ASmallNetworksStepsAreMeasuredProfiledAndVerified) {
   MLHPC_SKIP_WITHOUT_DNNL();
   const auto out = fs::temp_directory_path() / "mlhpc-resnet50-small.json";
-  const auto r = mlhpc({"run", "-q", "-w", "resnet50", "--set", "batch=4", "--set", "image=64",
-                        "--set", "width=16", "--set", "classes=10", "-r", "8", "--counters", "none",
-                        "--out", out.string()});
+  const auto r = mlhpc({"run", "-q", "-w", "resnet50:train", "--set", "batch=4", "--set",
+                        "image=64", "--set", "width=16", "--set", "classes=10", "-r", "8",
+                        "--counters", "none", "--out", out.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   const json doc = json::parse(test::slurp(out.string()));
   fs::remove(out);

@@ -322,6 +322,53 @@ TEST_F(Mpi, AnInterruptOnOneRankStopsEveryRankAtTheSameSample) {
             res["ranks"]["per_rank"][1]["samples_s"].size());
 }
 
+// Data-parallel ResNet-50 on a reduced network: two replicas, each training on its own batch
+// (their first losses differ), end with bitwise identical weights, because every gradient was
+// averaged by the bucketed allreduce; the result says so, with the communication, the solo
+// baseline and the scaling efficiency.
+TEST_F(Mpi, DataParallelResNet50LeavesIdenticalWeightsOnEveryRank) {
+  if (MLHPC_TEST_HAVE_DNNL == 0) GTEST_SKIP() << "this build has no oneDNN (MLHPC_WITH_DNNL)";
+  const std::string out = dir + "/dp.json";
+  // bucket_mib=1: the reduced network's 6 MB of gradients go in several buckets.
+  const auto r = mpirun(2, {}, MLHPC_BIN, {"-w",         "resnet50:data_parallel",
+                                           "-s",         "image=32",
+                                           "-s",         "width=8",
+                                           "-s",         "classes=10",
+                                           "-s",         "batch=4",
+                                           "-s",         "bucket_mib=1",
+                                           "-t",         "1",
+                                           "-r",         "6",
+                                           "--max-time", "0.5",
+                                           "--counters", "none"},
+                        out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = load_valid(out);
+  ASSERT_EQ(doc["results"].size(), 1u);
+  const auto& res = doc["results"][0];
+  ASSERT_EQ(res["status"], "ok") << res.dump();
+  EXPECT_EQ(res["verification"]["status"], "passed") << res["verification"].dump();
+  EXPECT_NE(res["verification"]["detail"].get<std::string>().find("identical on all 2 ranks"),
+            std::string::npos);
+  const auto& dp = res["details"]["data_parallel"];
+  EXPECT_EQ(dp["ranks"], 2);
+  EXPECT_EQ(dp["images_per_step_total"], 8);
+  EXPECT_EQ(dp["weights"]["identical_on_all_ranks"], true);
+  ASSERT_EQ(dp["weights"]["fnv1a64_by_rank"].size(), 2u);
+  EXPECT_EQ(dp["weights"]["fnv1a64_by_rank"][0], dp["weights"]["fnv1a64_by_rank"][1]);
+  ASSERT_EQ(dp["first_loss_by_rank"].size(), 2u);
+  EXPECT_NE(dp["first_loss_by_rank"][0], dp["first_loss_by_rank"][1]);  // their own batches
+  const auto& c = dp["communication"];
+  EXPECT_NE(c["allreduce"].get<std::string>().find("MPI_Iallreduce"), std::string::npos);
+  EXPECT_GT(c["buckets"].get<int>(), 1);
+  EXPECT_GE(c["wait_s"]["median"].get<double>(), 0.0);
+  EXPECT_NEAR(dp["images_per_s_total"].get<double>(), 2 * dp["images_per_s_per_rank"].get<double>(),
+              1e-9);
+  const double eff = dp["scaling_efficiency"]["value"];
+  EXPECT_GT(eff, 0.0);
+  EXPECT_EQ(dp["solo"]["step_s"].size(), 2u);
+  EXPECT_NE(dp["batch_norm"].get<std::string>().find("per rank"), std::string::npos);
+}
+
 TEST(MpiPlain, ACollectiveWithoutALauncherIsSkippedWithTheCommandToUse) {
   char tpl[] = "/tmp/mlhpc-mpi-plain-XXXXXX";
   const std::string d = mkdtemp(tpl);

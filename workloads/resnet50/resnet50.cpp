@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/communicator.hpp"
 #include "bench/error.hpp"
 #include "workloads/resnet50/trainer.hpp"
 
@@ -19,18 +20,25 @@ double layer_formula_flops_per_image(const network& n) {
 
 namespace {
 
-train_options options_of(const problem_params& p, std::uint64_t seed = 0) {
+train_options options_of(const problem_params& p, std::uint64_t seed = 0, int shard = 0) {
   train_options o;
   o.cfg = {p.get_int("batch"), p.get_int("image"), p.get_int("width"), p.get_int("classes")};
   o.dtype = p.get("dtype");
   o.seed = seed;
+  o.shard = shard;
   return o;
 }
 
+// PyTorch DDP's bucket_cap_mb (25) and its first bucket (1 MiB, so that communication starts
+// early in the backward pass).
+constexpr std::size_t first_bucket_cap = std::size_t{1} << 20;
+
+constexpr const char* data_parallel_name = "data_parallel";
+
 class resnet50_workload final : public workload {
  public:
-  resnet50_workload(std::unique_ptr<backend> b, std::string why)
-      : m_backend(std::move(b)), m_why(std::move(why)) {}
+  resnet50_workload(std::unique_ptr<backend> b, std::string why, allreduce_factory allreduce)
+      : m_backend(std::move(b)), m_why(std::move(why)), m_allreduce(std::move(allreduce)) {}
   std::string name() const override { return "resnet50"; }
   std::string description() const override {
     return fmt::format(
@@ -39,10 +47,14 @@ class resnet50_workload final : public workload {
         m_backend ? m_backend->name() : "none built");
   }
   std::vector<variant_info> variants() const override {
-    return {{"train",
-             "one replica per rank, each with its own batch; batch norm statistics per batch"}};
+    return {
+        {"train", "one replica per rank, each with its own batch; batch norm statistics per batch"},
+        {data_parallel_name,
+         "one replica per rank (its own batch and threads), gradients averaged across the "
+         "ranks by bucketed non-blocking allreduce overlapped with the backward pass, as "
+         "PyTorch's DDP; rates per rank, totals and scaling efficiency in details"}};
   }
-  std::vector<param_spec> parameters(const std::string&) const override {
+  std::vector<param_spec> parameters(const std::string& variant) const override {
     param_spec batch{"batch", param_type::integer, "32", "images per step (per rank)"};
     param_spec image{"image", param_type::integer, "224",
                      "image height and width in pixels (at least 32, the total stride)"};
@@ -51,16 +63,28 @@ class resnet50_workload final : public workload {
                      "with the same blocks)"};
     param_spec classes{"classes", param_type::integer, "1000", "outputs of the last layer"};
     classes.min_value = 2;
-    return {batch,
-            image,
-            {"dtype",
-             param_type::choice,
-             "f32",
-             "f32; bf16 mixed precision (bf16 activations and weight copies, f32 master "
-             "weights and gradients)",
-             {"f32", "bf16"}},
-            width,
-            classes};
+    std::vector<param_spec> out = {
+        batch,
+        image,
+        {"dtype",
+         param_type::choice,
+         "f32",
+         "f32; bf16 mixed precision (bf16 activations and weight copies, f32 master "
+         "weights and gradients)",
+         {"f32", "bf16"}},
+        width,
+        classes};
+    if (variant == data_parallel_name) {
+      out.push_back({"bucket_mib", param_type::integer, "25",
+                     "MiB of gradients per allreduce (PyTorch DDP's bucket_cap_mb; the first "
+                     "bucket closes at 1 MiB)"});
+      param_spec solo{"solo_steps", param_type::integer, "2",
+                      "steps rank 0 times alone after the timed ones, the baseline of the "
+                      "scaling efficiency (0: none)"};
+      solo.min_value = 0;
+      out.push_back(solo);
+    }
+    return out;
   }
   void check(const std::string&, const problem_params& p) const override {
     (void)build(options_of(p).cfg);  // throws usage_error naming the value
@@ -69,16 +93,35 @@ class resnet50_workload final : public workload {
     if (!m_backend) return support::no(m_why);
     return m_backend->supported(p.get("dtype"));
   }
+  support supported_with(const std::string& variant, const communicator& comm) const override {
+    if (variant == data_parallel_name && comm.size() > 1 && !m_allreduce)
+      return support::no(
+          "built without MPI (MLHPC_WITH_MPI=OFF or libopenmpi-dev missing at configure time): "
+          "the gradients cannot be averaged across ranks");
+    return support::yes();
+  }
+  bool collective(const std::string& variant) const override {
+    return variant == data_parallel_name;
+  }
   std::uint64_t footprint_bytes(const std::string&, const problem_params& p) const override {
     if (!m_backend) return 0;
     const auto o = options_of(p);
     return m_backend->footprint_bytes(build(o.cfg), o);
   }
-  std::unique_ptr<problem> create(const std::string&, const problem_params& p,
+  std::unique_ptr<problem> create(const std::string& variant, const problem_params& p,
                                   const problem_env& env) const override {
     MLHPC_ASSERT(m_backend != nullptr);
-    const auto o = options_of(p, env.seed);
-    return m_backend->create(build(o.cfg), o, env);
+    if (variant != data_parallel_name) {
+      const auto o = options_of(p, env.seed);
+      return m_backend->create(build(o.cfg), o, env, nullptr);
+    }
+    const auto o = options_of(p, env.seed, env.comm->rank());
+    data_parallel_options dp;
+    dp.allreduce = m_allreduce;
+    dp.bucket_bytes = static_cast<std::size_t>(p.get_int("bucket_mib")) << 20;
+    dp.first_bucket_bytes = std::min(first_bucket_cap, dp.bucket_bytes);
+    dp.solo_steps = static_cast<int>(p.get_int("solo_steps"));
+    return m_backend->create(build(o.cfg), o, env, &dp);
   }
   std::optional<ceiling_ref> ceiling_of(const std::string&,
                                         const problem_params& p) const override {
@@ -91,12 +134,15 @@ class resnet50_workload final : public workload {
  private:
   std::unique_ptr<backend> m_backend;
   std::string m_why;
+  allreduce_factory m_allreduce;
 };
 
 }  // namespace
 
-std::unique_ptr<workload> make_workload(std::unique_ptr<backend> b, std::string why_missing) {
-  return std::make_unique<resnet50_workload>(std::move(b), std::move(why_missing));
+std::unique_ptr<workload> make_workload(std::unique_ptr<backend> b, std::string why_missing,
+                                        allreduce_factory allreduce) {
+  return std::make_unique<resnet50_workload>(std::move(b), std::move(why_missing),
+                                             std::move(allreduce));
 }
 
 }  // namespace mlhpc::resnet50

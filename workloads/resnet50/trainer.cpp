@@ -32,6 +32,7 @@ using dims = memory::dims;
 
 constexpr float bn_epsilon = 1e-5f;  // torch.nn.BatchNorm2d's default
 constexpr std::size_t arena_align = 64;
+constexpr std::size_t unplaced = static_cast<std::size_t>(-1);
 
 // Fill streams of the synthetic batch and the initial weights (bench/fill.hpp).
 constexpr std::uint64_t stream_images = 41, stream_labels = 42, stream_weights = 43;
@@ -158,6 +159,9 @@ class trainer::impl {
   float loss = std::nanf("");
   gradient_ready ready;
   std::function<void()> finish;
+  float grad_scale = 1.f;       // multiplied into the gradients by the update (1 / ranks)
+  std::vector<int> completion;  // parameters in the order their gradients complete
+  std::size_t grad_begin = 0, grad_end = 0;  // the gradient region in the arena
   std::map<std::string, std::set<std::string>> impls;
 
   // --- planning: tensors get arena offsets, ops get primitive descriptors ---
@@ -166,6 +170,31 @@ class trainer::impl {
     t.push_back({name, md, arena, {}});
     arena += round_up(md.get_size(), arena_align);
     return static_cast<int>(t.size() - 1);
+  }
+  // A gradient of a parameter: placed after planning, with every other one, in one region in
+  // the order the backward pass completes them (place_gradients), so that consecutive
+  // gradients are one range of memory, what a bucket of the data-parallel allreduce sends.
+  int add_gradient(const std::string& name, const memory::desc& md) {
+    t.push_back({name, md, unplaced, {}});
+    return static_cast<int>(t.size() - 1);
+  }
+  void place_gradients() {
+    completion.clear();
+    for (const auto& o : ops) {
+      if (o.completes < 0) continue;
+      completion.push_back(o.completes);
+      if (o.completes == fc_param) completion.push_back(bias_param);
+    }
+    MLHPC_ASSERT(completion.size() == params.size());
+    arena = round_up(arena, 4096);
+    grad_begin = arena;
+    for (const int p : completion) {
+      auto& ti = t[static_cast<std::size_t>(params[static_cast<std::size_t>(p)].grad)];
+      MLHPC_ASSERT(ti.offset == unplaced && ti.md.data_type() == dt::f32);
+      ti.offset = arena;
+      arena += round_up(ti.md.get_size(), arena_align);
+    }
+    grad_end = arena;
   }
   int alias(const std::string& name, const memory::desc& md, int of) {
     MLHPC_ASSERT(md.get_size() <= t[static_cast<std::size_t>(of)].md.get_size());
@@ -235,7 +264,7 @@ class trainer::impl {
   // tensor the forward primitive reads) becomes a copy unless it is the master itself.
   void settle_param(int p, int compute, const memory::desc& grad_md) {
     auto& pr = params[static_cast<std::size_t>(p)];
-    pr.grad = add(pr.name + ".grad", grad_md);
+    pr.grad = add_gradient(pr.name + ".grad", grad_md);
     pr.mom = add(pr.name + ".momentum", grad_md);
     if (md(compute) == grad_md) {
       pr.master = compute;
@@ -312,7 +341,7 @@ class trainer::impl {
                                                       md(b.src), bn_epsilon, flags);
     const dnnl::batch_normalization_backward::primitive_desc pd(bd, attr, eng, b.fpd);
     auto& pr = params[static_cast<std::size_t>(b.param)];
-    pr.grad = add(name + ".scale_shift.grad", pd.diff_weights_desc());
+    pr.grad = add_gradient(name + ".scale_shift.grad", pd.diff_weights_desc());
     pr.mom = add(name + ".scale_shift.momentum", pd.diff_weights_desc());
     const int diff_src = acquire(name + ".diff_src", md(b.src));
     std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, b.src},
@@ -494,7 +523,7 @@ class trainer::impl {
     const dnnl::inner_product_backward_weights::primitive_desc iwpd(iwd, attr, eng, ipd);
     settle_param(fc_param, fc_w, iwpd.diff_weights_desc());
     auto& bias = params[static_cast<std::size_t>(fc_bias_param)];
-    bias.grad = add("fc1000.bias.grad", iwpd.diff_bias_desc());
+    bias.grad = add_gradient("fc1000.bias.grad", iwpd.diff_bias_desc());
     bias.mom = add("fc1000.bias.momentum", iwpd.diff_bias_desc());
     add_op("inner_product", "fc1000.bwd_weights", iwpd,
            {{DNNL_ARG_SRC, avg},
@@ -586,6 +615,7 @@ class trainer::impl {
       o.kernel = [this, p] { update(p, true); };
       update_ops.push_back(std::move(o));
     }
+    place_gradients();
     scratch = add("scratchpad",
                   memory::desc({static_cast<memory::dim>(std::max<std::size_t>(scratch_bytes, 1))},
                                dt::u8, tag::x));
@@ -664,14 +694,16 @@ class trainer::impl {
     const auto& d = net.convs[0].d;
     const memory::desc plain({d.mb, 3, d.ih, d.iw}, dt::f32, tag::nchw);
     std::vector<float> v(plain.get_size() / 4);
-    fill_uniform(std::span<float>(v), opt.seed, stream_images, -1.0, 1.0);
+    // Shard r of a data-parallel job draws its own batch; the weights are the seed's alone.
+    const std::uint64_t shard = static_cast<std::uint64_t>(opt.shard) << 32;
+    fill_uniform(std::span<float>(v), opt.seed, stream_images + shard, -1.0, 1.0);
     memory src(plain, eng, v.data());
     dnnl::reorder(src, t[static_cast<std::size_t>(images)].mem)
         .execute(strm, src, t[static_cast<std::size_t>(images)].mem);
     strm.wait();
     label_v.resize(static_cast<std::size_t>(d.mb));
     for (std::size_t i = 0; i < label_v.size(); ++i)
-      label_v[i] = static_cast<int>(unit_random(opt.seed, stream_labels, i) *
+      label_v[i] = static_cast<int>(unit_random(opt.seed, stream_labels + shard, i) *
                                     static_cast<double>(net.cfg.classes));
   }
 
@@ -709,10 +741,10 @@ class trainer::impl {
       float* g = ptr<float>(pr.grad);
       float* v = ptr<float>(pr.mom);
       const float lr = static_cast<float>(opt.lr), mu = static_cast<float>(opt.momentum),
-                  wd = static_cast<float>(opt.weight_decay);
+                  wd = static_cast<float>(opt.weight_decay), gs = grad_scale;
 #pragma omp parallel for schedule(static)
       for (std::size_t i = 0; i < n; ++i) {
-        const float gi = g[i] + wd * w[i];
+        const float gi = gs * g[i] + wd * w[i];
         const float vi = mu * v[i] + gi;
         v[i] = vi;
         w[i] -= lr * vi;
@@ -822,6 +854,31 @@ void trainer::step(bool update) {
 void trainer::set_gradient_hooks(gradient_ready ready, std::function<void()> finish) {
   m->ready = std::move(ready);
   m->finish = std::move(finish);
+}
+void trainer::set_gradient_scale(float scale) {
+  m->grad_scale = scale;
+}
+std::span<float> trainer::gradient_region() {
+  MLHPC_ASSERT(m->base != nullptr);
+  return {reinterpret_cast<float*>(m->base + m->grad_begin), (m->grad_end - m->grad_begin) / 4};
+}
+std::vector<gradient_span> trainer::gradient_spans() const {
+  std::vector<gradient_span> out;
+  for (const int p : m->completion) {
+    const auto& ti = m->t[static_cast<std::size_t>(m->params[static_cast<std::size_t>(p)].grad)];
+    out.push_back({p, (ti.offset - m->grad_begin) / 4, ti.md.get_size() / 4});
+  }
+  return out;
+}
+std::uint64_t trainer::weights_fingerprint() const {
+  // FNV-1a over the bytes of every master weight, in parameter order.
+  std::uint64_t h = 1469598103934665603ull;
+  for (const auto& pr : m->params) {
+    const auto* b = reinterpret_cast<const unsigned char*>(m->ptr(pr.master));
+    const std::size_t n = m->md(pr.master).get_size();
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  }
+  return h;
 }
 step_profile trainer::profile_step() {
   return m->profile();

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct train_options {
   config cfg;
   std::string dtype = "f32";  // f32, or bf16: bf16 activations and weights copies, f32 master
   std::uint64_t seed = 0;
+  // Which rank's batch this replica trains on (data parallel): the images and labels are drawn
+  // from (seed, shard), the initial weights from the seed alone, so replicas start identical.
+  int shard = 0;
   // SGD with momentum and weight decay as torch.optim.SGD (decay on every parameter, as
   // torchvision's reference recipe without --norm-weight-decay). The default learning rate is
   // Goyal et al.'s 0.1 x batch / 256.
@@ -61,6 +65,12 @@ struct plain_tensor {
 // them; the data-parallel driver starts their allreduce there.
 using gradient_ready = std::function<void(int param)>;
 
+// Where one parameter's gradient lies in the gradient region, in floats from its start.
+struct gradient_span {
+  int param = -1;
+  std::size_t offset = 0, count = 0;
+};
+
 class trainer {
  public:
   // Plans the step (primitive descriptors, the arena's layout) without allocating the arena.
@@ -83,6 +93,17 @@ class trainer {
   // data-parallel driver. `ready` is called as each gradient completes; `finish` before the
   // update must leave every gradient averaged.
   void set_gradient_hooks(gradient_ready ready, std::function<void()> finish);
+  // A factor the update multiplies every gradient by (1 / ranks after an allreduce's sum).
+  void set_gradient_scale(float scale);
+  // Every parameter's gradient, f32, in one contiguous region (valid after allocate()), in the
+  // order the backward pass completes them: consecutive gradients are one range of memory.
+  // Alignment gaps between them hold zeros, as do the padding of blocked layouts.
+  std::span<float> gradient_region();
+  // The parameters' places in that region, in completion order.
+  std::vector<gradient_span> gradient_spans() const;
+  // FNV-1a over the bytes of every master weight: equal on every rank of a data-parallel job
+  // exactly when the replicas hold the same weights.
+  std::uint64_t weights_fingerprint() const;
   // One step with every op timed alone, plus the process's page faults and CPU time.
   step_profile profile_step();
 
