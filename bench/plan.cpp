@@ -113,8 +113,14 @@ std::vector<planned_problem> make_plan(const registry& r, const std::vector<plan
     } else {
       for (const auto& list : lists) {
         std::filesystem::path file;
-        for (const auto& sl : load_shape_list(ref.w->name(), list, &file, ref.w)) {
-          group g{sl.settings, {{"list", list}, {"file", file.string()}, {"line", sl.line}}};
+        const auto lines = load_shape_list(ref.w->name(), list, &file, ref.w);
+        // Every problem line of the list, so that a summary over the list can tell from the
+        // results alone which lines did not run.
+        std::vector<int> numbers;
+        for (const auto& sl : lines) numbers.push_back(sl.line);
+        for (const auto& sl : lines) {
+          group g{sl.settings,
+                  {{"list", list}, {"file", file.string()}, {"line", sl.line}, {"lines", numbers}}};
           // Explicit settings override the list's values.
           g.settings.insert(g.settings.end(), common.begin(), common.end());
           groups.push_back(std::move(g));

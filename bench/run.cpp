@@ -28,6 +28,7 @@
 #include "bench/text.hpp"
 #include "bench/watchdog.hpp"
 #include "profilers/profilers.hpp"
+#include "reports/network_summary.hpp"
 
 namespace mlhpc {
 
@@ -299,7 +300,7 @@ struct run_state {
     if (!prep.in.networks.empty()) {
       doc["summaries"] = json::array();
       for (const auto& [w, n] : prep.in.networks)
-        if (auto sm = w->summarize_network(n, doc["results"]); !sm.is_null())
+        if (auto sm = network_summary(n, w->networks().at(n), doc["results"]); !sm.is_null())
           doc["summaries"].push_back(std::move(sm));
     }
     doc["context"]["collectors"] = collectors_context(all_collectors, counters.failed);

@@ -62,6 +62,19 @@ std::string format_summaries(const json& doc) {
     const json unavailable = sm.value("unavailable", json::object());
     for (const auto& [k, why] : unavailable.items())
       out += fmt::format("  {}: unavailable: {}\n", k, why.get<std::string>());
+    // Beside it, the whole training steps measured in the same run.
+    for (const auto& m : sm.value("measured_steps", json::array())) {
+      out += fmt::format("  measured step  {:>10}  ({:.1f} images/s; resnet50:{})",
+                         format_seconds(m["step_s"]), m["images_per_s"].get<double>(),
+                         m.value("variant", "?"));
+      if (m.contains("synthetic_share"))
+        out += fmt::format(": the convolutions alone, timed apart, are {:.0f} % of it",
+                           m["synthetic_share"].get<double>() * 100);
+      if (m.contains("profiled_convolution_share"))
+        out += fmt::format("; in the step's profile {:.0f} %",
+                           m["profiled_convolution_share"].get<double>() * 100);
+      out += "\n";
+    }
   }
   return out;
 }

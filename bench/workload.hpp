@@ -138,15 +138,8 @@ class workload {
   // network description), name -> list text, looked up before the shipped files.
   virtual std::map<std::string, std::string> builtin_shape_lists() const { return {}; }
   // Networks whose layers this workload's shape lists hold, for --set network=NAME: name -> list.
+  // The run adds the network's synthetic summary (reports/network_summary.hpp).
   virtual std::map<std::string, std::string> networks() const { return {}; }
-  // A whole-network summary (synthetic per-step times from the per-layer results of the
-  // network's list in `results`), or null when this run has none of its results.
-  virtual nlohmann::json summarize_network(const std::string& network,
-                                           const nlohmann::json& results) const {
-    (void)network;
-    (void)results;
-    return nullptr;
-  }
   // Names and run-time versions of the libraries behind this workload ({"onednn": {...}}).
   virtual nlohmann::json libraries() const { return nlohmann::json::object(); }
 };

@@ -58,6 +58,7 @@ struct recording_allreduce final : gradient_allreduce {
   }
   void progress() override { log->push_back("progress"); }
   void wait_all() override { log->push_back("wait"); }
+  void sleeping_barrier() override { log->push_back("barrier"); }
   std::string describe() const override { return "recording"; }
 };
 

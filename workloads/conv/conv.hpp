@@ -103,12 +103,6 @@ class backend {
 
 std::unique_ptr<workload> make_workload(std::unique_ptr<backend> b, std::string why_missing);
 
-// The whole-network summary of the conv results of `list` (see conv_workload::summarize_network):
-// per (dtype, layout) the synthetic forward and training-step times, per-layer rows, and what is
-// missing when a layer's pass did not run. Null when `results` hold none of the list.
-nlohmann::json network_summary(const std::string& network, const std::string& list,
-                               const nlohmann::json& results);
-
 // Fill streams and ranges, recorded with every result.
 inline constexpr std::uint64_t stream_src = 31, stream_wei = 32, stream_dst = 33;
 

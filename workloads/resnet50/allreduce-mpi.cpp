@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <climits>
+#include <thread>
 
 #include "bench/error.hpp"
 #include "mpi/mpi_communicator.hpp"
@@ -51,6 +53,15 @@ class mpi_allreduce final : public gradient_allreduce {
         MPI_Waitall(static_cast<int>(m_requests.size()), m_requests.data(), MPI_STATUSES_IGNORE),
         "MPI_Waitall");
     m_requests.clear();
+  }
+  void sleeping_barrier() override {
+    MPI_Request r = MPI_REQUEST_NULL;
+    mpi::check(MPI_Ibarrier(m_comm, &r), "MPI_Ibarrier");
+    for (int done = 0;;) {
+      mpi::check(MPI_Test(&r, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (done != 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   std::string describe() const override {
     char lib[MPI_MAX_LIBRARY_VERSION_STRING];

@@ -34,6 +34,10 @@ class gradient_allreduce {
   virtual void progress() = 0;
   // Returns when every sum started is complete.
   virtual void wait_all() = 0;
+  // Every rank reaches this point before any leaves it, sleeping while it waits (polls every
+  // millisecond), so that waiting ranks leave their cores to a rank that works alone (an MPI
+  // barrier spins, and a spinning core slows its neighbour where cores share a physical core).
+  virtual void sleeping_barrier() = 0;
   // The library and the operation, for the result ("MPI_Iallreduce (Open MPI 4.1.4)").
   virtual std::string describe() const = 0;
 };
@@ -71,6 +75,7 @@ class gradient_averager {
   void ready(int param);
   // Before the update: waits for every sum (all buckets must have started).
   void finish();
+  void sleeping_barrier() { m_sum->sleeping_barrier(); }
   // Seconds the last step's update waited for the sums to finish (what overlap did not hide).
   double last_wait_s() const { return m_last_wait_s; }
 

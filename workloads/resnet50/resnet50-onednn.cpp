@@ -18,6 +18,17 @@ namespace mlhpc::resnet50 {
 
 namespace {
 
+// The `n` ops of the profiled step that took longest, slowest first.
+nlohmann::json slowest_ops(const step_profile& p, std::size_t n) {
+  auto ops = p.per_op;
+  std::sort(ops.begin(), ops.end(),
+            [](const auto& x, const auto& y) { return x.seconds > y.seconds; });
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < std::min(n, ops.size()); ++i)
+    out.push_back({{"kind", ops[i].kind}, {"name", ops[i].name}, {"seconds", ops[i].seconds}});
+  return out;
+}
+
 class onednn_step final : public problem {
  public:
   onednn_step(network n, train_options o, const problem_env& env, const data_parallel_options* dp)
@@ -131,6 +142,7 @@ class onednn_step final : public problem {
           {"reorders_per_step", m_profile->reorders},
           {"ops_per_step", m_profile->ops},
           {"page_faults_per_step", m_profile->page_faults},
+          {"slowest_ops", slowest_ops(*m_profile, 15)},
           {"cpu_utilization", m_profile->cpu_s / (m_profile->step_s * m_threads)}};
     }
     return d;
@@ -161,7 +173,7 @@ class onednn_step final : public problem {
       m_first_by_rank.push_back(std::stod(t));
     if (m_comm->size() == 1 || m_dp->solo_steps == 0) return;
     // Rank 0 alone, without the allreduce and without the update (so that the replicas stay
-    // identical); the others wait at the barrier.
+    // identical); the others wait at a barrier, asleep.
     m_solo_s.clear();
     if (m_comm->rank() == 0) {
       hooks(false);
@@ -173,7 +185,7 @@ class onednn_step final : public problem {
       }
       hooks(true);
     }
-    m_comm->barrier();
+    m_avg->sleeping_barrier();
   }
 
   nlohmann::json data_parallel_json() const {
@@ -228,14 +240,15 @@ class onednn_step final : public problem {
       } else if (!m_step_s.empty()) {
         const double solo = summarize(m_solo_s).median;
         const double total = batch * ranks / summarize(m_step_s).median;
-        j["solo"] = {{"rank", 0},
-                     {"step_s", m_solo_s},
-                     {"images_per_s", batch / solo},
-                     {"how",
-                      "rank 0 alone with the same threads after the timed steps, the others "
-                      "waiting; forward, loss and backward without the allreduce and without "
-                      "the update (so that the replicas stay identical; the update is "
-                      "profile.seconds_by_kind.update of the step)"}};
+        j["solo"] = {
+            {"rank", 0},
+            {"step_s", m_solo_s},
+            {"images_per_s", batch / solo},
+            {"how",
+             "rank 0 alone with the same threads after the timed steps, the others "
+             "asleep in a barrier; forward, loss and backward without the allreduce and without "
+             "the update (so that the replicas stay identical; the update is "
+             "profile.seconds_by_kind.update of the step)"}};
         j["scaling_efficiency"] = {
             {"value", total / (ranks * batch / solo)},
             {"definition",

@@ -797,13 +797,16 @@ class trainer::impl {
     rusage r0{}, r1{};
     step_profile sp;
     sp.seconds_by_kind.reserve(op_kinds().size());
+    sp.per_op.reserve(ops.size() + update_ops.size());
     ::getrusage(RUSAGE_SELF, &r0);
     const auto t0 = clock::now();
     auto timed = [&](op& o) {
       const auto s = clock::now();
       execute(o);
       strm.wait();
-      by_kind[o.kind] += std::chrono::duration<double>(clock::now() - s).count();
+      const double secs = std::chrono::duration<double>(clock::now() - s).count();
+      by_kind[o.kind] += secs;
+      sp.per_op.push_back({o.kind, o.name, secs});
       ++sp.ops;
       if (o.kind == "reorder") ++sp.reorders;
     };

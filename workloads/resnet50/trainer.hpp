@@ -50,6 +50,11 @@ struct step_profile {
   long page_faults = 0;  // minor + major faults during the step
   int reorders = 0;      // reorder primitives executed in the step
   int ops = 0;           // primitives and kernels executed in the step
+  struct op_time {
+    std::string kind, name;
+    double seconds = 0;
+  };
+  std::vector<op_time> per_op;  // every op of the step, in order
 };
 
 // A parameter or its gradient in plain layout (OIHW for conv weights, [classes][C] for the
