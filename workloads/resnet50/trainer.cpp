@@ -15,6 +15,7 @@
 #include <numbers>
 #include <set>
 #include <span>
+#include <type_traits>
 #include <unordered_map>
 
 #include "bench/error.hpp"
@@ -399,10 +400,29 @@ class trainer::impl {
       for (std::size_t i = 0; i < n; ++i) store(o[i], load(x[i]) + load(y[i]));
       return;
     }
-    const T* m = ptr<T>(mask);
+    // The mask is an integer test of the ReLU output's bits (a float or a bf16 is > 0 exactly
+    // when its bits, read as a signed integer, are > 0; NaN aside) and the sum is kept or zeroed
+    // with an AND. GCC keeps `m > 0.f ? x + y : 0.f` a branch (-ftrapping-math: "control flow in
+    // loop", -fopt-info-vec), and that scalar loop ran at a fifth of the memory bandwidth
+    // (res2b: 61 ms for 411 MB); this one is vectorised. The results are bitwise the same.
+    if constexpr (std::is_same_v<T, float>) {
+      const auto* mb = reinterpret_cast<const std::int32_t*>(ptr(mask));
 #pragma omp parallel for schedule(static)
-    for (std::size_t i = 0; i < n; ++i)
-      store(o[i], load(m[i]) > 0.f ? load(x[i]) + load(y[i]) : 0.f);
+      for (std::size_t i = 0; i < n; ++i) {
+        const float s = x[i] + y[i];
+        std::uint32_t bits = 0;
+        std::memcpy(&bits, &s, 4);
+        bits &= -static_cast<std::uint32_t>(mb[i] > 0);
+        std::memcpy(&o[i], &bits, 4);
+      }
+    } else {
+      const auto* mb = reinterpret_cast<const std::int16_t*>(ptr(mask));
+#pragma omp parallel for schedule(static)
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint16_t s = to_bf16(load(x[i]) + load(y[i]));
+        o[i].bits = s & static_cast<std::uint16_t>(-static_cast<int>(mb[i] > 0));
+      }
+    }
   }
   // out = (a + b) masked by the ReLU whose output is `mask` (none: < 0). `out` may be `a`.
   void residual_backward(const std::string& name, int out, int a_id, int b_id, int mask) {
