@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "bench/result_file.hpp"
+#include "reports/network_summary.hpp"
 #include "tests/support/features.hpp"
 #include "tests/support/process.hpp"
 
@@ -65,6 +67,43 @@ TEST(ConvCli, UnknownNetworksAreUsageErrors) {
       << r.err;
   const auto ok = mlhpc({"run", "-w", "conv", "--set", "network=resnet50", "--dry-run"});
   EXPECT_NE(ok.out.find("69 problem(s)"), std::string::npos) << ok.out;
+}
+
+// A layer list's results carry their line and the list's lines, so the synthetic network
+// summary needs nothing but the result document.
+TEST(ConvCli, AListsResultsAloneGiveTheNetworkSummary) {
+  MLHPC_SKIP_WITHOUT_DNNL();
+  const auto dir = fs::temp_directory_path() / "mlhpc-conv-list";
+  fs::create_directories(dir);
+  const auto list = (dir / "toy.shapes").string();
+  {
+    std::ofstream f(list);
+    f << "# two layers\nproblem=mb2ic3ih16oc8oh8kh3sh2ph1n\"stem\" count=1\n\n"
+         "problem=mb2ic8ih8oc8oh8kh3ph1 count=3\n";
+  }
+  const auto out = (dir / "r.json").string();
+  const auto r = mlhpc({"run", "-q", "-w", "conv", "--set", "shapes=" + list, "-r", "6",
+                        "--max-time", "0.1", "--counters", "none", "--out", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(test::slurp(out));
+  EXPECT_TRUE(validate_result(doc).empty());
+  ASSERT_EQ(doc["results"].size(), 6u);
+  for (const auto& res : doc["results"])
+    EXPECT_EQ(res["shape_list"]["lines"], json::array({2, 4})) << res["shape_list"].dump();
+  const auto s = network_summary("toy", list, doc["results"]);
+  EXPECT_EQ(s["layers"], 2);
+  EXPECT_EQ(s["layers_expected"], 2);
+  EXPECT_EQ(s["convolutions"], 4);
+  EXPECT_EQ(s["batch"], 2);
+  double step = 0;
+  for (const auto& res : doc["results"]) {
+    const double c = res["parameters"]["count"];
+    const std::string pass = res["parameters"]["pass"];
+    if (pass == "bwd_data" && res["shape_list"]["line"] == 2) continue;  // reads the images
+    step += c * res["statistics"]["median_s"].get<double>();
+  }
+  EXPECT_NEAR(s["training_step_s"].get<double>(), step, 1e-12 * step);
+  fs::remove_all(dir);
 }
 
 TEST(ConvCli, BatchFilesListTheNetworks) {
