@@ -336,6 +336,7 @@ TEST_F(Mpi, DataParallelResNet50LeavesIdenticalWeightsOnEveryRank) {
                                            "-s",         "classes=10",
                                            "-s",         "batch=4",
                                            "-s",         "bucket_mib=1",
+                                           "-s",         "solo_steps=2",
                                            "-t",         "1",
                                            "-r",         "6",
                                            "--max-time", "0.5",

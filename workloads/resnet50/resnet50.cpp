@@ -78,7 +78,7 @@ class resnet50_workload final : public workload {
       out.push_back({"bucket_mib", param_type::integer, "25",
                      "MiB of gradients per allreduce (PyTorch DDP's bucket_cap_mb; the first "
                      "bucket closes at 1 MiB)"});
-      param_spec solo{"solo_steps", param_type::integer, "2",
+      param_spec solo{"solo_steps", param_type::integer, "3",
                       "steps rank 0 times alone after the timed ones, the baseline of the "
                       "scaling efficiency (0: none)"};
       solo.min_value = 0;
