@@ -69,5 +69,28 @@ TEST(ResNet50Cli, ASmallNetworksStepsAreMeasuredProfiledAndVerified) {
             res["details"]["loss"]["first"].get<double>());
 }
 
+// Without an MPI launch the data-parallel variant is skipped with the command to use, and no
+// rate is printed for it (nothing was measured).
+TEST(ResNet50Cli, DataParallelWithoutALauncherIsSkippedWithTheCommandToUse) {
+  const auto out = fs::temp_directory_path() / "mlhpc-resnet50-dp.json";
+  const auto r = mlhpc({"run", "-q", "-w", "resnet50:data_parallel", "--set", "image=32", "--set",
+                        "width=8", "--out", out.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(test::slurp(out.string()));
+  fs::remove(out);
+  EXPECT_TRUE(validate_result(doc).empty());
+  const auto& res = doc["results"][0];
+  EXPECT_EQ(res["status"], "skipped");
+  const std::string reason = res["reason"];
+  if (!MLHPC_TEST_HAVE_DNNL)
+    EXPECT_NE(reason.find("without oneDNN"), std::string::npos) << reason;
+  else
+    EXPECT_TRUE(reason.find("mpirun -np 2 mlhpc run -w resnet50:data_parallel") !=
+                    std::string::npos ||
+                reason.find("built without MPI") != std::string::npos)
+        << reason;
+  EXPECT_FALSE(res.contains("rates"));
+}
+
 }  // namespace
 }  // namespace mlhpc

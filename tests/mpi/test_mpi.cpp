@@ -331,8 +331,8 @@ TEST_F(Mpi, DataParallelResNet50LeavesIdenticalWeightsOnEveryRank) {
   const std::string out = dir + "/dp.json";
   // bucket_mib=1: the reduced network's 6 MB of gradients go in several buckets.
   const auto r = mpirun(2, {}, MLHPC_BIN, {"-w",         "resnet50:data_parallel",
-                                           "-s",         "image=32",
-                                           "-s",         "width=8",
+                                           "-s",         "image=64",
+                                           "-s",         "width=16",
                                            "-s",         "classes=10",
                                            "-s",         "batch=4",
                                            "-s",         "bucket_mib=1",

@@ -39,7 +39,7 @@ class onednn_step final : public problem {
   void setup() override {
     m_trainer = std::make_unique<trainer>(m_net, m_opt);
     m_trainer->allocate();
-    if (m_dp && m_comm->size() > 1) {
+    if (m_dp) {  // 2 ranks or more (the workload's supported_with)
       MLHPC_ASSERT(m_dp->allreduce);
       m_avg = std::make_unique<gradient_averager>(m_dp->allreduce(*m_comm), m_dp->bucket_bytes,
                                                   m_dp->first_bucket_bytes);
@@ -102,9 +102,8 @@ class onednn_step final : public problem {
         "cross-entropy on the fixed batch: {:.4f} at the first step, {:.4f} after {} steps "
         "(must fall and stay finite){}",
         m_first, last, n,
-        m_dp && m_comm->size() > 1
-            ? fmt::format("; the weights are identical on all {} ranks", m_comm->size())
-            : std::string());
+        m_dp ? fmt::format("; the weights are identical on all {} ranks", m_comm->size())
+             : std::string());
     return v;
   }
   void teardown() override {
@@ -171,7 +170,7 @@ class onednn_step final : public problem {
     m_first_by_rank.clear();
     for (const auto& t : m_comm->allgather(fmt::format("{:.9g}", m_first)))
       m_first_by_rank.push_back(std::stod(t));
-    if (m_comm->size() == 1 || m_dp->solo_steps == 0) return;
+    if (m_dp->solo_steps == 0) return;
     // Rank 0 alone, without the allreduce and without the update (so that the replicas stay
     // identical); the others wait at a barrier, asleep.
     m_solo_s.clear();
@@ -210,10 +209,7 @@ class onednn_step final : public problem {
       j["images_per_s_per_rank"] = batch / med;
       j["images_per_s_total"] = batch * ranks / med;
     }
-    if (!m_avg) {
-      j["communication"] = {{"unavailable", "one rank: nothing to exchange"}};
-      j["scaling_efficiency"] = {{"unavailable", "one rank: this run is the baseline"}};
-    } else {
+    if (m_avg) {
       nlohmann::json sizes = nlohmann::json::array();
       for (const auto& b : m_avg->buckets()) sizes.push_back(b.count * sizeof(float));
       const auto region = m_trainer ? m_trainer->gradient_region().size() * sizeof(float) : 0;

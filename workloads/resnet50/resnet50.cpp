@@ -52,7 +52,8 @@ class resnet50_workload final : public workload {
         {data_parallel_name,
          "one replica per rank (its own batch and threads), gradients averaged across the "
          "ranks by bucketed non-blocking allreduce overlapped with the backward pass, as "
-         "PyTorch's DDP; rates per rank, totals and scaling efficiency in details"}};
+         "PyTorch's DDP (2 ranks or more, under mpirun or srun); rates per rank, totals and "
+         "scaling efficiency in details"}};
   }
   std::vector<param_spec> parameters(const std::string& variant) const override {
     param_spec batch{"batch", param_type::integer, "32", "images per step (per rank)"};
@@ -94,10 +95,18 @@ class resnet50_workload final : public workload {
     return m_backend->supported(p.get("dtype"));
   }
   support supported_with(const std::string& variant, const communicator& comm) const override {
-    if (variant == data_parallel_name && comm.size() > 1 && !m_allreduce)
+    if (variant != data_parallel_name) return support::yes();
+    if (!m_backend) return support::no(m_why);
+    if (!m_allreduce)
       return support::no(
           "built without MPI (MLHPC_WITH_MPI=OFF or libopenmpi-dev missing at configure time): "
           "the gradients cannot be averaged across ranks");
+    if (comm.size() < 2)
+      return support::no(fmt::format(
+          "data parallelism needs an MPI launch of 2 ranks or more (this job has {}): run it as "
+          "'mpirun -np 2 mlhpc run -w resnet50:data_parallel --threads 1' (or srun); on one rank "
+          "resnet50:train is the same step",
+          comm.size()));
     return support::yes();
   }
   bool collective(const std::string& variant) const override {
@@ -115,7 +124,10 @@ class resnet50_workload final : public workload {
       const auto o = options_of(p, env.seed);
       return m_backend->create(build(o.cfg), o, env, nullptr);
     }
-    const auto o = options_of(p, env.seed, env.comm->rank());
+    auto o = options_of(p, env.seed, env.comm->rank());
+    // Goyal et al.'s linear rule on the global batch: the averaged gradient is that of
+    // batch x ranks images.
+    o.lr = 0.1 * static_cast<double>(o.cfg.batch * env.comm->size()) / 256.0;
     data_parallel_options dp;
     dp.allreduce = m_allreduce;
     dp.bucket_bytes = static_cast<std::size_t>(p.get_int("bucket_mib")) << 20;
