@@ -106,7 +106,8 @@ json network_summary(const std::string& network, const std::string& list, const 
     std::vector<std::string> fwd_missing, step_missing;
     json per = json::array();
     bool first = true;
-    for (const auto& [line, l] : layers) {
+    for (const auto& entry : layers) {
+      const layer& l = entry.second;  // a plain reference: clang 15 cannot capture a binding
       convs += l.count;
       const auto c = static_cast<double>(l.count);
       json row = {{"problem", l.problem}, {"count", l.count}, {"line", l.line}};
