@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "bench/error.hpp"
+#include "bench/scratch.hpp"
 
 namespace mlhpc {
 
@@ -107,6 +108,7 @@ void run_watchdog::watch() {
     if (const long long d = m_deadline_ns.load(); d > 0) {
       const long long left = d - now_ns();
       if (left <= 0) {
+        remove_all_scratch();    // the problem's files go with it
         m_actions.on_timeout();  // does not return
         return;
       }
@@ -130,6 +132,7 @@ void run_watchdog::watch() {
   if (m_actions.on_signal_save) m_actions.on_signal_save();
   if (!m_cv.wait_for(lock, interrupt_grace, [this] { return m_ended; })) {
     m_actions.abandon();
+    remove_all_scratch();  // files of the problem that did not stop
     std::_Exit(interrupted_status());
   }
 }

@@ -1,0 +1,169 @@
+// The I/O workload's parts that need no device: the log-linear latency histogram (exact below
+// 128 ns, within 1/128 above, fio's percentile rule), the checksummed blocks (a flipped byte, a
+// misplaced block and stale data are each caught and named), and the scratch directory (new and
+// unique, never reached through a symlink, files only created new, everything removed).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <vector>
+
+#include "bench/scratch.hpp"
+#include "workloads/io/blocks.hpp"
+#include "workloads/io/histogram.hpp"
+
+namespace mlhpc::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(IoHistogram, BucketsAreExactBelow128AndWithin1Over128Above) {
+  for (std::uint64_t v = 0; v < 128; ++v)
+    EXPECT_EQ(latency_histogram::value_of(latency_histogram::index_of(v)), static_cast<double>(v));
+  std::mt19937_64 g(3);
+  int last = -1;
+  for (std::uint64_t v = 128; v < 5000; ++v) {  // indices never go backwards
+    const int i = latency_histogram::index_of(v);
+    EXPECT_GE(i, last);
+    last = i;
+    EXPECT_LE(latency_histogram::lower_edge(i), v);
+  }
+  for (int k = 0; k < 100000; ++k) {
+    const std::uint64_t v = g() >> (g() % 60);
+    const double got = latency_histogram::value_of(latency_histogram::index_of(v));
+    EXPECT_LE(std::fabs(got - static_cast<double>(v)),
+              latency_histogram::relative_error * static_cast<double>(v) + 0.5)
+        << v;
+  }
+  EXPECT_LT(latency_histogram::index_of(UINT64_MAX), latency_histogram::buckets);
+}
+
+TEST(IoHistogram, PercentilesFollowFiosRuleAndMergeAddsCounts) {
+  latency_histogram a, b;
+  for (std::uint64_t v = 1; v <= 100; ++v) a.add(v);  // exact buckets
+  EXPECT_EQ(a.count(), 100u);
+  EXPECT_DOUBLE_EQ(a.percentile_ns(50), 50);
+  EXPECT_DOUBLE_EQ(a.percentile_ns(99), 99);
+  EXPECT_DOUBLE_EQ(a.percentile_ns(99.5), 100);  // ceil(99.5) = the 100th value
+  EXPECT_DOUBLE_EQ(a.percentile_ns(1), 1);
+  EXPECT_DOUBLE_EQ(a.mean_ns(), 50.5);
+  for (int i = 0; i < 100; ++i) b.add(1000000);  // 1 ms
+  a.merge(b);
+  EXPECT_EQ(a.count(), 200u);
+  EXPECT_EQ(a.min_ns(), 1u);
+  EXPECT_EQ(a.max_ns(), 1000000u);
+  EXPECT_DOUBLE_EQ(a.percentile_ns(50), 100);
+  EXPECT_NEAR(a.percentile_ns(90), 1e6, 1e6 / 128);
+  EXPECT_EQ(fio_percentiles().size(), 17u);
+}
+
+TEST(IoBlocks, WrittenBlocksCheckAndEveryKindOfDamageIsNamed) {
+  EXPECT_EQ(crc32c_of({reinterpret_cast<const unsigned char*>("123456789"), 9}), 0xe3069283u);
+  std::vector<unsigned char> d(8 * block_bytes);
+  fill_blocks(d, 42, 7, 100);
+  EXPECT_EQ(check_blocks(d, 42, 7, 100), "");
+  // Incompressible payload: no two 8-byte words alike in a block, never all ones.
+  EXPECT_NE(std::count(d.begin(), d.end(), 0xff), static_cast<long>(d.size()));
+  auto bad = d;
+  bad[3 * block_bytes + 1000] ^= 0x10;
+  EXPECT_NE(check_blocks(bad, 42, 7, 100).find("block 103: checksum"), std::string::npos)
+      << check_blocks(bad, 42, 7, 100);
+  EXPECT_NE(check_blocks(d, 42, 7, 101).find("holds block 100 of file 7 (misplaced)"),
+            std::string::npos);
+  EXPECT_NE(check_blocks(d, 42, 8, 100).find("misplaced"), std::string::npos);
+  EXPECT_NE(check_blocks(d, 43, 7, 100).find("another seed"), std::string::npos);
+  std::vector<unsigned char> zeros(block_bytes, 0);
+  EXPECT_NE(check_blocks(zeros, 42, 7, 0).find("not a block this suite wrote"), std::string::npos);
+}
+
+class ScratchDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tpl[] = "/tmp/mlhpc-scratch-test-XXXXXX";
+    root = mkdtemp(tpl);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(root, ec);
+  }
+  std::string root;
+};
+
+TEST_F(ScratchDir, IsNewAndUniqueAndEverythingInItIsRemoved) {
+  std::string path;
+  {
+    scratch_dir a(root, "mlhpc-io"), b(root, "mlhpc-io");
+    EXPECT_NE(a.path(), b.path());
+    EXPECT_EQ(a.path().rfind(root + "/mlhpc-io-", 0), 0u);
+    path = a.path();
+    const int fd = a.create_file("data.0");
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, "x", 1), 1);
+    ::close(fd);
+    // Never an existing file.
+    EXPECT_THROW(a.create_file("data.0"), std::exception);
+    EXPECT_THROW(a.create_file("../escape"), std::exception);
+    fs::create_directory(path + "/sub");
+    std::ofstream(path + "/sub/f") << "y";
+    const auto s = a.space();
+    EXPECT_GT(s.total, 0u);
+    EXPECT_LE(s.available, s.total);
+    EXPECT_NO_THROW(a.check_space(1));
+    try {
+      a.check_space(s.total);
+      ADD_FAILURE() << "no refusal";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find("under the 10 % this workload keeps free"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_TRUE(fs::is_empty(root));
+}
+
+TEST_F(ScratchDir, ASymlinkInTheTargetPathOrPlantedInsideIsNeverFollowed) {
+  const std::string victim = root + "/victim";
+  fs::create_directory(victim);
+  std::ofstream(victim + "/keep") << "precious";
+  fs::create_directory_symlink(victim, root + "/link");
+  try {
+    scratch_dir s(root + "/link", "mlhpc-io");
+    ADD_FAILURE() << "followed the link to " << s.path();
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("is a symbolic link"), std::string::npos) << e.what();
+  }
+  {
+    scratch_dir s(root, "mlhpc-io");
+    // A link planted inside, named as the file the workload will create: creation refuses it.
+    fs::create_symlink(victim + "/keep", s.path() + "/data.0");
+    EXPECT_THROW(s.create_file("data.0"), std::exception);
+    EXPECT_THROW(s.open_file("data.0"), std::exception);  // and reading does not follow it
+    fs::create_directory_symlink(victim, s.path() + "/dirlink");
+  }
+  // Removal unlinked the links, not what they point to.
+  EXPECT_TRUE(fs::exists(victim + "/keep"));
+  std::ifstream in(victim + "/keep");
+  std::string text;
+  in >> text;
+  EXPECT_EQ(text, "precious");
+  remove_all_scratch();  // nothing left registered: a no-op
+  EXPECT_TRUE(fs::exists(victim + "/keep"));
+}
+
+TEST_F(ScratchDir, RemoveAllScratchEmptiesWhatIsStillRegistered) {
+  scratch_dir s(root, "mlhpc-io");
+  const int fd = s.create_file("f");
+  ::close(fd);
+  remove_all_scratch();
+  EXPECT_FALSE(fs::exists(s.path()));
+}
+
+}  // namespace
+}  // namespace mlhpc::io
