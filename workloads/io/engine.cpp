@@ -191,6 +191,12 @@ class uring_engine final : public engine {
         const int res = cqe->res;
         io_uring_cqe_seen(&m_ring, cqe);
         h.add(t - sl.submitted);
+        if (res == -EOPNOTSUPP && m_opt.polled)
+          MLHPC_FAIL(
+              "polled io_uring completions are not supported by the device behind file {} "
+              "(its queue has no poll queues: /sys/block/*/queue/io_poll is 0, as on "
+              "virtio disks); run without polled completions",
+              sl.op->file);
         if (res != static_cast<int>(sl.op->bytes))
           io_failed(writing ? "write" : "read", *sl.op, res < 0 ? -1 : res, res < 0 ? -res : 0);
         if (!writing && check)
