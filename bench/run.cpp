@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -259,6 +260,11 @@ prepared_run prepare(const registry& reg, const run_request& req, communicator& 
     // Every input is read before anything runs, --dry-run included.
     if (!req.ceilings.empty()) p.external_ceilings = load_ceilings_file(req.ceilings);
     p.out = req.out.empty() ? default_out_path() : req.out;
+    if (p.rs.config.dir.empty()) {
+      const auto parent = std::filesystem::path(p.out == "-" ? "x" : p.out).parent_path();
+      p.rs.config.dir =
+          ((parent.empty() ? std::filesystem::path(".") : parent) / "scratch").string();
+    }
     if (!req.dry_run && comm.rank() == 0) {
       std::vector<std::string> inputs;
       if (p.in.st) inputs.push_back(p.in.st->path);

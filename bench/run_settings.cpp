@@ -82,6 +82,12 @@ const std::vector<run_setting>& run_setting_table() {
        &rules::timeout, {}, false,
        [](run_config& c, const std::string& t) { c.timeout_s = std::stod(t); },
        [](const run_config& c) { return json(c.timeout_s); }},
+      {"dir", "dir", "--dir", "", setting_type::text, "", "", "MLHPC_DIR",
+       "Directory in which workloads that write files (io) create their own fresh scratch "
+       "directory, removed at the end (default: <the directory of --out>/scratch)",
+       nullptr, {}, false,
+       [](run_config& c, const std::string& t) { c.dir = t; },
+       [](const run_config& c) { return json(c.dir); }},
   };
   // clang-format on
   return table;
@@ -137,6 +143,9 @@ resolved_settings resolve_settings(const setting_values& command_line, const set
       source = "suite";
     } else if (!s.default_text.empty()) {
       value = std::string(s.default_text);
+      source = "default";
+    } else if (s.type == setting_type::text) {
+      value = "";  // computed by the run (dir: next to the result file)
       source = "default";
     } else {
       value = fmt::format("{}", default_threads);

@@ -28,6 +28,9 @@ struct run_config {
   std::string counters = "default";  // --counters: a set or a list of events
   std::string counter_pass = "inline";
   double timeout_s = 0;  // per problem; 0: none
+  // --dir: where workloads that write files (io) make their scratch directory; empty until the
+  // run resolves its default, <the directory of --out>/scratch.
+  std::string dir;
 };
 
 enum class setting_type { integer, real, seed, text };

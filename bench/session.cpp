@@ -281,7 +281,7 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
 
   work_model work;
   attempt("create", [&] {
-    prob = pp.w->create(pp.variant, pp.params, problem_env{cfg.threads, cfg.seed, &comm});
+    prob = pp.w->create(pp.variant, pp.params, problem_env{cfg.threads, cfg.seed, &comm, cfg.dir});
   });
   attempt("setup", [&] { prob->setup(); });
   attempt("setup", [&] { work = prob->work(); });

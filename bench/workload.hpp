@@ -53,6 +53,7 @@ struct problem_env {
   int threads = 1;
   std::uint64_t seed = 0;
   communicator* comm = nullptr;  // never null when the runner creates the problem
+  std::string scratch_root;      // --dir: where a problem that writes files makes its directory
 };
 
 class problem {

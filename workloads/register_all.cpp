@@ -5,6 +5,7 @@
 #include "workloads/collectives/collectives.hpp"
 #include "workloads/conv/conv.hpp"
 #include "workloads/gemm/gemm.hpp"
+#include "workloads/io/io.hpp"
 #include "workloads/peak/peak.hpp"
 #include "workloads/resnet50/resnet50.hpp"
 #include "workloads/stream/stream.hpp"
@@ -36,6 +37,7 @@ resnet50::allreduce_factory resnet50_allreduce() {
 void register_all(registry& r) {
   r.add(peak::make_workload());
   r.add(stream::make_workload());
+  r.add(io::make_workload());
 #if MLHPC_HAVE_DNNL
   r.add(gemm::make_workload(gemm::make_onednn_backend(), ""));
   r.add(conv::make_workload(conv::make_onednn_backend(), ""));

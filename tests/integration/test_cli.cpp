@@ -42,7 +42,7 @@ class Cli : public ::testing::Test {
 TEST_F(Cli, UnknownWorkloadAndVariant) {
   expect_usage_error(
       {"run", "--workload", "gemmm"},
-      "unknown workload 'gemmm' (expected one of: peak, stream, gemm, conv, resnet50, "
+      "unknown workload 'gemmm' (expected one of: peak, stream, io, gemm, conv, resnet50, "
       "allreduce, reduce_scatter, allgather, broadcast, alltoall)");
   expect_usage_error({"run", "--workload", "gemm:f16"},
                      "unknown variant 'f16' of workload gemm (expected one of: f32, bf16, int8)");

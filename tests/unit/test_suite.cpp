@@ -62,10 +62,10 @@ TEST(Suite, Errors) {
   EXPECT_EQ(usage_message("settings: {repetitions: many}\nproblems:\n  - workload: gemm\n"),
             "suite 't.yaml' line 1 column 25: settings.repetitions 'many': expected a whole "
             "number of timed samples, between 1 and 100000");
-  EXPECT_EQ(
-      usage_message("settings: {speed: 3}\nproblems:\n  - workload: gemm\n"),
-      "suite 't.yaml' line 1 column 12: unknown setting 'speed' (expected repetitions, "
-      "warmup, min_time, max_time, ci_target, threads, seed, counters, counter_pass, timeout)");
+  EXPECT_EQ(usage_message("settings: {speed: 3}\nproblems:\n  - workload: gemm\n"),
+            "suite 't.yaml' line 1 column 12: unknown setting 'speed' (expected repetitions, "
+            "warmup, min_time, max_time, ci_target, threads, seed, counters, counter_pass, "
+            "timeout, dir)");
   EXPECT_EQ(usage_message("problems:\n  - set: {m: 1}\n"),
             "suite 't.yaml' line 2 column 5: problem 1: missing 'workload'");
   EXPECT_EQ(usage_message("problems:\n  - workload: gemm\n    sett: {m: 1}\n"),

@@ -329,7 +329,7 @@ std::unique_ptr<backend> make_onednn_backend() {
 
 plain_run run_once(const desc& d, pass p, const std::string& dtype, const std::string& layout,
                    std::uint64_t seed) {
-  onednn_conv c(d, p, dtype, layout, problem_env{1, seed});
+  onednn_conv c(d, p, dtype, layout, problem_env{1, seed, nullptr, {}});
   c.setup();
   c.run();
   plain_run r = c.plain_tensors();
