@@ -88,20 +88,22 @@ TEST(ResNet50OneDnn, Bf16StepsFollowTheF32OnesOnTheSameWeights) {
   RecordProperty("bf16_loss", std::to_string(b.last_loss()));
 }
 
+// The losses of ten steps on the fixed batch, from freshly initialised weights.
+std::vector<float> ten_losses(const train_options& o) {
+  trainer t(build(o.cfg), o);
+  t.allocate();
+  std::vector<float> losses;
+  for (int i = 0; i < 10; ++i) {
+    t.step();
+    losses.push_back(t.last_loss());
+  }
+  return losses;
+}
+
 TEST(ResNet50OneDnn, TheLossFallsOnAFixedBatchAndTwoRunsAgree) {
-  auto run = [](const train_options& o) {
-    trainer t(build(o.cfg), o);
-    t.allocate();
-    std::vector<float> losses;
-    for (int i = 0; i < 10; ++i) {
-      t.step();
-      losses.push_back(t.last_loss());
-    }
-    return losses;
-  };
   for (const std::string dtype : {"f32", "bf16"}) {
-    const auto a = run(small(dtype));
-    const auto b = run(small(dtype));
+    const auto a = ten_losses(small(dtype));
+    const auto b = ten_losses(small(dtype));
     ASSERT_TRUE(std::isfinite(a.front()));
     EXPECT_LT(a.back(), 0.5 * a.front()) << dtype;
     // Same seed, same threads: the same losses to 1e-5 relative (oneDNN's reductions keep
@@ -119,18 +121,8 @@ TEST(ResNet50OneDnn, TheFullWidthNetworksLossFallsAndTwoRunsAgree) {
   train_options o;
   o.cfg = {4, 64, 64, 1000};
   o.seed = 11;
-  auto run = [&] {
-    trainer t(build(o.cfg), o);
-    t.allocate();
-    std::vector<float> losses;
-    for (int i = 0; i < 10; ++i) {
-      t.step();
-      losses.push_back(t.last_loss());
-    }
-    return losses;
-  };
-  const auto a = run();
-  const auto b = run();
+  const auto a = ten_losses(o);
+  const auto b = ten_losses(o);
   ASSERT_TRUE(std::isfinite(a.front()));
   // Uniform guessing over 1000 classes: ln 1000 = 6.9 at the start.
   EXPECT_NEAR(a.front(), std::log(1000.0), 1.5);

@@ -85,7 +85,7 @@ class onednn_step final : public problem {
     }
     const double last = m_last;
     v.error = last / m_first;
-    if (m_dp && !m_same_weights) {
+    if (m_dp && m_differing > 0) {
       v.metric = "ranks_whose_weights_differ_from_rank_0";
       v.tolerance = 0;
       v.error = static_cast<double>(m_differing);
@@ -166,7 +166,6 @@ class onednn_step final : public problem {
     m_fingerprints = fps;
     m_differing = static_cast<int>(std::count_if(
         fps.begin(), fps.end(), [&](const std::string& f) { return f != fps.front(); }));
-    m_same_weights = m_differing == 0;
     m_first_by_rank.clear();
     for (const auto& t : m_comm->allgather(fmt::format("{:.9g}", m_first)))
       m_first_by_rank.push_back(std::stod(t));
@@ -252,7 +251,7 @@ class onednn_step final : public problem {
              "(Horovod's and DDP's weak-scaling efficiency)"}};
       }
     }
-    j["weights"] = {{"identical_on_all_ranks", m_same_weights},
+    j["weights"] = {{"identical_on_all_ranks", m_differing == 0},
                     {"fnv1a64_by_rank", m_fingerprints}};
     j["first_loss_by_rank"] = m_first_by_rank;
     return j;
@@ -265,8 +264,7 @@ class onednn_step final : public problem {
   std::optional<data_parallel_options> m_dp;
   std::vector<double> m_step_s, m_wait_s, m_solo_s, m_first_by_rank;
   std::vector<std::string> m_fingerprints;
-  bool m_same_weights = true;
-  int m_differing = 0;
+  int m_differing = 0;  // ranks whose weights differ from rank 0's
   std::unique_ptr<trainer> m_trainer;
   std::unique_ptr<gradient_averager> m_avg;  // after the trainer: it goes first
   int m_steps = 0;
