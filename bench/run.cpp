@@ -261,7 +261,9 @@ prepared_run prepare(const registry& reg, const run_request& req, communicator& 
     if (!req.ceilings.empty()) p.external_ceilings = load_ceilings_file(req.ceilings);
     p.out = req.out.empty() ? default_out_path() : req.out;
     if (p.rs.config.dir.empty()) {
-      const auto parent = std::filesystem::path(p.out == "-" ? "x" : p.out).parent_path();
+      // Next to the result file; in the working directory when the JSON goes to stdout.
+      const auto parent =
+          p.out == "-" ? std::filesystem::path() : std::filesystem::path(p.out).parent_path();
       p.rs.config.dir =
           ((parent.empty() ? std::filesystem::path(".") : parent) / "scratch").string();
     }
