@@ -45,6 +45,7 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
   double warm_best = 0;
   const bool warm_interrupted = comm.any(interrupted());
   for (int i = 0; i < s.warmup && !warm_interrupted; ++i) {
+    guarded([&] { p.before_sample(); });
     comm.barrier();
     const double t0 = now();
     guarded([&] { p.run(); });
@@ -56,6 +57,7 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
   if (m.warmup_repetitions > 0 && warm_best > 0 && warm_best < s.min_sample_s)
     inner = static_cast<long long>(std::ceil(s.min_sample_s / warm_best));
   if (s.inner_repetitions > 0) inner = s.inner_repetitions;
+  if (p.one_run_per_sample()) inner = 1;
   // A rank whose warm-up failed still takes part in both decisions: the batch, then whether
   // any rank failed (then no sample is timed anywhere).
   m.inner_repetitions = static_cast<int>(comm.max(inner));
@@ -68,6 +70,7 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
 
   std::vector<double> sorted;  // the samples kept sorted as they come, for the stop rule
   while (true) {
+    guarded([&] { p.before_sample(); });
     comm.barrier();
     if (hooks) hooks->before_sample();
     const double t0 = now();

@@ -188,6 +188,13 @@ int scratch_dir::open_file(const std::string& name, int flags) const {
   return fd;
 }
 
+void scratch_dir::remove_file(const std::string& name) const {
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+    MLHPC_FAIL("scratch file name '{}': expected a plain name", name);
+  if (::unlinkat(m_fd, name.c_str(), 0) != 0)
+    MLHPC_FAIL("remove {}/{}: {}", m_path, name, errno_text(errno));
+}
+
 void remove_all_scratch() noexcept {
   std::lock_guard lock(g_mutex);
   for (auto& r : g_dirs) {

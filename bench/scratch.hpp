@@ -37,6 +37,8 @@ class scratch_dir {
   int create_file(const std::string& name, int flags = 0) const;
   // Opens a file this directory holds, for reading (O_NOFOLLOW; `flags` may add O_DIRECT).
   int open_file(const std::string& name, int flags = 0) const;
+  // Removes one file of this directory (never through a symlink: unlinkat removes a link itself).
+  void remove_file(const std::string& name) const;
   // Removes everything in the directory and the directory itself (idempotent).
   void remove();
 

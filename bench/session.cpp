@@ -348,10 +348,13 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   if (const auto e = failed(error)) return fail(e);
   r["verification"] = verification_json(v);
   r["details"] = prob->details();
+  const std::string caveat = prob->memory_caveat();
+  const json notes = prob->trust_notes();
   attempt("teardown", [&] { prob->teardown(); });
   prob.reset();
   if (const auto e = failed(error)) return fail(e);
   r["trust_issues"] = trust_issues(r, opt, team);
+  for (const auto& n : notes) r["trust_issues"].push_back(n);
   // A failed verification on any rank fails the result on all, with that rank's figures.
   phase = "verify";
   const std::string wrong =
@@ -366,6 +369,7 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   // Not a failure of the problem: compare must not call it a regression.
   if (m.stop_reason == "interrupted")
     return finish("interrupted", "interrupted by a signal before the stop rule was met");
+  if (!caveat.empty()) return finish("cached", caveat);
   return finish("ok", "");
 }
 

@@ -93,7 +93,8 @@ std::string short_code(const std::string& code) {
       {"threads_oversubscribed", "oversub"},
       {"counters_unavailable", "ctr"},
       {"above_ceiling", "ABOVE-CEILING"},
-      {"above_nominal_peak", "ABOVE-NOMINAL"}};
+      {"above_nominal_peak", "ABOVE-NOMINAL"},
+      {"fits_in_page_cache", "fits-cache"}};
   for (const auto& [c, n] : names)
     if (c == code) return n;
   return code;

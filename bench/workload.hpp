@@ -70,9 +70,25 @@ class problem {
   // Untimed repetitions this problem needs before timing, whatever --warmup says (OSU warms a
   // collective up with 100 calls up to 8 KiB and 10 above); the runner takes the larger.
   virtual int minimum_warmup() const { return 0; }
+  // Untimed, before every warm-up repetition and every timed sample (before the ranks' barrier):
+  // where a problem restores the state a repetition must start from (io evicts its files from
+  // the page cache and checks the eviction). May throw: the run then fails as if run() threw.
+  virtual void before_sample() {}
+  // True when each sample must time exactly one run() (after one before_sample()): a second
+  // call in the same sample would find the state the first left (a warm page cache). The runner
+  // then ignores --inner-repetitions and its own batching.
+  virtual bool one_run_per_sample() const { return false; }
+  // Non-empty when the data a timed repetition read may have come from memory rather than the
+  // storage it claims to measure, saying why: the result's status becomes "cached" with this as
+  // its reason (a measurement, but not of what its name says). Asked after verify().
+  virtual std::string memory_caveat() const { return {}; }
+  // Trust issues only the problem can see ([{"code", "detail"}]), added to the runner's own.
+  virtual nlohmann::json trust_notes() const { return nlohmann::json::array(); }
   // Releases resources early. Not timed. The destructor must also release them.
   virtual void teardown() {}
-  // Facts about this instance worth recording: implementation chosen, input fill, sizes.
+  // Facts about this instance worth recording: implementation chosen, input fill, sizes. Called
+  // on every rank at the same point, after verify(), so a problem may gather its ranks' figures
+  // here through env.comm (io's aggregate and straggling reader).
   virtual nlohmann::json details() const { return nlohmann::json::object(); }
 };
 

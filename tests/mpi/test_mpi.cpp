@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -387,6 +388,52 @@ TEST(MpiPlain, ACollectiveWithoutALauncherIsSkippedWithTheCommandToUse) {
   EXPECT_FALSE(doc["results"][0].contains("rates"));  // no 0 for what was not measured
   std::error_code ec;
   fs::remove_all(d, ec);
+}
+
+}  // namespace
+}  // namespace mlhpc
+
+namespace mlhpc {
+namespace {
+
+// io under MPI: each rank writes and reads only its own files (global index modulo the ranks),
+// the shares are disjoint and cover the data set, and the result names the aggregate and the
+// straggling reader.
+TEST_F(Mpi, TwoRanksReadDisjointSharesOfTheDataSet) {
+  const std::string out = dir + "/io.json", scratch = dir + "/scratch";
+  fs::create_directory(scratch);
+  const auto r =
+      mpirun(2, {}, MLHPC_BIN,
+             {"-w",         "io:epoch", "-s",         "files=5",      "-s",    "samples_per_file=4",
+              "-s",         "batch=2",  "-s",         "readers=1",    "-s",    "compute_ms=1",
+              "-s",         "steps=2",  "-s",         "direct=false", "-r",    "3",
+              "--max-time", "0.3",      "--counters", "none",         "--dir", scratch},
+             out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = load_valid(out);
+  const auto& res = doc["results"][0];
+  ASSERT_NE(res["status"], "failed") << res.dump();
+  EXPECT_EQ(res["verification"]["status"], "passed");
+  const auto& ranks = res["details"]["ranks"];
+  ASSERT_EQ(ranks["size"], 2);
+  ASSERT_EQ(ranks["per_rank"].size(), 2u);
+  std::vector<int> all;
+  for (const auto& pr : ranks["per_rank"])
+    for (const auto& f : pr["files"]) all.push_back(f.get<int>());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, (std::vector<int>{0, 1, 2, 3, 4}));  // disjoint, and all of them
+  EXPECT_EQ(ranks["per_rank"][0]["files"], (json{0, 2, 4}));
+  double bytes = 0;
+  for (const auto& pr : ranks["per_rank"]) {
+    EXPECT_GT(pr["bytes_per_repetition"].get<double>(), 0);
+    bytes += pr["bytes_per_repetition"].get<double>();
+  }
+  const double slowest = ranks["straggler"]["median_repetition_s"];
+  EXPECT_NEAR(ranks["aggregate_bytes_per_s"].get<double>(), bytes / slowest,
+              1e-6 * bytes / slowest);
+  EXPECT_TRUE(ranks["straggler"]["rank"] == 0 || ranks["straggler"]["rank"] == 1);
+  EXPECT_EQ(res["ranks"]["size"], 2);  // the runner's per-rank samples as well
+  EXPECT_TRUE(fs::is_empty(scratch));
 }
 
 }  // namespace

@@ -337,3 +337,85 @@ TEST_F(ScratchDir, EvictionEmptiesThePageCacheAndMincoreSeesIt) {
 
 }  // namespace
 }  // namespace mlhpc::io
+
+#include "workloads/io/dataset.hpp"
+
+namespace mlhpc::io {
+namespace {
+
+TEST(IoDataset, SamplesArePackedAndFilesPaddedToWholeBlocks) {
+  const auto p = plan_dataset(3, 4, 10000, 0, 7);
+  ASSERT_EQ(p.samples.size(), 12u);
+  ASSERT_EQ(p.file_bytes.size(), 3u);
+  for (std::uint32_t f = 0; f < 3; ++f) {
+    for (int i = 0; i < 4; ++i) {
+      const auto& s = p.samples[f * 4 + i];
+      EXPECT_EQ(s.file, f);
+      EXPECT_EQ(s.offset, 10000u * i);
+      EXPECT_EQ(s.bytes, 10000u);
+    }
+    EXPECT_EQ(p.file_bytes[f], 40960u);  // 40000 rounded up to 4 KiB
+  }
+  // O_DIRECT reads the whole blocks around a sample: 10000..20000 lies in blocks 2..4.
+  EXPECT_EQ(bytes_read_for(p.samples[1], true), 3 * 4096u);
+  EXPECT_EQ(bytes_read_for(p.samples[1], false), 10000u);
+  // A spread: drawn from the seed, clamped to [4 KiB, 3 x mean], reproducible.
+  const auto a = plan_dataset(2, 500, 100000, 60000, 1), b = plan_dataset(2, 500, 100000, 60000, 1);
+  double sum = 0;
+  std::uint64_t lo = ~0ull, hi = 0;
+  for (std::size_t i = 0; i < a.samples.size(); ++i) {
+    EXPECT_EQ(a.samples[i].bytes, b.samples[i].bytes);
+    sum += static_cast<double>(a.samples[i].bytes);
+    lo = std::min(lo, a.samples[i].bytes);
+    hi = std::max(hi, a.samples[i].bytes);
+  }
+  EXPECT_NEAR(sum / 1000, 100000, 6000);
+  EXPECT_GE(lo, 4096u);
+  EXPECT_LE(hi, 300000u);
+  EXPECT_LT(lo, 50000u);  // the spread is there
+}
+
+TEST_F(ScratchDir, RanksOwnDisjointFilesAndACorruptedByteFailsVerification) {
+  const auto plan = plan_dataset(5, 3, 6000, 0, 11);
+  scratch_dir d0(root, "rank0"), d1(root, "rank1");
+  local_files r0(plan, 0, 2, d0, 11), r1(plan, 1, 2, d1, 11);
+  EXPECT_EQ(r0.own_files(), (std::vector<std::uint32_t>{0, 2, 4}));
+  EXPECT_EQ(r1.own_files(), (std::vector<std::uint32_t>{1, 3}));
+  EXPECT_EQ(r0.own_samples().size() + r1.own_samples().size(), plan.samples.size());
+  for (const auto s : r0.own_samples()) EXPECT_EQ(plan.samples[s].file % 2, 0u);
+  r0.write({});
+  r1.write({});
+  // Written back and evicted by write().
+  EXPECT_LT(r0.resident().share(), 0.1);
+  EXPECT_TRUE(fs::exists(d0.path() + "/data.4"));
+  EXPECT_FALSE(fs::exists(d0.path() + "/data.1"));
+  EXPECT_EQ(r0.verify().status, verification::state::passed);
+  // Reads of a sample: aligned for O_DIRECT, exact when buffered; local file indices.
+  std::vector<io_op> ops;
+  r0.ops_for(r0.own_samples().back(), true, 4096, ops);  // file 4, bytes 12000..18000
+  ASSERT_EQ(ops.size(), 3u);
+  EXPECT_EQ(ops[0].file, 2u);
+  EXPECT_EQ(ops[0].offset, 8192u);
+  EXPECT_EQ(ops[2].offset + ops[2].bytes, 20480u);
+  ops.clear();
+  r0.ops_for(r0.own_samples().back(), false, 1 << 20, ops);
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0].offset, 12000u);
+  EXPECT_EQ(ops[0].bytes, 6000u);
+  // One flipped byte in file 2 is found and named.
+  {
+    const int fd = ::open((d0.path() + "/data.2").c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    const unsigned char x = 0x5a;
+    ASSERT_EQ(::pwrite(fd, &x, 1, 5000), 1);
+    ::close(fd);
+  }
+  const auto v = r0.verify();
+  EXPECT_EQ(v.status, verification::state::failed);
+  EXPECT_EQ(v.error, 1);
+  EXPECT_NE(v.detail.find("data.2"), std::string::npos) << v.detail;
+  EXPECT_EQ(r1.verify().status, verification::state::passed);
+}
+
+}  // namespace
+}  // namespace mlhpc::io
