@@ -63,6 +63,47 @@ class counting_comm final : public communicator {
   bool batch_agreed = false;
 };
 
+// A problem that must start every sample from a restored state (io's evicted page cache): the
+// runner calls before_sample() untimed before every warm-up repetition and every sample, and times
+// exactly one run() per sample even where a short repetition would otherwise be batched.
+class stateful_problem final : public problem {
+ public:
+  void setup() override {}
+  work_model work() const override { return {}; }
+  void before_sample() override {
+    now += 1.0;  // untimed work: must not show in any sample
+    ++prepared;
+  }
+  bool one_run_per_sample() const override { return true; }
+  void run() override {
+    EXPECT_EQ(prepared, runs + 1) << "run() without a fresh before_sample()";
+    now += 0x1p-12;
+    ++runs;
+  }
+  verification verify() override { return {}; }
+  int prepared = 0, runs = 0;
+  double now = 0;
+};
+
+TEST(Runner, BeforeSampleRunsUntimedBeforeEachRepetitionOfAOneRunPerSampleProblem) {
+  stateful_problem p;
+  runner_settings s;
+  s.repetitions = 8;
+  s.max_repetitions = 8;
+  s.warmup = 2;
+  s.min_sample_s = 0.1;      // would batch 410 runs of 0.24 ms per sample
+  s.inner_repetitions = 16;  // and so would the user: both overridden
+  s.ci_target = 0.5;
+  counting_comm comm;
+  const auto m = measure(p, s, comm, nullptr, {}, [&p] { return p.now; });
+  EXPECT_EQ(m.inner_repetitions, 1);
+  EXPECT_EQ(m.warmup_repetitions, 2);
+  ASSERT_EQ(m.samples_s.size(), 8u);
+  for (const double t : m.samples_s) EXPECT_EQ(t, 0x1p-12);  // none of before_sample's time
+  EXPECT_EQ(p.prepared, 10);
+  EXPECT_EQ(p.runs, 10);
+}
+
 TEST(Runner, StopsWhenTheIntervalIsTightAfterMinimumRepetitions) {
   // 20 samples: the interval then uses order statistics 6 and 15, so a few samples slowed by a
   // busy machine cannot widen it (with 6 to 8 samples it would be [min, max]).

@@ -90,8 +90,27 @@ class uring_engine final : public engine {
  public:
   uring_engine(std::vector<int> fds, std::size_t max_bytes, int depth, const uring_options& o)
       : m_fds(std::move(fds)), m_pool(depth, max_bytes), m_depth(depth), m_opt(o) {
-    const int rc = io_uring_queue_init(static_cast<unsigned>(depth), &m_ring,
-                                       o.polled ? IORING_SETUP_IOPOLL : 0);
+    // fio's ring (engines/io_uring.c): completion queue as deep as the submission queue,
+    // cooperative task running (no IPI to complete an I/O), and a single issuer whose task work
+    // waits until it reaps. Each flag is dropped, in fio's order, when the kernel refuses it.
+    io_uring_params params{};
+    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
+                   IORING_SETUP_DEFER_TASKRUN | (o.polled ? IORING_SETUP_IOPOLL : 0u);
+    params.cq_entries = static_cast<unsigned>(depth);
+    int rc = 0;
+    while (true) {
+      rc = io_uring_queue_init_params(static_cast<unsigned>(depth), &m_ring, &params);
+      if (rc != -EINVAL) break;
+      if (params.flags & IORING_SETUP_DEFER_TASKRUN)
+        params.flags &= ~(IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER);
+      else if (params.flags & IORING_SETUP_COOP_TASKRUN)
+        params.flags &= ~IORING_SETUP_COOP_TASKRUN;
+      else if (params.flags & IORING_SETUP_CQSIZE)
+        params.flags &= ~IORING_SETUP_CQSIZE;
+      else
+        break;
+    }
+    m_flags = params.flags;
     if (rc < 0)
       MLHPC_FAIL(
           "io_uring_queue_init (depth {}): {} (io_uring may be disabled here: "
@@ -123,11 +142,15 @@ class uring_engine final : public engine {
   uring_engine& operator=(const uring_engine&) = delete;
 
   std::string describe() const override {
-    return fmt::format("io_uring (liburing; depth {}{}{}{})", m_depth,
-                       m_opt.register_files ? ", registered files" : "",
-                       m_opt.fixed_buffers ? ", fixed buffers" : "",
-                       m_opt.polled ? ", polled completions" : "");
+    return fmt::format(
+        "io_uring (liburing; depth {}{}{}{}; ring flags{}{}{})", m_depth,
+        m_opt.register_files ? ", registered files" : "",
+        m_opt.fixed_buffers ? ", fixed buffers" : "", m_opt.polled ? ", polled completions" : "",
+        m_flags & IORING_SETUP_COOP_TASKRUN ? " COOP_TASKRUN" : "",
+        m_flags & IORING_SETUP_DEFER_TASKRUN ? " SINGLE_ISSUER DEFER_TASKRUN" : "",
+        m_flags & (IORING_SETUP_COOP_TASKRUN | IORING_SETUP_DEFER_TASKRUN) ? "" : " none");
   }
+  const latency_histogram& submission_latency() const override { return m_submission; }
   int depth() const override { return m_depth; }
   void read(std::span<const io_op> ops, latency_histogram& h, const check_fn& check) override {
     run(ops, h, false, {}, check);
@@ -139,7 +162,7 @@ class uring_engine final : public engine {
  private:
   struct slot {
     const io_op* op = nullptr;
-    std::uint64_t submitted = 0;
+    std::uint64_t queued = 0, submitted = 0;
   };
 
   void run(std::span<const io_op> ops, latency_histogram& h, bool writing, const fill_fn& fill,
@@ -151,9 +174,28 @@ class uring_engine final : public engine {
     free_slots.clear();
     for (int i = m_depth - 1; i >= 0; --i) free_slots.push_back(i);
     std::size_t next = 0, done = 0;
-    while (done < ops.size()) {
-      // Fill the ring up to the depth, then submit them together.
+    // As fio's commit: one call submits and runs the completions already due (GETEVENTS with
+    // no minimum), so that with deferred task work a finished read is seen at once. Submission
+    // latency runs from an op's preparation to that call's return, completion latency from
+    // there to the reaping of its completion (fio's slat and clat).
+    auto submit = [&] {
+      if (queued.empty()) return;
+      const int r = io_uring_submit_and_get_events(&m_ring);
+      if (r < 0) MLHPC_FAIL("io_uring_submit_and_get_events: {}", std::strerror(-r));
+      const std::uint64_t t = now_ns();
+      for (const int s : queued) {
+        auto& sl = m_slots[static_cast<std::size_t>(s)];
+        sl.submitted = t;
+        m_submission.add(t - sl.queued);
+      }
       queued.clear();
+    };
+    queued.clear();
+    while (done < ops.size()) {
+      // Fill the ring up to the depth, submitting every `submit_batch` ops (fio's
+      // iodepth_batch_submit, 1 by default: each op goes to the device as soon as it is ready;
+      // on a virtio disk, submitting all free slots at once, about 8 at depth 32, gave 14 %
+      // fewer IOPS than fio, and 8 at a time 8 % fewer than 1 at a time).
       while (next < ops.size() && !free_slots.empty()) {
         const io_op& op = ops[next++];
         MLHPC_ASSERT(op.bytes <= m_pool.size && op.file < m_fds.size());
@@ -178,18 +220,18 @@ class uring_engine final : public engine {
         if (m_opt.register_files) sqe->flags |= IOSQE_FIXED_FILE;
         io_uring_sqe_set_data64(sqe, static_cast<std::uint64_t>(s));
         m_slots[static_cast<std::size_t>(s)].op = &op;
+        m_slots[static_cast<std::size_t>(s)].queued = now_ns();
         queued.push_back(s);
+        if (queued.size() >= m_opt.submit_batch) submit();
       }
-      if (!queued.empty()) {
-        const std::uint64_t t = now_ns();
-        for (const int s : queued) m_slots[static_cast<std::size_t>(s)].submitted = t;
-        const int r = io_uring_submit(&m_ring);
-        if (r < 0) MLHPC_FAIL("io_uring_submit: {}", std::strerror(-r));
-      }
-      // Reap at least one completion, then every one already there.
+      submit();
+      // Reap every completion already there; wait for one only when there is none (fio's
+      // getevents).
       io_uring_cqe* cqe = nullptr;
-      int r = io_uring_wait_cqe(&m_ring, &cqe);
-      if (r < 0) MLHPC_FAIL("io_uring_wait_cqe: {}", std::strerror(-r));
+      if (io_uring_peek_cqe(&m_ring, &cqe) != 0 || cqe == nullptr) {
+        const int r = io_uring_wait_cqe(&m_ring, &cqe);
+        if (r < 0) MLHPC_FAIL("io_uring_wait_cqe: {}", std::strerror(-r));
+      }
       while (cqe != nullptr) {
         const std::uint64_t t = now_ns();
         const int s = static_cast<int>(io_uring_cqe_get_data64(cqe));
@@ -223,6 +265,8 @@ class uring_engine final : public engine {
   bool m_ready = false;
   std::vector<slot> m_slots;
   std::vector<int> m_free, m_queued;  // slots free, and queued for the next submit
+  unsigned m_flags = 0;               // the ring's setup flags the kernel accepted
+  latency_histogram m_submission;
 };
 #endif
 

@@ -1,7 +1,8 @@
 #pragma once
 // How the I/O workload moves bytes: a list of operations on open files, all reads or all writes,
 // kept at most `depth` in flight, each one's completion latency (submission to completion)
-// recorded in a histogram. Two engines: synchronous pread/pwrite (depth 1: one call at a time),
+// recorded in a histogram (from the submitting call's return, as fio's clat; the submission
+// latency apart). Two engines: synchronous pread/pwrite (depth 1: one call at a time),
 // and io_uring through liburing (depth as asked; registered files, fixed buffers and polled
 // completion as options, as fio's `registerfiles`, `fixedbufs` and `hipri`). The engine owns the
 // buffers (4 KiB-aligned, so that O_DIRECT files work); a write's buffer is filled by `fill`
@@ -31,6 +32,7 @@ struct uring_options {
   bool register_files = false;
   bool fixed_buffers = false;
   bool polled = false;  // IORING_SETUP_IOPOLL: busy-polled completions; needs O_DIRECT files
+  std::size_t submit_batch = 1;  // ops per submitting call (fio's iodepth_batch_submit)
 };
 
 class engine {
@@ -45,6 +47,13 @@ class engine {
   virtual void write(std::span<const io_op> ops, latency_histogram& latency,
                      const fill_fn& fill) = 0;
   virtual int depth() const = 0;
+  // Submission latency of every op so far (io_uring: preparation to the submitting call's
+  // return, as fio's slat); empty for the synchronous engine, whose call is the whole I/O (its
+  // latency, in the caller's histogram, is fio's psync clat).
+  virtual const latency_histogram& submission_latency() const {
+    static const latency_histogram none;
+    return none;
+  }
 };
 
 // `fds`: the files, opened by the caller (and kept open while the engine lives). `max_bytes`:

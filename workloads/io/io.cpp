@@ -249,6 +249,15 @@ json percentiles_json(const latency_histogram& h, const char* what) {
                               what)}};
 }
 
+const char* completion_how(const std::string& engine) {
+  return engine == "sync" ? "each pread call's duration (fio's clat for psync)"
+                          : "from the submitting call's return to the reaping of each read's "
+                            "completion (fio's clat)";
+}
+constexpr const char* submission_how =
+    "from each read's preparation to the return of the io_uring_submit call that carried it "
+    "(fio's slat)";
+
 // ---------------------------------------------------------------------------------------------
 // What every io problem shares: the scratch directory, this rank's files, the page-cache
 // accounting before and after each repetition, the repetition clock and the ranks' figures.
@@ -513,8 +522,9 @@ class read_problem final : public io_problem {
           "O_DIRECT reads whole 4 KiB blocks: each sample's read covers the blocks holding it, "
           "and the bandwidth counts the bytes read";
     if (m_latency.count() > 0)
-      d["completion_latency_ns"] =
-          percentiles_json(m_latency, "submission to completion of each read");
+      d["completion_latency_ns"] = percentiles_json(m_latency, completion_how(m_opt.engine));
+    if (m_engine && m_engine->submission_latency().count() > 0)
+      d["submission_latency_ns"] = percentiles_json(m_engine->submission_latency(), submission_how);
     return common_details(d);
   }
 
@@ -643,10 +653,8 @@ class epoch_problem final : public io_problem {
     make_data();
     const std::uint32_t max_bytes =
         static_cast<std::uint32_t>((m_opt.transfer + block_bytes - 1) / block_bytes * block_bytes);
-    for (int t = 0; t < m_opt.readers; ++t)
-      m_engines.push_back(make_engine(max_bytes, m_opt.depth));
-    m_engine_text = fmt::format("{} per reader, {} reader thread(s)", m_engines.front()->describe(),
-                                m_opt.readers);
+    m_max_bytes = max_bytes;
+    m_engines.resize(static_cast<std::size_t>(m_opt.readers));
     m_latencies.resize(static_cast<std::size_t>(m_opt.readers));
     m_ops.resize(static_cast<std::size_t>(m_opt.readers));
     const auto own = m_files->own_samples().size();
@@ -660,7 +668,14 @@ class epoch_problem final : public io_problem {
     for (const auto& b : m_batches)
       for (const auto s : b)
         m_bytes_per_rep += static_cast<double>(bytes_read_for(m_plan.samples[s], m_opt.direct));
+    // Each reader makes its own engine on its own thread (a ring with a single issuer accepts
+    // submissions from the thread that made it only); set-up waits for all of them.
     for (int t = 0; t < m_opt.readers; ++t) m_threads.emplace_back([this, t] { reader(t); });
+    std::unique_lock lock(m_mutex);
+    m_cv.wait(lock, [&] { return m_started == m_opt.readers; });
+    if (m_error) std::rethrow_exception(m_error);
+    m_engine_text = fmt::format("{} per reader, {} reader thread(s)", m_engines.front()->describe(),
+                                m_opt.readers);
   }
 
   void before_sample() override {
@@ -770,7 +785,11 @@ class epoch_problem final : public io_problem {
       d["data_wait_s_per_repetition"] = m_wait_s;
     }
     if (all.count() > 0)
-      d["completion_latency_ns"] = percentiles_json(all, "submission to completion of each read");
+      d["completion_latency_ns"] = percentiles_json(all, completion_how(m_opt.engine));
+    latency_histogram slat;
+    for (const auto& e : m_engines)
+      if (e) slat.merge(e->submission_latency());
+    if (slat.count() > 0) d["submission_latency_ns"] = percentiles_json(slat, submission_how);
     return common_details(d);
   }
 
@@ -797,7 +816,19 @@ class epoch_problem final : public io_problem {
   void reader(int t) {
     const auto ti = static_cast<std::size_t>(t);
     std::uint64_t seen = 0;
+    std::unique_ptr<engine> e;
+    std::exception_ptr failed;
+    try {
+      e = make_engine(m_max_bytes, m_opt.depth);
+    } catch (...) {
+      failed = std::current_exception();
+    }
     std::unique_lock lock(m_mutex);
+    m_engines[ti] = std::move(e);
+    if (failed && !m_error) m_error = failed;
+    ++m_started;
+    m_cv.notify_all();
+    if (failed) return;
     while (true) {
       m_cv.wait(lock, [&] { return m_stop || m_generation != seen; });
       if (m_stop) return;
@@ -842,7 +873,9 @@ class epoch_problem final : public io_problem {
     m_engines.clear();
   }
 
-  std::vector<std::unique_ptr<engine>> m_engines;
+  std::vector<std::unique_ptr<engine>> m_engines;  // each made and used by its reader
+  std::uint32_t m_max_bytes = 0;
+  int m_started = 0;  // readers whose engine is made (or failed)
   std::vector<latency_histogram> m_latencies;
   std::vector<std::vector<io_op>> m_ops;  // per reader, reused (reserved by the first batch)
   std::vector<std::thread> m_threads;
@@ -991,10 +1024,12 @@ class checkpoint_problem final : public io_problem {
                    {"scaled_to_bytes", m_opt.checkpoint_bytes}};
     if (m_write_latency.count() > 0)
       d["write_completion_latency_ns"] =
-          percentiles_json(m_write_latency, "submission to completion of each write");
+          percentiles_json(m_write_latency,
+                           "from the submitting call's return (io_uring) or the call (sync) to "
+                           "each write's completion");
     if (m_latency.count() > 0)
       d["restore_completion_latency_ns"] =
-          percentiles_json(m_latency, "submission to completion of each restore read");
+          percentiles_json(m_latency, completion_how(m_opt.engine));
     json out = common_details(d);
     out["cache"] = m_opt.direct ? cache_statement(true)
                                 : "buffered writes, fsync, then POSIX_FADV_DONTNEED and a mincore "
