@@ -226,10 +226,10 @@ TEST_F(IoCli, AFileSystemThatWouldBeLeftUnderTenPercentFreeIsRefusedWithTheFigur
 TEST_F(IoCli, AnInterruptLeavesNoScratchFileBehind) {
   const std::string dir = root + "/scratch", out = root + "/r.json";
   fs::create_directory(dir);
-  // A set-up long enough to be interrupted (2 GiB written), or if this host writes faster, the
+  // A set-up long enough to be interrupted (512 MiB written), or if this host writes faster, the
   // measurement: either way the scratch directory goes.
   const auto r =
-      mlhpc({"run", "-w", "io:seq_read", "--set", "file_mib=2048", "--set", "direct=false", "-r",
+      mlhpc({"run", "-w", "io:seq_read", "--set", "file_mib=512", "--set", "direct=false", "-r",
              "1000", "--max-time", "60", "--counters", "none", "--dir", dir, "--out", out},
             0.5, 0, "[1/1] io:seq_read");
   EXPECT_EQ(r.status, 128 + SIGINT) << r.err;
