@@ -19,6 +19,7 @@ namespace {
 class checkpoint_problem final : public io_problem {
  public:
   using io_problem::io_problem;
+  ~checkpoint_problem() override { release(); }
 
   void setup() override {
     make_dir();
@@ -40,9 +41,10 @@ class checkpoint_problem final : public io_problem {
   // A new file for the next checkpoint (the last one removed), its engines ready. Untimed.
   void before_sample() override {
     close_files();
-    if (m_runs > 0) m_dir->remove_file(name(m_runs - 1));
-    m_wfd = m_dir->create_file(name(m_runs), m_opt.direct ? O_DIRECT : 0);
-    m_rfd = m_dir->open_file(name(m_runs), m_opt.direct ? O_DIRECT : 0);
+    if (!m_file.empty()) m_dir->remove_file(m_file);
+    m_file = fmt::format("checkpoint.{}", m_files_made++);
+    m_wfd = m_dir->create_file(m_file, m_opt.direct ? O_DIRECT : 0);
+    m_rfd = m_dir->open_file(m_file, m_opt.direct ? O_DIRECT : 0);
     const std::uint32_t max = m_opt.transfer;
     if (m_opt.engine == "sync") {
       m_writer = make_sync_engine({m_wfd}, max);
@@ -68,7 +70,7 @@ class checkpoint_problem final : public io_problem {
       std::memcpy(b.data(), m_image.get() + op.offset, b.size());
     });
     const double t1 = now_s();
-    if (::fsync(m_wfd) != 0) MLHPC_FAIL("fsync {}: {}", name(m_runs), std::strerror(errno));
+    if (::fsync(m_wfd) != 0) MLHPC_FAIL("fsync {}: {}", m_file, std::strerror(errno));
     const double t2 = now_s();
     evict(m_wfd);
     const residency r = resident_pages(m_wfd, 16);
@@ -159,7 +161,6 @@ class checkpoint_problem final : public io_problem {
   std::uint64_t file_id() const {
     return 0xc0000000ULL + static_cast<std::uint64_t>(m_comm->rank());
   }
-  static std::string name(std::uint64_t k) { return fmt::format("checkpoint.{}", k); }
   void close_files() {
     m_writer.reset();
     m_reader.reset();
@@ -168,6 +169,9 @@ class checkpoint_problem final : public io_problem {
     m_wfd = m_rfd = -1;
   }
   void release() override { close_files(); }
+
+  std::string m_file;  // the checkpoint of the coming (or last) repetition
+  std::uint64_t m_files_made = 0;
 
   std::unique_ptr<unsigned char, decltype(&std::free)> m_image{nullptr, &std::free};
   std::vector<io_op> m_ops;

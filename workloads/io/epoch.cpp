@@ -19,6 +19,9 @@ namespace {
 class epoch_problem final : public io_problem {
  public:
   using io_problem::io_problem;
+  // The readers stop and join before the members they use go (the base's destructor cannot
+  // reach this class's release()).
+  ~epoch_problem() override { release(); }
 
   void setup() override {
     scale_case(m_opt, m_comm->size());

@@ -22,6 +22,7 @@ namespace {
 class read_problem final : public io_problem {
  public:
   using io_problem::io_problem;
+  ~read_problem() override { release(); }
 
   void setup() override {
     if (m_opt.variant == "seq_read" || m_opt.variant == "rand_read")
