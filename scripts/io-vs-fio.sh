@@ -31,16 +31,23 @@ common_fio=(--ioengine=io_uring --direct=1 --filename="$fio_file" --size="${file
   --time_based --runtime="$runtime" --ramp_time=1 --output-format=json --group_reporting)
 common_mlhpc=(--set "file_mib=$file_mib" --set engine=io_uring -r 10 --warmup 2
   --max-time "$runtime" --counters none --quiet --dir "$work")
-# fio lays its file out once (not timed), as mlhpc writes its own at set-up.
-fio --name=layout --rw=write --bs=1M --ioengine=psync --direct=1 --filename="$fio_file" \
-  --size="${file_mib}M" --output=/dev/null
+# fio's file is laid out anew (not timed) before each fio run, as mlhpc writes its own at set-up:
+# on a VM the host may cache what was written last, so both read data of the same age.
+layout() {
+  rm -f "$fio_file"
+  fio --name=layout --rw=write --bs=1M --ioengine=psync --direct=1 --filename="$fio_file" \
+    --size="${file_mib}M" --output=/dev/null
+}
 for i in $(seq 1 "$rounds"); do
+  layout
   fio --name=seq --rw=read --bs=1M --iodepth=8 "${common_fio[@]}" >"$tmp/fio-seq-$i.json"
   "$build/bin/mlhpc" run -w io:seq_read --set block_kib=1024 --set depth=8 "${common_mlhpc[@]}" \
     --out "$tmp/mlhpc-seq-$i.json" >/dev/null
+  layout
   fio --name=rand1 --rw=randread --bs=4k --iodepth=1 "${common_fio[@]}" >"$tmp/fio-rand1-$i.json"
   "$build/bin/mlhpc" run -w io:rand_read --set block_kib=4 --set depth=1 --set ops=4096 \
     "${common_mlhpc[@]}" --out "$tmp/mlhpc-rand1-$i.json" >/dev/null
+  layout
   fio --name=rand32 --rw=randread --bs=4k --iodepth=32 "${common_fio[@]}" \
     >"$tmp/fio-rand32-$i.json"
   "$build/bin/mlhpc" run -w io:rand_read --set block_kib=4 --set depth=32 --set ops=32768 \

@@ -39,10 +39,13 @@ class epoch_problem final : public io_problem {
     m_steps_per_epoch = own / m_opt.batch;  // the last partial batch is dropped, as DLIO does
     m_seen.assign(m_plan.samples.size(), 0);
     plan_repetition();
-    m_bytes_per_rep = 0;
-    for (const auto& b : m_batches)
-      for (const auto s : b)
-        m_bytes_per_rep += static_cast<double>(bytes_read_for(m_plan.samples[s], m_opt.direct));
+    // The work of a repetition: its samples at the mean bytes read per sample of this rank (with
+    // a spread of sizes each repetition reads its own bytes, listed in details).
+    double mean = 0;
+    for (const auto s : m_files->own_samples())
+      mean += static_cast<double>(bytes_read_for(m_plan.samples[s], m_opt.direct));
+    mean /= static_cast<double>(own);
+    m_bytes_per_rep = mean * m_opt.steps * m_opt.batch;
     // Each reader makes its own engine on its own thread (a ring with a single issuer accepts
     // submissions from the thread that made it only); set-up waits for all of them.
     for (int t = 0; t < m_opt.readers; ++t) m_threads.emplace_back([this, t] { reader(t); });
@@ -55,6 +58,7 @@ class epoch_problem final : public io_problem {
 
   void before_sample() override {
     io_problem::before_sample();
+    std::lock_guard lock(m_mutex);  // a reader may still be looking at the last batches
     if (m_runs > 0) plan_repetition();
   }
 
@@ -116,6 +120,7 @@ class epoch_problem final : public io_problem {
     const double rest = total - first_step;
     m_au_after_first.push_back(rest > 0 ? (compute - first_compute) / rest : m_au.back());
     m_wait_s.push_back(wait);
+    m_read_bytes.push_back(m_planned_bytes);
   }
 
   verification verify() override { return m_files->verify(); }
@@ -159,6 +164,11 @@ class epoch_problem final : public io_problem {
            "exclude it) overstates AU when the readers load several whole batches in "
            "parallel during that first wait (unet3d at 4 steps: 1.00 against 0.31)"}};
       d["data_wait_s_per_repetition"] = m_wait_s;
+      d["bytes_read_per_repetition"] = m_read_bytes;
+      d["bytes_how"] =
+          "the work's bytes are steps x batch x the mean bytes read per sample of "
+          "this rank; with a spread of sample sizes each repetition reads its own, "
+          "listed in bytes_read_per_repetition";
     }
     if (all.count() > 0)
       d["completion_latency_ns"] = percentiles_json(all, completion_how(m_opt.engine));
@@ -185,8 +195,12 @@ class epoch_problem final : public io_problem {
     }
     // A sample read twice in one repetition (across an epoch's end) may come from the cache.
     std::fill(m_seen.begin(), m_seen.end(), 0);
+    m_planned_bytes = 0;
     for (const auto& b : m_batches)
-      for (const auto s : b) m_rereads = m_rereads || m_seen[s]++ > 0;
+      for (const auto s : b) {
+        m_rereads = m_rereads || m_seen[s]++ > 0;
+        m_planned_bytes += static_cast<double>(bytes_read_for(m_plan.samples[s], m_opt.direct));
+      }
   }
 
   void reader(int t) {
@@ -259,6 +273,8 @@ class epoch_problem final : public io_problem {
   std::vector<std::uint32_t> m_order;
   std::uint64_t m_cursor = 0, m_epoch = 0, m_steps_per_epoch = 0;
   bool m_rereads = false;
+  double m_planned_bytes = 0;  // what the planned repetition reads
+  std::vector<double> m_read_bytes;
   std::vector<unsigned char> m_seen;  // per global sample, while planning a repetition
   // Shared with the readers, under m_mutex.
   std::mutex m_mutex;

@@ -52,8 +52,11 @@ class read_problem final : public io_problem {
       }
       m_samples_per_rep = n;
       m_sets.push_back(std::move(ops));
-      m_bytes_per_rep = static_cast<double>(bytes);
+      m_set_bytes.push_back(static_cast<double>(bytes));
     }
+    // O_DIRECT reads whole blocks, so sets of the same sample count can differ by a few blocks:
+    // the work is their median, each set's bytes in details.
+    m_bytes_per_rep = median_of(m_set_bytes);
   }
 
   work_model work() const override {
@@ -90,6 +93,7 @@ class read_problem final : public io_problem {
           m_opt.transfer);
     d["depth"] = m_opt.depth;
     d["block_bytes"] = m_opt.transfer;
+    d["bytes_per_set"] = m_set_bytes;
     if (m_opt.variant == "sample_read" && m_opt.direct)
       d["sample_alignment"] =
           "O_DIRECT reads whole 4 KiB blocks: each sample's read covers the blocks holding it, "
@@ -107,6 +111,7 @@ class read_problem final : public io_problem {
   std::unique_ptr<engine> m_engine;
   std::vector<std::vector<io_op>> m_sets;
   std::size_t m_samples_per_rep = 0;
+  std::vector<double> m_set_bytes;  // bytes each set of reads moves
 };
 
 // ---------------------------------------------------------------------------------------------
