@@ -132,7 +132,7 @@ class io_problem : public problem {
     return make_uring_engine(m_files->fds(), max_bytes, depth, m_opt.uring);
   }
 
-  // This rank's shuffled samples: `count` distinct ones per set.
+  // This rank's samples in an order shuffled from the seed and `salt`.
   std::vector<std::uint32_t> shuffled(std::uint64_t salt) const {
     std::vector<std::uint32_t> s = m_files->own_samples();
     std::mt19937_64 rng(m_seed ^ salt);
