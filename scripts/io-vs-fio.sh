@@ -23,13 +23,8 @@ runtime=${RUNTIME:-5}
 cases=${CASES:-seq rand1 rand32}
 want() { [[ " $cases " == *" $1 "* ]]; }
 command -v fio >/dev/null || { echo "fio not found: apt-get install fio" >&2; exit 2; }
-if [ -n "${KEEP:-}" ]; then
-  tmp=$KEEP
-  mkdir -p "$tmp"
-else
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
-fi
+tmp=${KEEP:-$(mktemp -d)}
+mkdir -p "$tmp"
 work=$(mktemp -d "$dir/io-vs-fio-XXXXXX")
 trap 'rm -rf "$work"; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 fio_file="$work/fio.data"

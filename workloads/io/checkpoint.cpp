@@ -29,10 +29,7 @@ class checkpoint_problem final : public io_problem {
     if (!m_image) throw std::bad_alloc();
     fill_blocks({m_image.get(), static_cast<std::size_t>(m_opt.checkpoint_bytes)}, m_seed,
                 file_id(), 0);
-    for (std::uint64_t off = 0; off < m_opt.checkpoint_bytes; off += m_opt.transfer)
-      m_ops.push_back({0, off,
-                       static_cast<std::uint32_t>(
-                           std::min<std::uint64_t>(m_opt.transfer, m_opt.checkpoint_bytes - off))});
+    append_chunks(m_ops, 0, 0, m_opt.checkpoint_bytes, m_opt.transfer);
     m_bytes_per_rep = 2.0 * static_cast<double>(m_opt.checkpoint_bytes);
     m_engine_text = m_opt.engine == "sync" ? std::string("sync")
                                            : fmt::format("io_uring depth {}", m_opt.depth);

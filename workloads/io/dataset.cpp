@@ -81,10 +81,7 @@ void local_files::write(const std::function<bool()>& stop) {
     try {
       auto w = make_sync_engine({fd}, write_chunk);
       std::vector<io_op> ops;
-      for (std::uint64_t off = 0; off < m_plan.file_bytes[f]; off += write_chunk)
-        ops.push_back({0, off,
-                       static_cast<std::uint32_t>(
-                           std::min<std::uint64_t>(write_chunk, m_plan.file_bytes[f] - off))});
+      append_chunks(ops, 0, 0, m_plan.file_bytes[f], write_chunk);
       // In pieces, so that an interrupt stops a large set-up within the watchdog's grace.
       for (std::size_t i = 0; i < ops.size(); i += 64) {
         if (stop && stop()) MLHPC_FAIL("interrupted while writing the data set");
@@ -124,9 +121,7 @@ void local_files::ops_for(std::uint32_t s, bool direct, std::uint32_t transfer,
     end = round_up(end, block_bytes);
   }
   const std::uint32_t file = m_local[loc.file];
-  for (std::uint64_t off = begin; off < end; off += transfer)
-    out.push_back(
-        {file, off, static_cast<std::uint32_t>(std::min<std::uint64_t>(transfer, end - off))});
+  append_chunks(out, file, begin, end, transfer);
 }
 
 residency local_files::resident() const {
@@ -177,10 +172,7 @@ verification local_files::verify() const {
     try {
       auto e = make_sync_engine({fd}, write_chunk);
       std::vector<io_op> ops;
-      for (std::uint64_t off = 0; off < m_plan.file_bytes[f]; off += write_chunk)
-        ops.push_back({0, off,
-                       static_cast<std::uint32_t>(
-                           std::min<std::uint64_t>(write_chunk, m_plan.file_bytes[f] - off))});
+      append_chunks(ops, 0, 0, m_plan.file_bytes[f], write_chunk);
       e->read(ops, ignored, [&](const io_op& op, std::span<const unsigned char> d) {
         for (std::size_t b = 0; b < d.size() / block_bytes; ++b) {
           ++blocks;

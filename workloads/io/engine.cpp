@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -271,6 +272,13 @@ class uring_engine final : public engine {
 #endif
 
 }  // namespace
+
+void append_chunks(std::vector<io_op>& out, std::uint32_t file, std::uint64_t begin,
+                   std::uint64_t end, std::uint32_t chunk) {
+  for (std::uint64_t off = begin; off < end; off += chunk)
+    out.push_back(
+        {file, off, static_cast<std::uint32_t>(std::min<std::uint64_t>(chunk, end - off))});
+}
 
 std::unique_ptr<engine> make_sync_engine(std::vector<int> fds, std::size_t max_bytes) {
   return std::make_unique<sync_engine>(std::move(fds), max_bytes);

@@ -25,6 +25,10 @@ struct io_op {
   std::uint32_t bytes = 0;
 };
 
+// Appends the ops that cover bytes [begin, end) of `file` in calls of at most `chunk` bytes.
+void append_chunks(std::vector<io_op>& out, std::uint32_t file, std::uint64_t begin,
+                   std::uint64_t end, std::uint32_t chunk);
+
 using fill_fn = std::function<void(const io_op&, std::span<unsigned char>)>;
 using check_fn = std::function<void(const io_op&, std::span<const unsigned char>)>;
 
