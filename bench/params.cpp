@@ -144,7 +144,90 @@ bool parse_int(const std::string& s, std::int64_t& out) {
   return ec == std::errc() && ptr == s.data() + s.size() && !s.empty();
 }
 
+// The integers of a range (parse_range's syntax), at most `cap` + 1 of them: enough to tell a
+// range that is too long without building it.
+std::vector<std::int64_t> range_values(const param_spec& spec, const std::string& raw,
+                                       std::size_t cap) {
+  const auto first = raw.find(':');
+  const auto second = raw.find(':', first + 1);
+  const std::string a = raw.substr(0, first);
+  const std::string b =
+      raw.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+  const std::string step = second == std::string::npos ? "x2" : raw.substr(second + 1);
+  const auto bad = [&](const std::string& why) {
+    return usage_error(fmt::format(
+        "parameter {}='{}': {}; expected a range START:END[:xFACTOR|:+STEP] (for example "
+        "8:1G:x2 or 256:8192:+256)",
+        spec.name, raw, why));
+  };
+  std::int64_t lo = 0, hi = 0;
+  if (!parse_size(a, lo)) throw bad(fmt::format("the start '{}' is not an integer", a));
+  if (!parse_size(b, hi)) throw bad(fmt::format("the end '{}' is not an integer", b));
+  if (lo > hi) throw bad(fmt::format("the start {} is above the end {}", lo, hi));
+  const bool times = !step.empty() && (step[0] == 'x' || step[0] == '*');
+  const bool plus = !step.empty() && step[0] == '+';
+  std::int64_t by = 0;
+  if ((!times && !plus) || !parse_size(step.substr(1), by))
+    throw bad(fmt::format("the step '{}' is neither xFACTOR nor +STEP", step));
+  if (times && by < 2) throw bad(fmt::format("the factor {} must be at least 2", by));
+  if (times && lo < 1) throw bad("a geometric range must start at 1 or more");
+  if (plus && by < 1) throw bad(fmt::format("the step {} must be at least 1", by));
+  std::vector<std::int64_t> out;
+  for (std::int64_t v = lo; v <= hi && out.size() <= cap;) {
+    out.push_back(v);
+    if (times ? v > hi / by : v > hi - by) break;  // the next value would pass the end
+    v = times ? v * by : v + by;
+  }
+  return out;
+}
+
 }  // namespace
+
+bool parse_size(const std::string& text, std::int64_t& out) {
+  if (text.empty()) return false;
+  std::int64_t scale = 1;
+  std::string digits = text;
+  switch (text.back()) {
+    case 'k':
+    case 'K':
+      scale = std::int64_t{1} << 10;
+      break;
+    case 'M':
+      scale = std::int64_t{1} << 20;
+      break;
+    case 'G':
+      scale = std::int64_t{1} << 30;
+      break;
+    case 'T':
+      scale = std::int64_t{1} << 40;
+      break;
+    default:
+      break;
+  }
+  if (scale != 1) digits.pop_back();
+  std::int64_t v = 0;
+  if (!parse_int(digits, v)) return false;
+  if (v > INT64_MAX / scale || v < INT64_MIN / scale) return false;
+  out = v * scale;
+  return true;
+}
+
+bool is_range(const param_spec& spec, const std::string& raw) {
+  return spec.type == param_type::integer && raw.find(':') != std::string::npos &&
+         std::find(spec.special.begin(), spec.special.end(), raw) == spec.special.end();
+}
+
+std::vector<std::string> expand_value(const param_spec& spec, const std::string& raw) {
+  if (!is_range(spec, raw)) return {normalize_value(spec, raw)};
+  std::vector<std::string> out;
+  for (const auto v : range_values(spec, raw, max_planned_problems)) {
+    if (out.size() >= max_planned_problems)
+      throw usage_error(fmt::format("parameter {}='{}': the range has more than {} values",
+                                    spec.name, raw, max_planned_problems));
+    out.push_back(normalize_value(spec, std::to_string(v)));
+  }
+  return out;
+}
 
 std::string normalize_value(const param_spec& spec, const std::string& raw) {
   if (std::find(spec.special.begin(), spec.special.end(), raw) != spec.special.end()) return raw;
@@ -153,9 +236,11 @@ std::string normalize_value(const param_spec& spec, const std::string& raw) {
   switch (spec.type) {
     case param_type::integer: {
       std::int64_t v = 0;
-      if (!parse_int(raw, v))
-        throw usage_error(
-            fmt::format("parameter {}='{}': expected an integer{}", spec.name, raw, specials));
+      if (!parse_size(raw, v))
+        throw usage_error(fmt::format(
+            "parameter {}='{}': expected an integer (suffixes k, M, G, T: powers of 1024; a "
+            "range START:END[:xF|:+S]){}",
+            spec.name, raw, specials));
       if (v < spec.min_value || v > spec.max_value) {
         const auto range = spec.max_value == INT64_MAX
                                ? fmt::format("at least {}", spec.min_value)
@@ -208,7 +293,16 @@ std::size_t count_expansion(const std::vector<param_spec>& specs,
     if (p.default_value.find(',') != std::string::npos)
       sizes[p.name] = static_cast<std::size_t>(
           std::count(p.default_value.begin(), p.default_value.end(), ',') + 1);
-  for (const auto& s : settings) sizes[s.key] = s.values.size();
+  for (const auto& s : settings) {
+    const auto spec =
+        std::find_if(specs.begin(), specs.end(), [&](const auto& p) { return p.name == s.key; });
+    std::size_t values = 0;
+    for (const auto& v : s.values)
+      values += spec != specs.end() && is_range(*spec, v)
+                    ? range_values(*spec, v, max_planned_problems).size()
+                    : 1;
+    sizes[s.key] = values;
+  }
   std::size_t n = 1;
   for (const auto& [k, v] : sizes) {
     if (v == 0) return 0;
@@ -243,7 +337,8 @@ std::vector<problem_params> expand(const std::vector<param_spec>& specs,
                       known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
     }
     setting checked{s.key, {}};
-    for (const auto& v : s.values) checked.values.push_back(normalize_value(*spec, v));
+    for (const auto& v : s.values)
+      for (auto& one : expand_value(*spec, v)) checked.values.push_back(std::move(one));
     auto it =
         std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.key == s.key; });
     if (it != merged.end())

@@ -77,6 +77,22 @@ setting parse_setting(const std::string& text);
 // stays "2048"; booleans become "true"/"false"). Throws usage_error naming key, value, expectation.
 std::string normalize_value(const param_spec& spec, const std::string& raw);
 
+// An integer with an optional binary suffix as nccl-tests and OSU take sizes: k or K = 1024,
+// M = 1024^2, G = 1024^3, T = 1024^4 ("64M" = 67108864). False for anything else (a sign, an
+// overflow, other trailing text).
+bool parse_size(const std::string& text, std::int64_t& out);
+
+// True when `raw` is a range for an integer parameter: START:END[:xFACTOR|:+STEP] (OSU's -m
+// a:b, nccl-tests' -b/-e/-f/-i). Both ends take suffixes; END is included when the steps reach
+// it exactly; the default step is x2 ("8:1G" = 8, 16, ..., 1G).
+bool is_range(const param_spec& spec, const std::string& raw);
+
+// One raw value of a setting as the canonical values it stands for: a range expands to its
+// values, anything else is normalize_value's one value. Throws usage_error naming the parameter,
+// the text and the expected form (bad ends, a factor below 2, a start above the end, more
+// values than max_planned_problems).
+std::vector<std::string> expand_value(const param_spec& spec, const std::string& raw);
+
 // The cartesian product of the settings over the defaults, in the order the settings were given
 // (the last setting varies fastest); a default listing several values ("a,b") sweeps them when
 // the key is not set, varied slowest. A key set twice: the later one wins. Unknown keys throw

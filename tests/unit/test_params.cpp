@@ -41,16 +41,88 @@ TEST(NormalizeValue, IntegersAndRanges) {
   const auto s = specs();
   EXPECT_EQ(normalize_value(s[0], "2048"), "2048");
   EXPECT_EQ(usage_message([&] { normalize_value(s[0], "abc"); }),
-            "parameter m='abc': expected an integer");
+            "parameter m='abc': expected an integer (suffixes k, M, G, T: powers of 1024; a range "
+            "START:END[:xF|:+S])");
   EXPECT_EQ(usage_message([&] { normalize_value(s[0], "0"); }),
             "parameter m=0: expected an integer at least 1");
   EXPECT_EQ(usage_message([&] { normalize_value(s[0], "-5"); }),
             "parameter m=-5: expected an integer at least 1");
   EXPECT_EQ(usage_message([&] { normalize_value(s[0], "12x"); }),
-            "parameter m='12x': expected an integer");
+            "parameter m='12x': expected an integer (suffixes k, M, G, T: powers of 1024; a range "
+            "START:END[:xF|:+S])");
   EXPECT_EQ(normalize_value(s[3], "auto"), "auto");
   EXPECT_EQ(usage_message([&] { normalize_value(s[3], "100"); }),
             "parameter size=100: expected an integer at least 4096 or auto");
+}
+
+TEST(NormalizeValue, SizeSuffixesArePowersOf1024) {
+  const auto s = specs();
+  EXPECT_EQ(normalize_value(s[0], "1k"), "1024");
+  EXPECT_EQ(normalize_value(s[0], "1K"), "1024");
+  EXPECT_EQ(normalize_value(s[0], "64M"), "67108864");
+  EXPECT_EQ(normalize_value(s[0], "1G"), "1073741824");
+  EXPECT_EQ(normalize_value(s[0], "2T"), "2199023255552");
+  EXPECT_EQ(usage_message([&] { normalize_value(s[0], "1g"); }),
+            "parameter m='1g': expected an integer (suffixes k, M, G, T: powers of 1024; a range "
+            "START:END[:xF|:+S])");
+  EXPECT_EQ(usage_message([&] { normalize_value(s[0], "k"); }),
+            "parameter m='k': expected an integer (suffixes k, M, G, T: powers of 1024; a range "
+            "START:END[:xF|:+S])");
+  EXPECT_EQ(usage_message([&] { normalize_value(s[0], "9000000000000T"); }),
+            "parameter m='9000000000000T': expected an integer (suffixes k, M, G, T: powers of "
+            "1024; a range START:END[:xF|:+S])");
+  std::int64_t v = 0;
+  EXPECT_TRUE(parse_size("8", v));
+  EXPECT_EQ(v, 8);
+  EXPECT_FALSE(parse_size("1.5G", v));
+  EXPECT_FALSE(parse_size("", v));
+  EXPECT_FALSE(parse_size("1 G", v));
+}
+
+TEST(Expand, RangesAsNcclTestsAndOsuTakeThem) {
+  const auto s = specs();
+  EXPECT_EQ(expand_value(s[0], "8:64"), (std::vector<std::string>{"8", "16", "32", "64"}));
+  EXPECT_EQ(expand_value(s[0], "256:8192:x2"),
+            (std::vector<std::string>{"256", "512", "1024", "2048", "4096", "8192"}));
+  EXPECT_EQ(expand_value(s[0], "1k:4k:+1k"),
+            (std::vector<std::string>{"1024", "2048", "3072", "4096"}));
+  EXPECT_EQ(expand_value(s[0], "3:20:x4"), (std::vector<std::string>{"3", "12"}));  // end not hit
+  EXPECT_EQ(expand_value(s[0], "5:5"), std::vector<std::string>{"5"});
+  const auto all = expand_value(s[0], "8:1G:x2");
+  ASSERT_EQ(all.size(), 28u);
+  EXPECT_EQ(all.front(), "8");
+  EXPECT_EQ(all.back(), "1073741824");
+  // Through --set and expand: a range and single values mix in one list.
+  const auto p = expand(specs(), {parse_setting("m=1,4:16:x4")}, "workload x");
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[2].get("m"), "16");
+  EXPECT_EQ(count_expansion(specs(), {parse_setting("m=1,4:16:x4"), parse_setting("n=1:10:+1")}),
+            30u);
+  // The special words are not ranges; ranges of a text parameter are not ranges either.
+  EXPECT_FALSE(is_range(s[2], "a:b"));
+}
+
+TEST(Expand, BadRangesNameTheValueAndTheExpectedForm) {
+  const auto s = specs();
+  const std::string form =
+      "; expected a range START:END[:xFACTOR|:+STEP] (for example 8:1G:x2 or 256:8192:+256)";
+  EXPECT_EQ(usage_message([&] { expand_value(s[0], "64:8"); }),
+            "parameter m='64:8': the start 64 is above the end 8" + form);
+  EXPECT_EQ(usage_message([&] { expand_value(s[0], "8:1G:x1"); }),
+            "parameter m='8:1G:x1': the factor 1 must be at least 2" + form);
+  EXPECT_EQ(usage_message([&] { expand_value(s[0], "8:1G:2"); }),
+            "parameter m='8:1G:2': the step '2' is neither xFACTOR nor +STEP" + form);
+  EXPECT_EQ(usage_message([&] { expand_value(s[0], "a:8"); }),
+            "parameter m='a:8': the start 'a' is not an integer" + form);
+  EXPECT_EQ(usage_message([&] { expand_value(s[0], "8:"); }),
+            "parameter m='8:': the end '' is not an integer" + form);
+  EXPECT_EQ(usage_message([&] { expand_value(s[0], "0:8:x2"); }),
+            "parameter m='0:8:x2': a geometric range must start at 1 or more" + form);
+  EXPECT_EQ(usage_message([&] { expand_value(s[0], "1:1G:+1"); }),
+            "parameter m='1:1G:+1': the range has more than 100000 values");
+  // Values of a range are checked as single values are.
+  EXPECT_EQ(usage_message([&] { expand_value(s[3], "1k:8k"); }),
+            "parameter size=1024: expected an integer at least 4096 or auto");
 }
 
 TEST(NormalizeValue, ChoicesAndBooleans) {
