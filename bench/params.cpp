@@ -10,6 +10,7 @@
 #include <map>
 
 #include "bench/error.hpp"
+#include "bench/text.hpp"
 
 namespace mlhpc {
 
@@ -333,7 +334,8 @@ std::vector<problem_params> expand(const std::vector<param_spec>& specs,
       std::vector<std::string> known;
       for (const auto& p : specs) known.push_back(p.name);
       throw usage_error(
-          fmt::format("unknown parameter '{}' for {} (expected one of: {})", s.key, context,
+          fmt::format("unknown parameter '{}' for {}{} (expected one of: {})", s.key, context,
+                      did_you_mean(s.key, known),
                       known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
     }
     setting checked{s.key, {}};

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -13,6 +14,23 @@ namespace mlhpc {
 
 std::string planned_problem::label() const {
   return fmt::format("{}:{} {}", w->name(), variant, params.canonical());
+}
+
+std::string planned_problem::short_label() const {
+  std::vector<std::pair<std::string, std::string>> kept;
+  const auto specs = w->parameters(variant);
+  for (const auto& kv : params.values()) {
+    const auto it = std::find_if(specs.begin(), specs.end(),
+                                 [&](const param_spec& ps) { return ps.name == kv.first; });
+    // A default that sweeps ("a,b") is not elided: the value tells the problems apart.
+    if (it != specs.end() && it->default_value.find(',') == std::string::npos &&
+        it->default_value == kv.second)
+      continue;
+    kept.push_back(kv);
+  }
+  const std::string rest = problem_params(std::move(kept)).canonical();
+  return rest.empty() ? fmt::format("{}:{}", w->name(), variant)
+                      : fmt::format("{}:{} {}", w->name(), variant, rest);
 }
 
 std::string planned_problem::pairing_key() const {

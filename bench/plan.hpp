@@ -27,6 +27,9 @@ struct planned_problem {
   std::string origin;
   nlohmann::json list_info;   // {"list": ..., "line": ...} when it came from a shape list
   std::string label() const;  // "gemm:f32 m=2048,n=2048,k=2048,..."
+  // The label without the parameters at their (single) default: what tables print
+  // ("gemm:f32 m=2048 n=2048 k=2048" without "transa=n transb=n").
+  std::string short_label() const;
   // The label without the parameters that only weight an analysis (conv's count): the key
   // compare pairs results by.
   std::string pairing_key() const;

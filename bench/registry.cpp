@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "bench/error.hpp"
+#include "bench/text.hpp"
 
 namespace mlhpc {
 
@@ -37,7 +38,8 @@ resolved_ref resolve(const registry& r, const std::string& text) {
   if (w == nullptr) {
     std::vector<std::string> names;
     for (const auto* x : r.all()) names.push_back(x->name());
-    throw usage_error(fmt::format("unknown workload '{}' (expected one of: {})", ref.workload,
+    throw usage_error(fmt::format("unknown workload '{}'{} (expected one of: {}; see 'mlhpc list')",
+                                  ref.workload, did_you_mean(ref.workload, names),
                                   fmt::join(names, ", ")));
   }
   resolved_ref out{w, {}};
@@ -45,8 +47,9 @@ resolved_ref resolve(const registry& r, const std::string& text) {
   for (const auto& v : w->variants()) known.push_back(v.name);
   if (text.find(':') != std::string::npos) {
     if (std::find(known.begin(), known.end(), ref.variant) == known.end())
-      throw usage_error(fmt::format("unknown variant '{}' of workload {} (expected one of: {})",
-                                    ref.variant, w->name(), fmt::join(known, ", ")));
+      throw usage_error(fmt::format("unknown variant '{}' of workload {}{} (expected one of: {})",
+                                    ref.variant, w->name(), did_you_mean(ref.variant, known),
+                                    fmt::join(known, ", ")));
     out.variants.push_back(ref.variant);
   } else {
     out.variants = known;

@@ -13,12 +13,14 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <set>
 #include <thread>
 
 #include "bench/context.hpp"
 #include "bench/counters.hpp"
 #include "bench/error.hpp"
+#include "bench/estimate.hpp"
 #include "bench/files.hpp"
 #include "bench/nominal_peak.hpp"
 #include "bench/plan.hpp"
@@ -162,12 +164,36 @@ run_inputs read_inputs(const registry& reg, const run_request& req) {
           if (std::find(known.begin(), known.end(), p.name) == known.end()) known.push_back(p.name);
       }
       throw usage_error(fmt::format(
-          "unknown parameter '{}' in --set {}={} (the workloads given take: {})", sets[i].key,
-          sets[i].key, fmt::join(sets[i].values, ","), fmt::join(known, ", ")));
+          "unknown parameter '{}' in --set {}={}{} (the workloads given take: {}; see 'mlhpc "
+          "list')",
+          sets[i].key, sets[i].key, fmt::join(sets[i].values, ","),
+          did_you_mean(sets[i].key, known), fmt::join(known, ", ")));
     }
   if (in.entries.empty())
     throw usage_error("nothing to run: expected --workload NAME[:VARIANT] or --suite FILE");
   return in;
+}
+
+// --filter REGEX (ECMAScript, searched anywhere in the key, as Google Benchmark's
+// --benchmark_filter): the problems it matches. Nothing matched, or a bad expression, is bad input.
+std::vector<planned_problem> filter_plan(std::vector<planned_problem> plan,
+                                         const std::string& filter) {
+  std::regex re;
+  try {
+    re = std::regex(filter, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw usage_error(
+        fmt::format("--filter '{}': not a regular expression ({})", filter, e.what()));
+  }
+  std::vector<planned_problem> kept;
+  for (auto& p : plan)
+    if (std::regex_search(p.label(), re)) kept.push_back(std::move(p));
+  if (kept.empty())
+    throw usage_error(fmt::format(
+        "--filter '{}': matches none of the {} planned problems (the first is '{}'; see "
+        "--dry-run without --filter)",
+        filter, plan.size(), plan.empty() ? std::string() : plan.front().label()));
+  return kept;
 }
 
 // Every rank prepares the same run; an error any rank meets (bad input, an output path only
@@ -257,6 +283,7 @@ prepared_run prepare(const registry& reg, const run_request& req, communicator& 
                             static_cast<int>(std::max<std::size_t>(1, cpus.size())));
     p.counter_events = profilers::expand_counters(p.rs.config.counters);
     p.plan = make_plan(reg, p.in.entries, available_memory_bytes());
+    if (!req.filter.empty()) p.plan = filter_plan(std::move(p.plan), req.filter);
     // Every input is read before anything runs, --dry-run included.
     if (!req.ceilings.empty()) p.external_ceilings = load_ceilings_file(req.ceilings);
     p.out = req.out.empty() ? default_out_path() : req.out;
@@ -352,6 +379,14 @@ void start_collectors(run_state& st) {
   st.opt.allowed_cpus = static_cast<int>(allowed_cpus().size());
 }
 
+// --bind as the run had it: the mode asked for and the OpenMP binding the environment gave.
+json bind_context(const std::string& mode) {
+  json j = {{"mode", mode.empty() ? "environment" : mode}};
+  for (const char* v : {"OMP_PROC_BIND", "OMP_PLACES"})
+    if (const char* e = std::getenv(v)) j[v] = utf8_text(e);
+  return j;
+}
+
 // The document's run and context before the first problem (collective: the ranks' context).
 void start_document(run_state& st) {
   const run_config& cfg = st.config();
@@ -383,6 +418,8 @@ void start_document(run_state& st) {
   if (const auto& s = st.prep.in.st)
     doc["run"]["suite"] = {{"name", utf8_text(s->name)}, {"file", utf8_text(s->path)}};
   if (!st.req.ceilings.empty()) doc["run"]["ceilings_file"] = utf8_text(st.req.ceilings);
+  if (!st.req.filter.empty()) doc["run"]["filter"] = utf8_text(st.req.filter);
+  doc["run"]["bind"] = bind_context(st.req.bind);
   st.system = system_context();
   st.start_hz = measure_core_hz();
   doc["context"] = {{"tool", build_context()},
@@ -485,6 +522,13 @@ run_watchdog::actions watchdog_actions(run_state& st) {
   return a;
 }
 
+// Where earlier result files lie: the directory of --out (the working directory for stdout).
+std::filesystem::path history_dir(const std::string& out) {
+  const auto parent =
+      out == "-" ? std::filesystem::path() : std::filesystem::path(out).parent_path();
+  return parent.empty() ? std::filesystem::path(".") : parent;
+}
+
 // Progress for a person (rank 0, unless --quiet), and the sample count every rank keeps for a
 // timeout's report.
 progress_observer make_observer(run_state& st, std::atomic<std::size_t>& done) {
@@ -496,23 +540,43 @@ progress_observer make_observer(run_state& st, std::atomic<std::size_t>& done) {
   if (st.req.quiet || !st.root) return obs;
   const bool tty = isatty(STDERR_FILENO) != 0;
   const std::size_t total = st.prep.plan.size();
-  obs.on_start = [tty](std::size_t i, std::size_t n, const planned_problem& pp) {
-    if (tty)
-      fmt::print(stderr, "[{}/{}] {} ...", i + 1, n, terminal_text(pp.label()));
-    else
-      fmt::print(stderr, "[{}/{}] {}\n", i + 1, n, terminal_text(pp.label()));
+  // The time left: each problem's estimate (its last run in the output directory, or the stop
+  // rule's bound), the current one's less what it has already taken.
+  auto estimates = std::make_shared<std::vector<problem_estimate>>(
+      estimate_plan(st.prep.plan, st.config(), load_durations(history_dir(st.prep.out))));
+  auto started = std::make_shared<std::chrono::steady_clock::time_point>();
+  const auto run_start = std::chrono::steady_clock::now();
+  auto left_s = [estimates, started](std::size_t i) {
+    double s = 0;
+    for (std::size_t k = i + 1; k < estimates->size(); ++k) s += (*estimates)[k].seconds;
+    const double in_this =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - *started).count();
+    return s + std::max(0.0, (*estimates)[i].seconds - in_this);
+  };
+  obs.on_start = [started](std::size_t, std::size_t, const planned_problem&) {
+    *started = std::chrono::steady_clock::now();
   };
   if (tty)
-    // At most ten updates a second: a terminal write per 1 ms sample would be wasteful.
-    obs.on_sample = [&st, &done, total, last = std::chrono::steady_clock::time_point{}](
-                        const planned_problem& pp, const measurement& m) mutable {
+    // A bar with the time left, redrawn at most ten times a second (a terminal write per 1 ms
+    // sample would be wasteful), cut to 118 columns.
+    obs.on_sample = [&st, &done, total, left_s, run_start,
+                     last = std::chrono::steady_clock::time_point{}](const planned_problem& pp,
+                                                                     const measurement& m) mutable {
       st.samples.store(static_cast<long long>(m.samples_s.size()), std::memory_order_relaxed);
       const auto now = std::chrono::steady_clock::now();
       if (now - last < std::chrono::milliseconds(100)) return;
       last = now;
-      fmt::print(stderr, "\r\033[K[{}/{}] {} sample {} ", done.load() + 1, total,
-                 terminal_text(pp.label()), m.samples_s.size());
+      const std::size_t i = done.load();
+      const int filled = static_cast<int>(20 * i / std::max<std::size_t>(1, total));
+      std::string line = fmt::format(
+          "[{}{}] {}/{} {} elapsed, ~{} left  {} (sample {})", std::string(filled, '#'),
+          std::string(20 - filled, '.'), i + 1, total,
+          format_duration(std::chrono::duration<double>(now - run_start).count()),
+          format_duration(left_s(i)), terminal_text(pp.short_label()), m.samples_s.size());
+      if (line.size() > 118) line = line.substr(0, 115) + "...";
+      fmt::print(stderr, "\r\033[K{}", line);
     };
+  // Off a terminal (a log, a batch job): one line per problem, when it ends.
   obs.on_end = [tty](std::size_t i, std::size_t n, const json& r) {
     std::string what = r["status"];
     if (r.contains("statistics"))
@@ -521,8 +585,8 @@ progress_observer make_observer(run_state& st, std::atomic<std::size_t>& done) {
           r["statistics"]["n"].get<int>(), r["measurement"]["stop_reason"].get<std::string>());
     if (r.contains("reason")) what += ": " + r["reason"].get<std::string>();
     if (tty) fmt::print(stderr, "\r\033[K");
-    fmt::print(stderr, "[{}/{}] {} -> {}\n", i + 1, n, terminal_text(r["key"].get<std::string>()),
-               terminal_text(what));
+    fmt::print(stderr, "[{}/{}] {} -> {}\n", i + 1, n,
+               terminal_text(r.value("label", r["key"].get<std::string>())), terminal_text(what));
   };
   return obs;
 }
@@ -582,17 +646,23 @@ int finish(run_state& st, bool was_interrupted) {
                     "schema at {}: {}",
                     e.where, terminal_text(e.what)));
   // Everything from the file that reaches the terminal is text only (bench/text.hpp).
-  const std::string table =
-      terminal_lines(format_table(doc) + format_ranks(doc) + format_ceilings(doc) +
-                     format_trust(doc) + format_summaries(doc));
+  const std::string table = terminal_lines(
+      format_table(doc) + format_ranks(doc) + format_ceilings(doc) + format_trust(doc) +
+      format_summaries(doc) + "\n" + format_legend() + format_summary_line(doc));
   int failed = 0;
   for (const auto& r : doc["results"]) failed += r["status"] == "failed";
   if (st.to_stdout) {
     std::cout << json_text(doc) << '\n';
     std::cerr << '\n' << table;
+  } else if (st.req.format == "csv" || st.req.format == "json") {
+    // The table as data on stdout, and nothing else there.
+    std::cout << (st.req.format == "csv" ? format_table_csv(doc)
+                                         : json_text(table_rows(doc)) + "\n");
+    std::cerr << fmt::format("{}results: {}\n", terminal_text(format_summary_line(doc)),
+                             terminal_text(st.prep.out));
   } else {
     std::cout << '\n' << table;
-    std::cout << fmt::format("\nresults: {}\n", terminal_text(st.prep.out));
+    std::cout << fmt::format("results: {}\n", terminal_text(st.prep.out));
   }
   // Counting errors are said on stderr as well as in the file and the table.
   for (const auto& r : doc["results"])
@@ -616,6 +686,10 @@ int run_benchmarks(const registry& reg, const run_request& req, communicator& ou
         fmt::print("{:>4}  {}\n", i + 1, terminal_text(st.prep.plan[i].label()));
       fmt::print("{} problem(s) on {} rank(s); {}\n", st.prep.plan.size(), comm.size(),
                  terminal_text(settings_summary(st.config())));
+      const auto dir = history_dir(st.prep.out);
+      fmt::print("{}\n", terminal_text(describe_estimate(
+                             estimate_plan(st.prep.plan, st.config(), load_durations(dir)),
+                             st.config(), dir.string())));
     }
     return 0;
   }

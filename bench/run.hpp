@@ -19,6 +19,11 @@ struct run_request {
   setting_values settings;             // given on the command line, checked
   std::string out;                     // "" for results/<host>-<time>.json; "-" for stdout
   std::string ceilings;                // a result file whose ceilings apply; "" for none
+  std::string filter;  // --filter REGEX: only the planned problems whose key it matches
+  // --bind: "" (the environment's OMP_PROC_BIND/OMP_PLACES as they are), "cores" or "none". The
+  // driver applies it to the environment before OpenMP starts; the run records it.
+  std::string bind;
+  std::string format = "table";  // the end-of-run table: table, csv or json (to stdout)
   bool dry_run = false;
   bool quiet = false;  // no progress on stderr
   std::vector<std::string> command_line;

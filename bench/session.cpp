@@ -213,6 +213,7 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   r["parameters"] = pp.params.to_json(specs);
   r["canonical"] = pp.params.canonical();
   r["key"] = pp.label();
+  r["label"] = pp.short_label();
   r["pairing_key"] = pp.pairing_key();
   r["repro"] = repro_command(pp, opt);
   r["threads"] = cfg.threads;
@@ -409,8 +410,8 @@ json trust_issues(const json& r, const session_options& opt, int team_threads) {
         fmt::format("{} threads share {} CPUs", threads, opt.allowed_cpus));
   if (opt.threads_pinned && !*opt.threads_pinned && threads > 1)
     add("threads_unpinned",
-        "the threads may migrate between CPUs (set OMP_PROC_BIND=close OMP_PLACES=threads to "
-        "pin them)");
+        "the threads may migrate between CPUs (run with --bind cores, or set "
+        "OMP_PROC_BIND=close OMP_PLACES=cores, to pin them)");
   if (r.contains("counters")) {
     const auto& c = r["counters"];
     if (c.contains("unavailable") && c["unavailable"].is_object() && !c["unavailable"].empty()) {

@@ -12,7 +12,25 @@ namespace mlhpc {
 // Columns: problem, status, median time, cv, rate (in its own unit), % of ceiling, counters,
 // trust flags, verification. Unmeasured values
 // are shown as "-", never as 0.
+// Labels are the keys without default parameters (the result's `label`), cut in the middle to
+// keep the table under 120 columns; codes every measured row carries are said once below it, and
+// the reasons of results that did not run are numbered notes.
 std::string format_table(const nlohmann::json& doc);
+
+// The same rows as data: one object per result with the full key, the label, status, median_s,
+// cv, ci95_low_s/ci95_high_s, rate, rate_unit, rate_metric, ceiling_share, trust (codes),
+// verification, verification_error, reason (null where not measured).
+nlohmann::json table_rows(const nlohmann::json& doc);
+// table_rows as CSV (RFC 4180: CRLF, quoted where needed; empty where not measured), numbers in
+// SI units as in the file.
+std::string format_table_csv(const nlohmann::json& doc);
+
+// One line that says what the columns and abbreviations mean.
+std::string format_legend();
+
+// "20 problems: 16 ok, 0 failed, 4 skipped; 3 untrustworthy (ci 2, cv 3)": untrustworthy counts
+// results with a trust issue that concerns the timing (all but `ctr` and `unpinned`).
+std::string format_summary_line(const nlohmann::json& doc);
 
 // The whole-network summaries (doc["summaries"]), one paragraph each; empty when there are none.
 std::string format_summaries(const nlohmann::json& doc);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 
 namespace mlhpc {
 
@@ -156,6 +158,50 @@ std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
+}
+
+}  // namespace mlhpc
+
+namespace mlhpc {
+
+std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates) {
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  const std::string a = lower(name);
+  std::string best;
+  std::size_t best_d = SIZE_MAX;
+  for (const auto& cand : candidates) {
+    const std::string b = lower(cand);
+    // Optimal string alignment: Levenshtein plus the swap of two neighbours ("f23" -> "f32").
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i)
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        d[i][j] = std::min(
+            {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    std::size_t dist = d[a.size()][b.size()];
+    const std::size_t limit =
+        std::max<std::size_t>(1, std::min<std::size_t>(3, std::max(a.size(), b.size()) / 3));
+    const bool prefix = a.size() >= 2 && b.rfind(a, 0) == 0;
+    if (dist > limit && !prefix) continue;
+    if (prefix) dist = std::min(dist, limit);
+    if (dist < best_d) {
+      best_d = dist;
+      best = cand;
+    }
+  }
+  return best;
+}
+
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
+  const std::string n = nearest_name(name, candidates);
+  return n.empty() ? std::string() : " (did you mean '" + n + "'?)";
 }
 
 }  // namespace mlhpc

@@ -3,6 +3,7 @@
 // file onto a terminal or into Markdown (no control characters, nothing that opens markup).
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mlhpc {
 
@@ -37,5 +38,17 @@ std::string markdown_code_block(std::string_view s);
 
 // `s` quoted for a POSIX shell where it needs quoting ('a b' -> "'a b'"), as it is otherwise.
 std::string shell_quote(const std::string& s);
+
+}  // namespace mlhpc
+
+namespace mlhpc {
+
+// The candidate closest to `name` by edit distance (Levenshtein, case-insensitive), when it is
+// close enough to be a typo (at most a third of the longer name, and 3 edits) or `name` is
+// a prefix of it; "" otherwise. For "did you mean 'allreduce'?".
+std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates);
+
+// " (did you mean 'x'?)" or "".
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates);
 
 }  // namespace mlhpc

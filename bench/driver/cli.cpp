@@ -25,6 +25,7 @@
 
 #include "bench/ab.hpp"
 #include "bench/context.hpp"
+#include "bench/context_text.hpp"
 #include "bench/counters.hpp"
 #include "bench/data_dir.hpp"
 #include "bench/error.hpp"
@@ -350,15 +351,16 @@ struct report_cli {
 };
 
 int cmd_report(const report_cli& cli) {
-  if (cli.format != "html" && cli.format != "md")
-    throw usage_error(fmt::format("--format '{}': expected html or md", cli.format));
+  if (cli.format != "html" && cli.format != "markdown")
+    throw usage_error(fmt::format("--format '{}': expected html or markdown", cli.format));
   if (cli.out.empty())
-    throw usage_error("report: expected -o FILE (report.html, or report.md with --format md)");
+    throw usage_error(
+        "report: expected -o FILE (report.html, or report.md with --format markdown)");
   check_output_path(cli.out, "--out", cli.files);
   std::vector<json> docs;
   for (const auto& f : cli.files) docs.push_back(reports::load_result_file(f));
   reports::report_options opt;
-  opt.format = cli.format;
+  opt.format = cli.format == "markdown" ? "md" : cli.format;
   opt.plot_script = (data_dir() / "reports" / "plot.py").string();
   const std::string text = reports::render_report(docs, cli.files, opt);
   if (cli.out == "-") {
@@ -525,7 +527,9 @@ CLI::App* add_report(CLI::App& app, report_cli& rp) {
   text_option(rep, "-o,--out", rp.out, "a file name (or '-' for standard output)",
               "The report file ('-' for stdout)");
   rep->add_option("--format", rp.format,
-                  "html (default), or md: Markdown with an artifact description for a paper");
+                  "html (default), or markdown (md): Markdown with an artifact description for a "
+                  "paper")
+      ->transform(CLI::Transformer({{"md", "markdown"}}));
   return rep;
 }
 
@@ -550,7 +554,21 @@ CLI::App* add_run(CLI::App& app, run_request& rc) {
   text_option(run, "--ceilings", rc.ceilings, "a result file",
               "Result file whose ceilings (peak, stream) GEMM shares are computed against when "
               "this run measures none");
-  run->add_flag("--dry-run", rc.dry_run, "Print the expanded problems and stop");
+  text_option(run, "--filter", rc.filter, "a regular expression",
+              "Run only the problems whose key matches this regular expression (ECMAScript, "
+              "searched anywhere in the key, as Google Benchmark's --benchmark_filter)");
+  run->add_option("--bind", rc.bind,
+                  "Thread binding: cores (OMP_PROC_BIND=close OMP_PLACES=cores) or none "
+                  "(OMP_PROC_BIND=false); default: as the environment has it; recorded in "
+                  "run.bind")
+      ->check(CLI::IsMember({"cores", "none"}))
+      ->envname("MLHPC_BIND");
+  run->add_option("--format", rc.format,
+                  "The end-of-run table: table (default), or csv or json on stdout (the result "
+                  "file is written as always)")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  run->add_flag("--dry-run", rc.dry_run,
+                "Print the expanded problems and an estimate of the run time, and stop");
   run->add_flag("-q,--quiet", rc.quiet, "No progress on stderr");
   return run;
 }
@@ -586,13 +604,126 @@ int run_command(const registry& reg, run_request& rc, const std::vector<std::str
   return status;
 }
 
+// --version: the release, the commit and the libraries, as a result file's context has them.
+std::string version_text() {
+  json libs;
+  try {
+    registry reg;
+    register_all(reg);
+    libs = library_context(reg.all());
+  } catch (const std::exception& e) {
+    libs = {{"libraries", {{"unavailable", e.what()}}}};
+  }
+  return fmt::format("mlhpc {}\n{}\nlibraries: {}", MLHPC_VERSION, tool_line(build_context()),
+                     libraries_line(libs));
+}
+
+// Where a parse error points: the subcommand's own help, and the nearest option or subcommand
+// when the error names one that does not exist.
+std::pair<std::string, std::string> parse_error_hint(CLI::App& app,
+                                                     const std::vector<std::string>& args) {
+  CLI::App* sub = nullptr;
+  for (auto* s : app.get_subcommands([](const CLI::App*) { return true; }))
+    if (args.size() > 1 && s->get_name() == args[1]) sub = s;
+  std::string hint;
+  if (sub == nullptr) {
+    std::vector<std::string> names;
+    for (auto* s : app.get_subcommands([](const CLI::App*) { return true; }))
+      names.push_back(s->get_name());
+    if (args.size() > 1 && args[1].rfind('-', 0) != 0) hint = did_you_mean(args[1], names);
+    return {hint, "(see 'mlhpc --help')"};
+  }
+  std::vector<std::string> options;
+  for (const auto* o : sub->get_options())
+    for (const auto& n : o->get_lnames()) options.push_back("--" + n);
+  for (std::size_t i = 2; i < args.size() && hint.empty(); ++i) {
+    if (args[i].rfind("--", 0) != 0) continue;
+    const std::string name = args[i].substr(0, args[i].find('='));
+    if (std::find(options.begin(), options.end(), name) == options.end())
+      hint = did_you_mean(name, options);
+  }
+  return {hint, fmt::format("(see 'mlhpc {} --help')", sub->get_name())};
+}
+
+// --bind: the environment OpenMP reads when it starts. libgomp reads OMP_PROC_BIND and
+// OMP_PLACES once, when it is loaded, so the process executes itself again with them set
+// (MPI is not started yet; the pid stays, so a launcher does not notice).
+void apply_bind(const std::string& mode, char** argv) {
+  if (mode.empty()) return;
+  const std::string bind = mode == "cores" ? "close" : "false";
+  const char* places = mode == "cores" ? "cores" : nullptr;
+  const char* have_bind = std::getenv("OMP_PROC_BIND");
+  const char* have_places = std::getenv("OMP_PLACES");
+  const bool same =
+      have_bind != nullptr && bind == have_bind &&
+      (places == nullptr ? have_places == nullptr
+                         : have_places != nullptr && std::string(places) == have_places);
+  if (same) return;
+  if (std::getenv("MLHPC_BIND_EXECUTED") != nullptr)
+    throw runtime_failure(fmt::format(
+        "--bind {}: OMP_PROC_BIND/OMP_PLACES did not take effect after re-executing", mode));
+  ::setenv("OMP_PROC_BIND", bind.c_str(), 1);
+  if (places != nullptr)
+    ::setenv("OMP_PLACES", places, 1);
+  else
+    ::unsetenv("OMP_PLACES");
+  ::setenv("MLHPC_BIND_EXECUTED", "1", 1);
+  ::execv("/proc/self/exe", argv);
+  throw runtime_failure(fmt::format("--bind {}: cannot execute /proc/self/exe again: {}", mode,
+                                    std::strerror(errno)));
+}
+
+// 'mlhpc list --json': every workload, variant and parameter, and whether it can run here.
+int cmd_list_json(const registry& reg) {
+  json out = {{"workloads", json::array()}};
+  for (const workload* w : reg.all()) {
+    json jw = {{"name", w->name()}, {"description", w->description()}, {"variants", json::array()}};
+    for (const auto& v : w->variants()) {
+      const auto defaults = expand(w->parameters(v.name), {}, w->name()).front();
+      local_communicator alone;
+      auto sup = w->supported(v.name, defaults);
+      if (sup.ok) sup = w->supported_with(v.name, alone);
+      json params = json::array();
+      for (const auto& p : w->parameters(v.name)) {
+        json jp = {{"name", p.name},
+                   {"type", to_string(p.type)},
+                   {"default", p.default_value},
+                   {"help", p.help}};
+        if (!p.choices.empty()) jp["choices"] = p.choices;
+        if (!p.special.empty()) jp["special"] = p.special;
+        if (p.type == param_type::integer) {
+          jp["min"] = p.min_value;
+          if (p.max_value != INT64_MAX) jp["max"] = p.max_value;
+        }
+        params.push_back(jp);
+      }
+      json jv = {{"name", v.name},
+                 {"description", v.description},
+                 {"can_run_here", sup.ok},
+                 {"parameters", params}};
+      if (!sup.ok) jv["reason"] = sup.reason;
+      jw["variants"].push_back(jv);
+    }
+    out["workloads"].push_back(jw);
+  }
+  std::error_code ec;
+  json suites = json::array();
+  for (const auto& e : std::filesystem::directory_iterator(data_dir() / "suites", ec))
+    if (e.path().extension() == ".yaml") suites.push_back(e.path().stem().string());
+  out["suites"] = suites;
+  std::cout << json_text(out) << '\n';
+  return 0;
+}
+
 }  // namespace
 
 int command_line_main(int argc, char** argv, const std::function<void(registry&)>& extra) {
   const std::vector<std::string> args(argv, argv + argc);
   CLI::App app{"mlhpc: benchmarks for the machines that train ML models"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(MLHPC_VERSION));
+  app.set_version_flag(
+      "--version", [] { return version_text(); },
+      "The version, the commit it was built from, the compiler and the libraries");
   app.footer(exit_statuses);
 
   auto* list = app.add_subcommand(
@@ -601,7 +732,18 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
   list->add_flag("--counters", list_counters,
                  "List the counters and energy sources this machine offers, and why not the "
                  "others");
-  auto* sysinfo = app.add_subcommand("sysinfo", "Print the system context as JSON");
+  std::string list_format = "text";
+  list->add_option("--format", list_format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  list->add_flag_callback(
+      "--json", [&list_format] { list_format = "json"; }, "Short for --format json");
+  auto* sysinfo = app.add_subcommand(
+      "sysinfo", "Print the system context: readable fields, or the JSON a result file holds");
+  std::string sysinfo_format = "text";
+  sysinfo->add_option("--format", sysinfo_format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  sysinfo->add_flag_callback(
+      "--json", [&sysinfo_format] { sysinfo_format = "json"; }, "Short for --format json");
   std::vector<std::string> validate_paths;
   auto* validate = app.add_subcommand("validate", "Check a result file against the schema");
   validate->add_option("files", validate_paths, "Result files")->required();
@@ -624,8 +766,9 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "mlhpc: error: {}\n(see 'mlhpc --help' or 'mlhpc run --help')\n",
-               terminal_text(e.what()));
+    const auto [hint, help] = parse_error_hint(app, args);
+    fmt::print(stderr, "mlhpc: error: {}{}\n{}\n", terminal_text(e.what()), terminal_text(hint),
+               help);
     return 2;
   } catch (const usage_error& e) {
     fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
@@ -637,7 +780,7 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
     registry reg;
     register_all(reg);
     if (extra) extra(reg);
-    if (*list) status = cmd_list(reg, list_counters);
+    if (*list) status = list_format == "json" ? cmd_list_json(reg) : cmd_list(reg, list_counters);
     if (*sysinfo) {
       // The collectors of the default set, as a run would start them.
       const auto cs = profilers::make_collectors(profilers::expand_counters("default"));
@@ -652,7 +795,10 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
                       {"affinity", affinity_context(threads)},
                       {"environment", environment_context()},
                       {"collectors", collectors_context(all, {})}};
-      std::cout << json_text(j) << '\n';
+      if (sysinfo_format == "json")
+        std::cout << json_text(j) << '\n';
+      else
+        std::cout << terminal_lines(format_context_text(j));
     }
     if (*validate) {
       // Every file is checked; the status is the worst.
@@ -661,7 +807,14 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
     if (*cmp) status = cmd_compare(cc);
     if (*ab) status = cmd_ab(abc);
     if (*rep) status = cmd_report(rp);
-    if (*run) status = run_command(reg, rc, args, argc, argv);
+    if (*run) {
+      if (rc.out == "-" && rc.format != "table")
+        throw usage_error(fmt::format(
+            "--format {} with --out -: both would go to standard output; expected --out FILE",
+            rc.format));
+      apply_bind(rc.bind, argv);
+      status = run_command(reg, rc, args, argc, argv);
+    }
   } catch (const usage_error& e) {
     fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
     return 2;
