@@ -553,8 +553,11 @@ progress_observer make_observer(run_state& st, std::atomic<std::size_t>& done) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - *started).count();
     return s + std::max(0.0, (*estimates)[i].seconds - in_this);
   };
-  obs.on_start = [started](std::size_t, std::size_t, const planned_problem&) {
+  // Off a terminal (a log, a batch job): a line when a problem starts (what a hung job was
+  // doing) and one when it ends, never per sample.
+  obs.on_start = [started, tty](std::size_t i, std::size_t n, const planned_problem& pp) {
     *started = std::chrono::steady_clock::now();
+    if (!tty) fmt::print(stderr, "[{}/{}] {}\n", i + 1, n, terminal_text(pp.short_label()));
   };
   if (tty)
     // A bar with the time left, redrawn at most ten times a second (a terminal write per 1 ms
@@ -576,7 +579,6 @@ progress_observer make_observer(run_state& st, std::atomic<std::size_t>& done) {
       if (line.size() > 118) line = line.substr(0, 115) + "...";
       fmt::print(stderr, "\r\033[K{}", line);
     };
-  // Off a terminal (a log, a batch job): one line per problem, when it ends.
   obs.on_end = [tty](std::size_t i, std::size_t n, const json& r) {
     std::string what = r["status"];
     if (r.contains("statistics"))
@@ -636,6 +638,9 @@ int finish(run_state& st, bool was_interrupted) {
   if (const auto end_hz = measure_core_hz(); end_hz && st.start_hz)
     doc["context"]["nominal_peak"] =
         nominal_peak_context(st.system, st.config().threads, std::max(*st.start_hz, *end_hz));
+  std::string final_text;
+  int final_status = 0;
+  if (st.req.finalize) std::tie(final_text, final_status) = st.req.finalize(doc);
   st.save_locked();
   lock.unlock();
 
@@ -670,9 +675,10 @@ int finish(run_state& st, bool was_interrupted) {
       if (t["code"] == "above_ceiling" || t["code"] == "above_nominal_peak")
         log(fmt::format("warning: {}: {}", terminal_text(r["key"].get<std::string>()),
                         terminal_text(t["detail"].get<std::string>())));
+  if (!final_text.empty()) std::cout << terminal_lines(final_text);
   if (was_interrupted) return interrupted() ? interrupted_status() : 130;
   if (!errors.empty()) return 4;
-  return failed > 0 ? 1 : 0;
+  return std::max(failed > 0 ? 1 : 0, final_status);
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 // (run_settings.hpp), the plan, the per-problem loop in lockstep over a communicator, signals
 // and time limits, and the result file. The driver only turns the command line into a
 // run_request; a test or another front end can call run_benchmarks directly.
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/communicator.hpp"
@@ -25,6 +27,10 @@ struct run_request {
   std::string bind;
   std::string format = "table";  // the end-of-run table: table, csv or json (to stdout)
   bool dry_run = false;
+  // Rank 0, once every problem has run (or the run was interrupted): adds to the document (the
+  // acceptance verdicts of `mlhpc accept`) before its last save, and returns the text printed
+  // after the table and an exit status that is kept when it is the worse.
+  std::function<std::pair<std::string, int>(nlohmann::json& doc)> finalize;
   bool quiet = false;  // no progress on stderr
   std::vector<std::string> command_line;
   std::string launcher;  // "mpirun -np 4" when launched so (for the repro lines); "" plain

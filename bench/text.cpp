@@ -189,7 +189,8 @@ std::string nearest_name(const std::string& name, const std::vector<std::string>
     const std::size_t limit =
         std::max<std::size_t>(1, std::min<std::size_t>(3, std::max(a.size(), b.size()) / 3));
     const bool prefix = a.size() >= 2 && b.rfind(a, 0) == 0;
-    if (dist > limit && !prefix) continue;
+    // Not a typo when every letter differs ("q" is not "m").
+    if ((dist > limit || dist >= std::max(a.size(), b.size())) && !prefix) continue;
     if (prefix) dist = std::min(dist, limit);
     if (dist < best_d) {
       best_d = dist;

@@ -15,26 +15,98 @@ except ImportError as e:
     sys.exit(3)
 
 
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<", ">", "*", "h", "p"]
+
+
 def roofline(fig_spec):
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.8))
     ceilings = fig_spec["ceilings"]
     xs = [2.0 ** (k / 4) for k in range(-24, 49)]  # 1/64 .. 4096 flop/byte
     bw = ceilings.get("bytes_per_s")
-    for name, peak in ceilings.get("flops_per_s", {}).items():
-        if bw:
-            ax.plot(xs, [min(peak, bw * x) / 1e9 for x in xs], label=f"roof {name}")
-        else:
-            ax.axhline(peak / 1e9, label=f"peak {name}")
-    for p in fig_spec["points"]:
-        ax.plot([p["intensity"]], [p["flops_per_s"] / 1e9], marker="o", linestyle="none",
-                label=p["label"])
+    for name, peak in sorted(ceilings.get("flops_per_s", {}).items(), key=lambda kv: -kv[1]):
+        ys = [min(peak, bw * x) / 1e9 if bw else peak / 1e9 for x in xs]
+        line, = ax.plot(xs, ys, color="0.35", linewidth=1)
+        # The roof's name on the roof itself, at its right end.
+        ax.annotate(f"{name} peak {peak / 1e9:.0f} GFLOP/s", (xs[-1], peak / 1e9),
+                    textcoords="offset points", xytext=(-4, 3), ha="right", fontsize=7,
+                    color="0.25")
+    if bw:
+        ax.annotate(f"memory {bw / 1e9:.1f} GB/s", (xs[8], bw * xs[8] / 1e9),
+                    textcoords="offset points", xytext=(4, -10), rotation=0, fontsize=7,
+                    color="0.25")
+    for k, p in enumerate(fig_spec["points"]):
+        ax.plot([p["intensity"]], [p["flops_per_s"] / 1e9], marker=MARKERS[k % len(MARKERS)],
+                linestyle="none", markersize=7, label=p["label"])
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity (flop/byte, declared work)")
     ax.set_ylabel("GFLOP/s (median)")
-    ax.set_title(fig_spec.get("title", "roofline"))
+    ax.set_title(fig_spec.get("title", "roofline"), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=6, loc="lower right")
+    if fig_spec["points"]:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    return fig
+
+
+def human_bytes(v):
+    for unit, size in (("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if v >= size:
+            return f"{v / size:g} {unit}"
+    return f"{v:g} B"
+
+
+def busbw(fig_spec):
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for k, s in enumerate(fig_spec["lines"]):
+        ax.plot(s["x"], s["y"], marker=MARKERS[k % len(MARKERS)], label=s["name"])
+    xs = sorted({x for s in fig_spec["lines"] for x in s["x"]})
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([human_bytes(x) for x in xs], rotation=45, ha="right", fontsize=7)
+    ax.set_xlabel("message size (bytes per rank, as nccl-tests)")
+    ax.set_ylabel("bus bandwidth, GB/s (median)")
+    ax.set_title(fig_spec.get("title", ""), fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    return fig
+
+
+def breakdown(fig_spec):
+    pairs = sorted(zip(fig_spec["values"], fig_spec["labels"]))
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(pairs) + 1.5))
+    total = sum(v for v, _ in pairs) or 1.0
+    ax.barh([l for _, l in pairs], [v for v, _ in pairs], color="tab:blue")
+    for y, (v, _) in enumerate(pairs):
+        ax.annotate(f"{v:.1f} ms ({100 * v / total:.0f} %)", (v, y), textcoords="offset points",
+                    xytext=(3, -3), fontsize=7)
+    ax.set_xlabel(fig_spec.get("xlabel", ""))
+    ax.set_title(fig_spec.get("title", ""), fontsize=9)
+    ax.set_xlim(0, max(v for v, _ in pairs) * 1.25)
+    fig.tight_layout()
+    return fig
+
+
+def verdicts(fig_spec):
+    colours = {"pass": "tab:green", "warn": "tab:orange", "fail": "tab:red"}
+    n = len(fig_spec["labels"])
+    fig, ax = plt.subplots(figsize=(8, 0.35 * n + 1.5))
+    ys = list(range(n))
+    ax.barh(ys, fig_spec["ratios"], color=[colours.get(v, "0.5") for v in fig_spec["verdicts"]])
+    for y, (w, f, r, v) in enumerate(zip(fig_spec["warn"], fig_spec["fail"], fig_spec["ratios"],
+                                         fig_spec["verdicts"])):
+        ax.plot([w, w], [y - 0.4, y + 0.4], color="tab:orange", linewidth=1.5)
+        ax.plot([f, f], [y - 0.4, y + 0.4], color="tab:red", linewidth=1.5)
+        ax.annotate(f"{100 * r:.1f} % {v.upper()}", (r, y), textcoords="offset points",
+                    xytext=(3, -3), fontsize=7)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(fig_spec["labels"], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(1.2, max(fig_spec["ratios"]) * 1.2))
+    ax.set_xlabel("measured / expected (orange: warn threshold, red: fail threshold)")
+    ax.set_title(fig_spec.get("title", ""), fontsize=9)
+    fig.tight_layout()
     return fig
 
 
@@ -50,6 +122,7 @@ def bars(fig_spec):
         ax.bar(xs, s["values"], width, yerr=err, capsize=3, label=s["name"])
     ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(labels))])
     ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=6)
+    ax.grid(True, axis="y", alpha=0.3)
     ax.set_ylabel(fig_spec.get("ylabel", ""))
     ax.set_title(fig_spec.get("title", ""))
     ax.legend(fontsize=7)
@@ -74,7 +147,8 @@ def main():
     spec = json.load(open(sys.argv[1]))
     out = {}
     for name, fig_spec in spec.items():
-        draw = {"roofline": roofline, "bars": bars, "lines": lines}[fig_spec["kind"]]
+        draw = {"roofline": roofline, "bars": bars, "lines": lines, "busbw": busbw,
+                "breakdown": breakdown, "verdicts": verdicts}[fig_spec["kind"]]
         fig = draw(fig_spec)
         buf = io.StringIO()
         fig.savefig(buf, format="svg")

@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <map>
 
+#include "bench/context_text.hpp"
 #include "bench/files.hpp"
 #include "bench/rates.hpp"
+#include "bench/table.hpp"
 #include "bench/text.hpp"
 #include "reports/compare.hpp"
 
@@ -62,37 +64,19 @@ std::string base64(const std::string& in) {
   return out;
 }
 
-// The context rows a reader wants first.
+// The context a reader wants, as readable fields (bench/context_text.hpp), then the run's own.
 std::vector<std::pair<std::string, std::string>> context_rows(const json& d) {
-  std::vector<std::pair<std::string, std::string>> rows = {
-      {"host", text(at(d, {"context", "system", "host"}))},
-      {"CPU", fmt::format("{} ({}, family {} model {})",
-                          text(at(d, {"context", "system", "cpu", "model_name"})),
-                          text(at(d, {"context", "system", "cpu", "vendor"})),
-                          text(at(d, {"context", "system", "cpu", "family"})),
-                          text(at(d, {"context", "system", "cpu", "model"})))},
-      {"sockets / cores / hardware threads",
-       fmt::format("{} / {} / {}", text(at(d, {"context", "system", "topology", "sockets"})),
-                   text(at(d, {"context", "system", "topology", "cores"})),
-                   text(at(d, {"context", "system", "topology", "hardware_threads"})))},
-      {"memory", text(at(d, {"context", "system", "memory"}))},
-      {"frequency", text(at(d, {"context", "system", "frequency"}))},
-      {"virtualization", text(at(d, {"context", "system", "virtualization"}))},
-      {"OS / kernel", fmt::format("{} / {}", text(at(d, {"context", "system", "os"})),
-                                  text(at(d, {"context", "system", "kernel"})))},
-      {"tool", fmt::format("mlhpc-bench {} (git {}), {} build, {}",
-                           text(at(d, {"context", "tool", "version"})),
-                           text(at(d, {"context", "tool", "git_commit"})),
-                           text(at(d, {"context", "tool", "build_type"})),
-                           text(at(d, {"context", "tool", "compiler"})))},
-      {"compiler flags", text(at(d, {"context", "tool", "flags"}))},
-      {"libraries", text(at(d, {"context", "libraries"}))},
-      {"environment", text(at(d, {"context", "environment"}))},
-      {"threads", text(at(d, {"run", "threads"}))},
-      {"command", text(at(d, {"run", "command_line"}))},
-      {"run", fmt::format("{} to {}, {}", text(at(d, {"run", "started_at"})),
-                          text(at(d, {"run", "ended_at"})), text(at(d, {"run", "status"})))},
-  };
+  auto rows = context_fields(d.value("context", json::object()));
+  std::string command;
+  for (const auto& a : at(d, {"run", "command_line"}))
+    command += (command.empty() ? "" : " ") + text(a);
+  rows.emplace_back("command", command);
+  const json& bind = at(d, {"run", "bind"});
+  rows.emplace_back("threads", fmt::format("{} (binding: {})", text(at(d, {"run", "threads"})),
+                                           bind.is_object() ? text(bind["mode"]) : "not recorded"));
+  rows.emplace_back("run",
+                    fmt::format("{} to {}, {}", text(at(d, {"run", "started_at"})),
+                                text(at(d, {"run", "ended_at"})), text(at(d, {"run", "status"}))));
   return rows;
 }
 
@@ -114,12 +98,13 @@ std::vector<ceiling_row> ceiling_rows(const json& d) {
     row.key = key;
     const std::string unit = c.value("unit", "");
     row.measured =
-        fmt::format("{:.4g} {} ({})", c["value"].get<double>(), unit, c.value("source", "?"));
+        fmt::format("{} ({})", format_rate(c["value"].get<double>(), unit), c.value("source", "?"));
     row.nominal = "-";
     if (c.contains("nominal"))
-      row.nominal = fmt::format("{:.4g} {}: measured {:.1f} %", c["nominal"]["value"].get<double>(),
-                                c["nominal"].value("unit", unit),
-                                c["nominal"]["measured_share"].get<double>() * 100);
+      row.nominal = fmt::format(
+          "{}: measured {:.1f} %",
+          format_rate(c["nominal"]["value"].get<double>(), c["nominal"].value("unit", unit)),
+          c["nominal"]["measured_share"].get<double>() * 100);
     if (c.value("above_nominal", false))
       row.note = "above the nominal peak: a counting error, not a win";
     rows.push_back(row);
@@ -131,16 +116,23 @@ std::vector<result_row> result_rows(const json& d) {
   std::vector<result_row> rows;
   for (const auto& r : d["results"]) {
     result_row row;
-    row.key = r["key"];
+    row.key = r.contains("label") && r["label"].is_string() ? r["label"] : r["key"];
     row.status = r["status"];
     if (r.contains("reason")) row.status += ": " + r["reason"].get<std::string>();
-    row.median = r.contains("statistics")
-                     ? fmt::format("{:.4g} s", r["statistics"]["median_s"].get<double>())
-                     : "-";
+    row.median = "-";
+    if (r.contains("statistics")) {
+      const auto& st = r["statistics"];
+      row.median = format_seconds(st["median_s"].get<double>());
+      if (st.contains("median_ci95_s"))
+        row.median +=
+            fmt::format(" ({} to {})", format_seconds(st["median_ci95_s"]["low"].get<double>()),
+                        format_seconds(st["median_ci95_s"]["high"].get<double>()));
+    }
     row.rate = "-";
     // The rate the result is judged by, in its own unit (stream in byte/s, int8 in op/s).
     if (const std::string m = judged_metric(r); !m.empty())
-      row.rate = fmt::format("{:.4g} {}", r["rates"][m]["median"].get<double>(), rate_unit(r, m));
+      row.rate = (m == "bus_bytes_per_s" ? "busbw " : "") +
+                 format_rate(r["rates"][m]["median"].get<double>(), rate_unit(r, m));
     row.share = r.contains("ceiling") && r["ceiling"].contains("share")
                     ? fmt::format("{:.1f} %", r["ceiling"]["share"].get<double>() * 100)
                     : "-";
@@ -236,7 +228,7 @@ json figure_spec(const std::vector<json>& docs, const std::vector<std::string>& 
           r.contains("provides_ceiling"))
         continue;
       points.push_back(
-          {{"label", r["key"]},
+          {{"label", r.contains("label") ? r["label"] : r["key"]},
            {"intensity", r["work"]["flops"].get<double>() / r["work"]["bytes"].get<double>()},
            {"flops_per_s", r["rates"]["flops_per_s"]["median"]}});
     }
@@ -346,8 +338,246 @@ json figure_spec(const std::vector<json>& docs, const std::vector<std::string>& 
                             {"labels", labels},
                             {"series", series}};
   }
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    const auto& d = docs[i];
+    const std::string suffix = docs.size() > 1 ? " (" + names[i] + ")" : "";
+    // Collectives: bus bandwidth against the message size, one line per collective and type.
+    std::map<std::string, std::map<double, double>> bus;
+    for (const auto& r : d["results"])
+      if (r.value("status", "") == "ok" && r.contains("rates") &&
+          r["rates"].contains("bus_bytes_per_s") && r.contains("parameters") &&
+          r["parameters"].contains("bytes") && r["parameters"]["bytes"].is_number())
+        bus[fmt::format("{} {}", text(r["workload"]),
+                        text(r["parameters"].value("dtype", json("?"))))]
+           [r["parameters"]["bytes"].get<double>()] =
+               r["rates"]["bus_bytes_per_s"]["median"].get<double>() / 1e9;
+    json bus_lines = json::array();
+    for (const auto& [name, pts] : bus) {
+      json x = json::array(), y = json::array();
+      for (const auto& [a, b] : pts) {
+        x.push_back(a);
+        y.push_back(b);
+      }
+      bus_lines.push_back({{"name", name}, {"x", x}, {"y", y}});
+    }
+    if (!bus_lines.empty())
+      spec[fmt::format("busbw_{}", i)] = {{"kind", "busbw"},
+                                          {"title", "bus bandwidth against message size" + suffix},
+                                          {"lines", bus_lines}};
+    // ResNet-50: where one training step's time goes (the profiled step, by kind of operation).
+    for (const auto& r : d["results"]) {
+      if (r.value("workload", "") != "resnet50" || r.value("status", "") != "ok" ||
+          !r.contains("details") || !r["details"].contains("profile"))
+        continue;
+      const auto& prof = r["details"]["profile"];
+      json labels = json::array(), values = json::array();
+      const json kinds = prof.value("seconds_by_kind", json::object());
+      for (const auto& [k, v] : kinds.items()) {
+        labels.push_back(k);
+        values.push_back(v.get<double>() * 1e3);
+      }
+      if (labels.empty()) continue;
+      spec[fmt::format("resnet50_{}_{}", i, spec.size())] = {
+          {"kind", "breakdown"},
+          {"title", fmt::format("where a training step's time goes: {}{} (profiled step {})",
+                                text(r.contains("label") ? r["label"] : r["key"]), suffix,
+                                format_seconds(prof.value("step_s", 0.0)))},
+          {"labels", labels},
+          {"values", values},
+          {"xlabel", "ms per step"}};
+    }
+    // Acceptance: each judgement's ratio against its thresholds, coloured by verdict.
+    if (d.contains("acceptance") && d["acceptance"].contains("checks")) {
+      json labels = json::array(), ratios = json::array(), verdicts = json::array(),
+           warn = json::array(), fail = json::array();
+      for (const auto& c : d["acceptance"]["checks"])
+        for (const auto& j : c.value("judgements", json::array())) {
+          std::string against = j.value("against", "");
+          against = against.substr(0, against.find(' '));
+          labels.push_back(fmt::format("{} vs {}", text(c.value("label", json(""))), against));
+          const double expected_ratio = j.value("unit", "") == "share" ? 1.0 : 1.0;
+          ratios.push_back(j["ratio"].get<double>() / expected_ratio);
+          verdicts.push_back(j["verdict"]);
+          warn.push_back(j["warn_below"]);
+          fail.push_back(j["fail_below"]);
+        }
+      if (!labels.empty())
+        spec[fmt::format("acceptance_{}", i)] = {
+            {"kind", "verdicts"},
+            {"title", fmt::format("acceptance{}: measured / expected, node {}", suffix,
+                                  text(d["acceptance"].value("verdict", json("?"))))},
+            {"labels", labels},
+            {"ratios", ratios},
+            {"verdicts", verdicts},
+            {"warn", warn},
+            {"fail", fail}};
+    }
+  }
   return spec;
 }
+
+namespace {
+
+// The headline figures of a run: its ceilings against their nominal peaks, the best share of a
+// ceiling, a training step's images/s, the storage's bandwidth, the largest bus bandwidth.
+std::vector<std::pair<std::string, std::string>> headline_rows(const json& d) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& c : ceiling_rows(d))
+    rows.emplace_back("ceiling " + c.key,
+                      c.measured + (c.nominal == "-" ? "" : "; nominal " + c.nominal));
+  double best_share = 0;
+  std::string best_key;
+  for (const auto& r : d["results"]) {
+    if (r.value("status", "") != "ok") continue;
+    const std::string label = r.contains("label") ? text(r["label"]) : text(r["key"]);
+    if (r.contains("ceiling") && r["ceiling"].contains("share") &&
+        r["ceiling"]["share"].get<double>() > best_share && r.value("workload", "") != "resnet50") {
+      best_share = r["ceiling"]["share"];
+      best_key = label;
+    }
+    const std::string w = r.value("workload", "");
+    if ((w == "resnet50" || w == "io" || w == "allreduce") && r.contains("rates")) {
+      const std::string m = judged_metric(r);
+      if (m.empty()) continue;
+      std::string what = format_rate(r["rates"][m]["median"].get<double>(), rate_unit(r, m));
+      if (w == "resnet50" && r["rates"].contains("items_per_s"))
+        what = format_rate(r["rates"]["items_per_s"]["median"].get<double>(),
+                           rate_unit(r, "items_per_s")) +
+               ", " + what;
+      rows.emplace_back(label, (m == "bus_bytes_per_s" ? "busbw " : "") + what + " (median)");
+    }
+  }
+  if (!best_key.empty())
+    rows.emplace_back("best share of a ceiling",
+                      fmt::format("{:.1f} % ({})", best_share * 100, best_key));
+  return rows;
+}
+
+}  // namespace
+
+namespace {
+
+// The artifact description in the layout of the SC conference's artifact-description appendix:
+// hardware, software, compilation, how to run, expected results; every value from the file.
+struct artifact {
+  std::vector<std::pair<std::string, std::vector<std::string>>> sections;
+  std::string run_block;  // the commands, one per line
+};
+
+artifact artifact_description(const json& d, const std::string& path) {
+  artifact a;
+  const auto fields = context_fields(d.value("context", json::object()));
+  auto field = [&](const char* k) {
+    for (const auto& [n, v] : fields)
+      if (n == k) return v;
+    return std::string("unavailable");
+  };
+  a.sections.push_back(
+      {"Hardware",
+       {"CPU: " + field("cpu"), "ISA: " + field("isa"), "Topology: " + field("topology"),
+        "Caches: " + field("caches"), "Memory: " + field("memory"), "Clock: " + field("clock"),
+        "Nominal peak: " + field("nominal peak"), "Virtualisation: " + field("virtualisation"),
+        "Host: " + field("host")}});
+  a.sections.push_back(
+      {"Software",
+       {"OS: " + field("os"), "Kernel: " + field("kernel"), "Libraries: " + field("libraries"),
+        "Counters and energy: " + field("counters"), "Environment: " + field("environment")}});
+  const json& tool = at(d, {"context", "tool"});
+  std::string features;
+  if (tool.is_object() && tool.contains("features"))
+    for (const auto& [k, v] : tool["features"].items())
+      features += fmt::format(" -DMLHPC_WITH_{}={}",
+                              k == "dnnl"        ? "DNNL"
+                              : k == "benchmark" ? "BENCHMARK"
+                              : k == "cuda"      ? "CUDA"
+                              : k == "mpi"       ? "MPI"
+                              : k == "papi"      ? "PAPI"
+                                                 : k,
+                              v.is_boolean() && v.get<bool>() ? "ON" : "OFF");
+  const std::string commit = text(at(d, {"context", "tool", "git_commit"}));
+  a.sections.push_back(
+      {"Compilation",
+       {"Tool: " + field("tool"),
+        fmt::format("Build: git checkout {} && cmake -S . -B build -DCMAKE_BUILD_TYPE={}{} && "
+                    "cmake --build build -j",
+                    commit, text(at(d, {"context", "tool", "build_type"})), features)}});
+  std::string command;
+  for (const auto& arg : at(d, {"run", "command_line"}))
+    command += (command.empty() ? "" : " ") + text(arg);
+  const json& bind = at(d, {"run", "bind"});
+  std::string settings;
+  if (const json& st = at(d, {"run", "settings"}); st.is_object())
+    for (const auto& [k, v] : st.items())
+      settings += fmt::format("{}{} {}", settings.empty() ? "" : ", ", k, text(v));
+  a.sections.push_back(
+      {"How to run",
+       {"The run: " + command,
+        fmt::format("Threads {}, binding {}, seed {}; run settings: {}",
+                    text(at(d, {"run", "threads"})),
+                    bind.is_object() ? text(bind["mode"]) : "not recorded",
+                    text(at(d, {"run", "seed"})), settings),
+        fmt::format("Result file {} (schema {}), with every raw sample; each problem again with "
+                    "the command below (concrete values, no defaults left to chance)",
+                    path, text(d.value("schema_version", json("?"))))}});
+  std::vector<std::string> expected;
+  for (const auto& r : d["results"]) {
+    const std::string label = r.contains("label") ? text(r["label"]) : text(r["key"]);
+    if (r.value("status", "") != "ok") {
+      expected.push_back(label + ": " + text(r["status"]) +
+                         (r.contains("reason") ? " (" + text(r["reason"]) + ")" : ""));
+      continue;
+    }
+    const auto& st = r["statistics"];
+    std::string line = label + ": median " + format_seconds(st["median_s"].get<double>());
+    if (st.contains("median_ci95_s"))
+      line += fmt::format(" (95 % interval {} to {})",
+                          format_seconds(st["median_ci95_s"]["low"].get<double>()),
+                          format_seconds(st["median_ci95_s"]["high"].get<double>()));
+    if (const std::string m = judged_metric(r); !m.empty())
+      line += ", " + format_rate(r["rates"][m]["median"].get<double>(), rate_unit(r, m));
+    line += fmt::format(", {} samples", st.value("n", 0));
+    expected.push_back(line);
+    a.run_block += text(r.value("repro", json(""))) + "\n";
+  }
+  a.sections.push_back({"Expected results", expected});
+  return a;
+}
+
+// width and height of an SVG (matplotlib writes points) in CSS pixels; 0 when unreadable.
+std::pair<int, int> svg_size(const std::string& svg) {
+  auto attr = [&](const char* name) {
+    const auto p = svg.find(name);
+    if (p == std::string::npos) return 0.0;
+    const auto q = svg.find('"', p);
+    if (q == std::string::npos) return 0.0;
+    double v = std::atof(svg.c_str() + q + 1);
+    const auto end = svg.find('"', q + 1);
+    if (end != std::string::npos && svg.compare(end - 2, 2, "pt") == 0) v *= 4.0 / 3.0;
+    return v;
+  };
+  return {static_cast<int>(attr(" width=")), static_cast<int>(attr(" height="))};
+}
+
+std::string figure_caption(const std::string& name) {
+  if (name.rfind("roofline", 0) == 0)
+    return "Roofline: the measured peak of each type and the memory bandwidth as roofs; each "
+           "GEMM or convolution at its declared arithmetic intensity (median rate).";
+  if (name.rfind("busbw", 0) == 0)
+    return "Bus bandwidth (nccl-tests' definition) against the message size, median over the "
+           "samples.";
+  if (name.rfind("resnet50", 0) == 0)
+    return "Where a ResNet-50 training step's time goes: a profiled step, each primitive timed "
+           "alone, grouped by kind.";
+  if (name.rfind("acceptance", 0) == 0)
+    return "Acceptance: each check's measured / expected ratio, coloured by its verdict, with "
+           "its warn and fail thresholds.";
+  if (name == "comparison")
+    return "Median time per repetition of the problems every file holds, with the 95 % "
+           "interval of the median.";
+  return "Rates along a sweep (median).";
+}
+
+}  // namespace
 
 std::string render_report(const std::vector<json>& docs, const std::vector<std::string>& paths,
                           const report_options& opt) {
@@ -382,42 +612,14 @@ std::string render_report(const std::vector<json>& docs, const std::vector<std::
                              markdown_escape(c.note));
       }
       out += "\n### Artifact description\n\n";
-      out += fmt::format(
-          "- Hardware: {} CPU, {} cores, {} hardware threads, {} socket(s), memory {}; "
-          "virtualization {}.\n",
-          markdown_escape(text(at(docs[i], {"context", "system", "cpu", "model_name"}))),
-          markdown_escape(text(at(docs[i], {"context", "system", "topology", "cores"}))),
-          markdown_escape(text(at(docs[i], {"context", "system", "topology", "hardware_threads"}))),
-          markdown_escape(text(at(docs[i], {"context", "system", "topology", "sockets"}))),
-          markdown_escape(text(at(docs[i], {"context", "system", "memory"}))),
-          markdown_escape(text(at(docs[i], {"context", "system", "virtualization"}))));
-      out += fmt::format(
-          "- Software: mlhpc-bench {} (git {}), {}; libraries {}; OS {}, kernel "
-          "{}.\n",
-          markdown_escape(text(at(docs[i], {"context", "tool", "version"}))),
-          markdown_escape(text(at(docs[i], {"context", "tool", "git_commit"}))),
-          markdown_escape(text(at(docs[i], {"context", "tool", "compiler"}))),
-          markdown_escape(text(at(docs[i], {"context", "libraries"}))),
-          markdown_escape(text(at(docs[i], {"context", "system", "os"}))),
-          markdown_escape(text(at(docs[i], {"context", "system", "kernel"}))));
-      out += fmt::format("- Build: {} build, flags {}.\n",
-                         markdown_escape(text(at(docs[i], {"context", "tool", "build_type"}))),
-                         markdown_escape(text(at(docs[i], {"context", "tool", "flags"}))));
-      // Strings from the file stay text: code spans and blocks fenced longer than any run of
-      // backticks inside, control characters escaped (bench/text.hpp).
-      std::string command;
-      for (const auto& arg : at(docs[i], {"run", "command_line"})) {
-        if (!command.empty()) command += ' ';
-        command += text(arg);
+      const artifact a = artifact_description(docs[i], paths[i]);
+      for (const auto& [title, items] : a.sections) {
+        out += fmt::format("#### {}\n\n", title);
+        for (const auto& it : items) out += "- " + markdown_escape(it) + "\n";
+        out += "\n";
       }
-      out += fmt::format("- The run: {}; result file {} (schema {}), raw samples included.\n",
-                         markdown_code(command), markdown_code(paths[i]),
-                         markdown_escape(text(docs[i]["schema_version"])));
-      std::string repro;
-      for (const auto& r : result_rows(docs[i]))
-        if (!r.repro.empty()) repro += r.repro + "\n";
-      out += "- Each number again (one command per problem):\n\n";
-      out += markdown_code_block(repro) + "\n";
+      out += "Each number again (one command per problem):\n\n";
+      out += markdown_code_block(a.run_block) + "\n";
     }
     if (figures.is_null())
       out += fmt::format("Figures: none ({}).\n", markdown_escape(why));
@@ -430,25 +632,86 @@ std::string render_report(const std::vector<json>& docs, const std::vector<std::
       "report</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:80em}"
       "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em "
       ".5em;text-align:left;vertical-align:top;font-size:90%}th{background:#eee}"
+      "td.num{text-align:right;white-space:nowrap}.pass{color:#060}.warn{color:#a60}"
+      ".fail{color:#b00;font-weight:bold}figure{margin:1em 0}figcaption{font-size:85%;"
+      "color:#444;max-width:60em}img{max-width:100%;height:auto}"
       "code{font-size:85%}</style></head><body>\n<h1>mlhpc-bench report</h1>\n";
+  // 1. Summary: the node, its verdicts, the headline figures.
+  out += "<h2 id=\"summary\">Summary</h2>\n";
   for (std::size_t i = 0; i < docs.size(); ++i) {
-    out += fmt::format("<h2>{}</h2>\n<table>\n", html_escape(names[i]));
-    for (const auto& [k, v] : context_rows(docs[i]))
-      out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", html_escape(k), html_escape(v));
+    const auto& d = docs[i];
+    out += fmt::format("<h3>{}</h3>\n<table>\n", html_escape(names[i]));
+    const auto fields = context_fields(d.value("context", json::object()));
+    for (const auto& [k, v] : fields)
+      if (k == "host" || k == "cpu" || k == "topology" || k == "memory")
+        out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", html_escape(k), html_escape(v));
+    if (d.contains("acceptance")) {
+      const std::string v = text(d["acceptance"].value("verdict", json("?")));
+      out += fmt::format("<tr><th>node verdict</th><td class=\"{}\">{}</td></tr>\n", html_escape(v),
+                         html_escape(v));
+    }
     out +=
-        "</table>\n<table>\n<tr><th>problem</th><th>status</th><th>median</th><th>rate</th>"
-        "<th>% ceiling</th><th>trust</th><th>verification</th><th>re-run</th></tr>\n";
+        fmt::format("<tr><th>results</th><td>{}</td></tr>\n", html_escape(format_summary_line(d)));
+    for (const auto& [k, v] : headline_rows(d))
+      out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", html_escape(k), html_escape(v));
+    out += "</table>\n";
+    if (d.contains("acceptance")) {
+      out += "<table>\n<tr><th>verdict</th><th>check</th><th>against</th><th>notes</th></tr>\n";
+      for (const auto& c : d["acceptance"].value("checks", json::array())) {
+        std::string against;
+        for (const auto& j : c.value("judgements", json::array()))
+          against += fmt::format("{}{}: {:.1f} % ({})", against.empty() ? "" : "; ",
+                                 text(j.value("against", json(""))), j.value("ratio", 0.0) * 100,
+                                 text(j.value("verdict", json(""))));
+        std::string notes;
+        for (const auto& n : c.value("notes", json::array()))
+          notes += fmt::format("{}{}", notes.empty() ? "" : "; ", text(n));
+        const std::string v = text(c.value("verdict", json("?")));
+        out += fmt::format("<tr><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                           html_escape(v), html_escape(v),
+                           html_escape(text(c.value("label", json("")))),
+                           html_escape(against.empty() ? "-" : against), html_escape(notes));
+      }
+      out += "</table>\n";
+    }
+  }
+  // 2. Figures.
+  out += "<h2 id=\"figures\">Figures</h2>\n";
+  if (figures.is_null()) {
+    out += fmt::format("<p>No figures: {}. The tables below hold every number.</p>\n",
+                       html_escape(why));
+  } else {
+    // SVG as an image: nothing inside it can run, and the file stays self-contained.
+    for (const auto& [name, svg] : figures.items()) {
+      const auto [w, h] = svg_size(svg.get<std::string>());
+      out += fmt::format(
+          "<figure><img alt=\"{}\" width=\"{}\" height=\"{}\" "
+          "src=\"data:image/svg+xml;base64,{}\"/><figcaption>{}</figcaption></figure>\n",
+          html_escape(name), w, h, base64(svg.get<std::string>()),
+          html_escape(figure_caption(name)));
+    }
+  }
+  // 3. Tables.
+  out += "<h2 id=\"results\">Results</h2>\n";
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    out += fmt::format("<h3>{}</h3>\n", html_escape(names[i]));
+    out +=
+        "<table>\n<tr><th>problem</th><th>status</th><th>median time (95 % interval)</th>"
+        "<th>median rate</th><th>% of ceiling</th><th>trust</th><th>verification</th>"
+        "<th>re-run</th></tr>\n";
     for (const auto& r : result_rows(docs[i]))
       out += fmt::format(
-          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-          "<td><code>{}</code></td></tr>\n",
-          html_escape(r.key), html_escape(r.status), r.median, html_escape(r.rate), r.share,
-          html_escape(r.trust), html_escape(r.verification), html_escape(r.repro));
+          "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>\n",
+          html_escape(r.key), html_escape(r.status), html_escape(r.median), html_escape(r.rate),
+          html_escape(r.share), html_escape(r.trust), html_escape(r.verification),
+          html_escape(r.repro));
     out += "</table>\n";
     const auto ceilings = ceiling_rows(docs[i]);
     if (!ceilings.empty()) {
       out +=
-          "<table>\n<tr><th>ceiling</th><th>measured</th><th>nominal peak</th><th>note</th></tr>\n";
+          "<table>\n<tr><th>ceiling</th><th>measured (best sample)</th><th>nominal peak</th>"
+          "<th>note</th></tr>\n";
       for (const auto& c : ceilings)
         out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                            html_escape(c.key), html_escape(c.measured), html_escape(c.nominal),
@@ -456,15 +719,22 @@ std::string render_report(const std::vector<json>& docs, const std::vector<std::
       out += "</table>\n";
     }
   }
-  out += "<h2>Figures</h2>\n";
-  if (figures.is_null()) {
-    out += fmt::format("<p>No figures: {}. The tables above hold every number.</p>\n",
-                       html_escape(why));
-  } else {
-    // SVG as an image: nothing inside it can run, and the file stays self-contained.
-    for (const auto& [name, svg] : figures.items())
-      out += fmt::format("<p><img alt=\"{}\" src=\"data:image/svg+xml;base64,{}\"/></p>\n",
-                         html_escape(name), base64(svg.get<std::string>()));
+  // 4. Context and the artifact description (SC's layout).
+  out += "<h2 id=\"artifact\">Artifact description</h2>\n";
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    out += fmt::format("<h3>{}</h3>\n", html_escape(names[i]));
+    const artifact a = artifact_description(docs[i], paths[i]);
+    for (const auto& [title, items] : a.sections) {
+      out += fmt::format("<h4>{}</h4>\n<ul>\n", html_escape(title));
+      for (const auto& it : items) out += fmt::format("<li>{}</li>\n", html_escape(it));
+      out += "</ul>\n";
+    }
+    out += fmt::format("<h4>Each number again</h4>\n<pre><code>{}</code></pre>\n",
+                       html_escape(a.run_block));
+    out += "<h4>Context</h4>\n<table>\n";
+    for (const auto& [k, v] : context_rows(docs[i]))
+      out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", html_escape(k), html_escape(v));
+    out += "</table>\n";
   }
   out += "</body></html>\n";
   return out;

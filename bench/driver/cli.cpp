@@ -46,6 +46,7 @@
 #include "mpi/launch.hpp"
 #endif
 #include "profilers/profilers.hpp"
+#include "reports/acceptance.hpp"
 #include "reports/compare.hpp"
 #include "reports/report.hpp"
 
@@ -573,6 +574,113 @@ CLI::App* add_run(CLI::App& app, run_request& rc) {
   return run;
 }
 
+// 'mlhpc accept': the acceptance suite, run as 'mlhpc run' runs it, then judged.
+struct accept_cli {
+  std::vector<std::string> references;
+  reports::acceptance_thresholds t;
+  int memory_channels = 0;
+  double memory_mts = 0;
+};
+
+CLI::Option* fraction_option(CLI::App* app, const char* name, double& target,
+                             const std::string& help) {
+  return app->add_option_function<std::string>(
+      name,
+      [&target, name](const std::string& v) {
+        const numeric_rule rule{.option = name,
+                                .max = 1,
+                                .min_open = true,
+                                .expected = "a fraction of the expected figure (0.9 = 90 %)"};
+        target = parse_number(v, rule, name);
+      },
+      help);
+}
+
+CLI::App* add_accept(CLI::App& app, run_request& rc, accept_cli& ac) {
+  auto* acc = app.add_subcommand(
+      "accept",
+      "Node acceptance: run the acceptance suite (peak, stream, gemm, conv, a ResNet-50 step, "
+      "I/O; allreduce under mpirun/srun) and judge each check pass, warn or fail against the "
+      "nominal figures, the measured ceilings and --reference files; exit 1 when the node "
+      "fails");
+  add_run_setting_options(acc, rc.settings);
+  acc->add_option("--reference", ac.references,
+                  "Result files to judge against (the fleet's median run, an earlier acceptance); "
+                  "each result is compared with the one of the same problem by median rate");
+  const auto& d = ac.t;
+  fraction_option(acc, "--nominal-warn", ac.t.nominal_warn,
+                  fmt::format("peak / nominal peak below this warns (default {})", d.nominal_warn));
+  fraction_option(acc, "--nominal-fail", ac.t.nominal_fail,
+                  fmt::format("... and below this fails (default {})", d.nominal_fail));
+  fraction_option(acc, "--memory-warn", ac.t.memory_warn,
+                  fmt::format("stream triad / nominal memory bandwidth below this warns (default "
+                              "{})",
+                              d.memory_warn));
+  fraction_option(acc, "--memory-fail", ac.t.memory_fail,
+                  fmt::format("... and below this fails (default {})", d.memory_fail));
+  fraction_option(acc, "--ceiling-warn", ac.t.ceiling_warn,
+                  fmt::format("GEMM or convolution share of the measured ceiling below this warns "
+                              "(default {})",
+                              d.ceiling_warn));
+  fraction_option(acc, "--ceiling-fail", ac.t.ceiling_fail,
+                  fmt::format("... and below this fails (default {})", d.ceiling_fail));
+  fraction_option(acc, "--step-ceiling-warn", ac.t.step_ceiling_warn,
+                  fmt::format("ResNet-50 step share of the measured ceiling below this warns "
+                              "(default {})",
+                              d.step_ceiling_warn));
+  fraction_option(acc, "--step-ceiling-fail", ac.t.step_ceiling_fail,
+                  fmt::format("... and below this fails (default {})", d.step_ceiling_fail));
+  fraction_option(
+      acc, "--reference-warn", ac.t.reference_warn,
+      fmt::format("median rate / the reference's below this warns (default {})", d.reference_warn));
+  fraction_option(acc, "--reference-fail", ac.t.reference_fail,
+                  fmt::format("... and below this fails (default {})", d.reference_fail));
+  acc->add_option("--memory-channels", ac.memory_channels,
+                  "Populated memory channels of the node (datasheet); with --memory-mts gives the "
+                  "nominal bandwidth channels x MT/s x 8 B")
+      ->check(CLI::Range(1, 256));
+  acc->add_option("--memory-mts", ac.memory_mts, "Memory transfer rate in MT/s (DDR5-4800: 4800)")
+      ->check(CLI::Range(100.0, 100000.0));
+  text_option(acc, "-o,--out", rc.out, "a file name",
+              "Result file (default results/<host>-<time>.json), with the verdicts under "
+              "acceptance");
+  text_option(acc, "--filter", rc.filter, "a regular expression",
+              "Judge only the checks whose key matches");
+  acc->add_option("--bind", rc.bind, "Thread binding: cores (default) or none")
+      ->check(CLI::IsMember({"cores", "none"}));
+  acc->add_flag("--dry-run", rc.dry_run, "Print the checks and an estimate of the time, and stop");
+  acc->add_flag("-q,--quiet", rc.quiet, "No progress on stderr");
+  return acc;
+}
+
+// Reads the references (bad input before anything runs) and sets the run up to judge itself.
+void prepare_accept(run_request& rc, accept_cli& ac) {
+  rc.suite = "accept";
+  if (rc.bind.empty()) rc.bind = "cores";
+  const auto& t = ac.t;
+  for (const auto& [w, f, name] :
+       {std::tuple{t.nominal_warn, t.nominal_fail, "nominal"},
+        std::tuple{t.memory_warn, t.memory_fail, "memory"},
+        std::tuple{t.ceiling_warn, t.ceiling_fail, "ceiling"},
+        std::tuple{t.step_ceiling_warn, t.step_ceiling_fail, "step-ceiling"},
+        std::tuple{t.reference_warn, t.reference_fail, "reference"}})
+    if (f > w)
+      throw usage_error(fmt::format(
+          "--{}-fail {} is above --{}-warn {}: expected the fail threshold at or below the warn "
+          "one",
+          name, f, name, w));
+  if ((ac.memory_channels > 0) != (ac.memory_mts > 0))
+    throw usage_error("--memory-channels and --memory-mts: expected both (or neither)");
+  ac.t.memory_bytes_per_s = ac.memory_channels * ac.memory_mts * 1e6 * 8;
+  auto refs = std::make_shared<std::vector<std::pair<std::string, json>>>();
+  for (const auto& f : ac.references) refs->emplace_back(f, reports::load_result_file(f));
+  rc.finalize = [refs, t = ac.t](json& doc) {
+    doc["acceptance"] = reports::judge_node(doc, *refs, t);
+    return std::pair{reports::format_acceptance(doc["acceptance"]),
+                     reports::acceptance_status(doc["acceptance"])};
+  };
+}
+
 // 'mlhpc run' on the communicator this process has: MPI when this build has it and a launcher
 // started the process, this process alone otherwise.
 int run_command(const registry& reg, run_request& rc, const std::vector<std::string>& args,
@@ -756,6 +864,9 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
   auto* rep = add_report(app, rp);
   run_request rc;
   auto* run = add_run(app, rc);
+  run_request arc;
+  accept_cli ac;
+  auto* acc = add_accept(app, arc, ac);
 
   try {
     app.parse(argc, argv);
@@ -814,6 +925,11 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
             rc.format));
       apply_bind(rc.bind, argv);
       status = run_command(reg, rc, args, argc, argv);
+    }
+    if (*acc) {
+      prepare_accept(arc, ac);
+      apply_bind(arc.bind, argv);
+      status = run_command(reg, arc, args, argc, argv);
     }
   } catch (const usage_error& e) {
     fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));

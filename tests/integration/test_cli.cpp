@@ -42,16 +42,65 @@ class Cli : public ::testing::Test {
 TEST_F(Cli, UnknownWorkloadAndVariant) {
   expect_usage_error(
       {"run", "--workload", "gemmm"},
-      "unknown workload 'gemmm' (expected one of: peak, stream, io, gemm, conv, resnet50, "
-      "allreduce, reduce_scatter, allgather, broadcast, alltoall)");
-  expect_usage_error({"run", "--workload", "gemm:f16"},
-                     "unknown variant 'f16' of workload gemm (expected one of: f32, bf16, int8)");
+      "unknown workload 'gemmm' (did you mean 'gemm'?) (expected one of: peak, stream, io, gemm, "
+      "conv, resnet50, allreduce, reduce_scatter, allgather, broadcast, alltoall; see 'mlhpc "
+      "list')");
+  expect_usage_error({"run", "--workload", "gemm:f23"},
+                     "unknown variant 'f23' of workload gemm (did you mean 'f32'?) (expected one "
+                     "of: f32, bf16, int8)");
+  expect_usage_error({"run", "--workload", "xyzzy"}, "unknown workload 'xyzzy' (expected");
+}
+
+// A mistyped option names the nearest one and the subcommand's own help, exit 2.
+TEST_F(Cli, AMistypedOptionSuggestsTheNearestAndTheSubcommandsHelp) {
+  const auto r = mlhpc({"run", "-w", "gemm", "--sett", "m=1"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("(did you mean '--set'?)\n(see 'mlhpc run --help')"), std::string::npos)
+      << r.err;
+  const auto c = mlhpc({"compare", "--treshold", "0.1", "a.json", "b.json"});
+  EXPECT_EQ(c.status, 2);
+  EXPECT_NE(c.err.find("(did you mean '--threshold'?)\n(see 'mlhpc compare --help')"),
+            std::string::npos)
+      << c.err;
+  const auto s = mlhpc({"reprot", "x.json"});
+  EXPECT_EQ(s.status, 2);
+  EXPECT_NE(s.err.find("(did you mean 'report'?)"), std::string::npos) << s.err;
+  const auto b = mlhpc({"run", "-w", "peak:f32", "--bind", "sockets"});
+  EXPECT_EQ(b.status, 2);
+  EXPECT_NE(b.err.find("--bind: sockets not in {cores,none}"), std::string::npos) << b.err;
+}
+
+// Size suffixes and ranges through the command line, and a bad range refused with exit 2.
+TEST_F(Cli, RangesAndSuffixesExpandAndABadRangeIsUsageError) {
+  const auto r = mlhpc({"run", "-w", "allreduce", "--set", "bytes=8:1G:x2", "--dry-run"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("  28  allreduce:mpi bytes=1073741824 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("28 problem(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("estimated time: about"), std::string::npos) << r.out;
+  const auto k = mlhpc({"run", "-w", "gemm:f32", "--set", "m=1k", "--dry-run"});
+  EXPECT_NE(k.out.find("gemm:f32 m=1024 "), std::string::npos) << k.out;
+  expect_usage_error({"run", "-w", "gemm:f32", "--set", "m=64:8", "--dry-run"},
+                     "parameter m='64:8': the start 64 is above the end 8; expected a range");
+  expect_usage_error({"run", "-w", "gemm:f32", "--set", "m=1G:2G:x1", "--dry-run"},
+                     "the factor 1 must be at least 2");
+}
+
+// --filter keeps the matching problems; one that matches nothing, or a bad expression, is exit 2.
+TEST_F(Cli, FilterSelectsProblemsByRegex) {
+  const auto r = mlhpc({"run", "--suite", "quick", "--filter", "^gemm:(bf16|int8)", "--dry-run"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("2 problem(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("peak:"), std::string::npos) << r.out;
+  expect_usage_error({"run", "--suite", "quick", "--filter", "nothing-like-this", "--dry-run"},
+                     "--filter 'nothing-like-this': matches none of the 20 planned problems");
+  expect_usage_error({"run", "--suite", "quick", "--filter", "(", "--dry-run"},
+                     "--filter '(': not a regular expression");
 }
 
 TEST_F(Cli, UnknownAndMalformedParameters) {
   expect_usage_error({"run", "-w", "gemm", "--set", "q=1"},
                      "unknown parameter 'q' in --set q=1 (the workloads given take: m, n, k, "
-                     "transa, transb)");
+                     "transa, transb; see 'mlhpc list')");
   expect_usage_error({"run", "-w", "gemm", "--set", "m"}, "--set 'm': expected key=value");
   expect_usage_error({"run", "-w", "gemm", "--set", "m=abc"},
                      "parameter m='abc': expected an integer");
@@ -144,9 +193,28 @@ TEST_F(Cli, ListSaysWhatRunsHere) {
 }
 
 TEST_F(Cli, SysinfoIsJson) {
-  const auto r = mlhpc({"sysinfo"});
+  const auto r = mlhpc({"sysinfo", "--json"});
   EXPECT_EQ(r.status, 0);
   const auto j = json::parse(r.out);
+  // Without --json: readable fields, no JSON.
+  const auto text = mlhpc({"sysinfo"});
+  EXPECT_EQ(text.status, 0);
+  for (const char* f : {"  cpu ", "  memory ", " GiB total", "  libraries ", "  tool "})
+    EXPECT_NE(text.out.find(f), std::string::npos) << f << "\n" << text.out;
+  EXPECT_EQ(text.out.find('{'), std::string::npos) << text.out;
+  // list --json: every workload with its variants and whether it can run here.
+  const auto l = mlhpc({"list", "--json"});
+  ASSERT_EQ(l.status, 0) << l.err;
+  const auto lj = json::parse(l.out);
+  bool gemm = false;
+  for (const auto& w : lj["workloads"]) gemm = gemm || w["name"] == "gemm";
+  EXPECT_TRUE(gemm);
+  EXPECT_TRUE(lj["workloads"][0]["variants"][0].contains("can_run_here"));
+  // --version: the commit and the libraries.
+  const auto v = mlhpc({"--version"});
+  EXPECT_EQ(v.status, 0);
+  EXPECT_NE(v.out.find("commit "), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("libraries: "), std::string::npos) << v.out;
   EXPECT_TRUE(j["system"]["cpu"].contains("flags"));
   EXPECT_TRUE(j["libraries"].contains("hwloc"));
   EXPECT_TRUE(j["tool"].contains("git_commit"));

@@ -392,7 +392,8 @@ TEST_F(Hardening, NonUtf8TextIsKeptEscapedNeverFatal) {
   EXPECT_NE(doc["run"]["command_line"].dump().find("r\\\\xE9sultat.json"), std::string::npos)
       << doc["run"]["command_line"].dump();
   EXPECT_EQ(mlhpc({"validate", latin1_out}).status, 0);
-  const auto s = test::run_process({"/usr/bin/env", "OMP_MLHPC_TEST=\xe9", MLHPC_BIN, "sysinfo"});
+  const auto s =
+      test::run_process({"/usr/bin/env", "OMP_MLHPC_TEST=\xe9", MLHPC_BIN, "sysinfo", "--json"});
   ASSERT_EQ(s.status, 0) << s.err;
   EXPECT_EQ(json::parse(s.out)["environment"]["OMP_MLHPC_TEST"], "\\xE9");
 }

@@ -83,8 +83,11 @@ TEST_F(ReportCli, MarkdownCarriesTheArtifactDescription) {
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string md = test::slurp(path("r.md"));
   EXPECT_NE(md.find("### Artifact description"), std::string::npos);
-  EXPECT_NE(md.find("- Hardware: "), std::string::npos);
-  EXPECT_NE(md.find("- Build: "), std::string::npos);
+  // SC's artifact-description layout, every line resolved to concrete values.
+  for (const char* h : {"#### Hardware\n", "#### Software\n", "#### Compilation\n",
+                        "#### How to run\n", "#### Expected results\n", "- Build: git checkout ",
+                        "- CPU: ", " GiB total", "- peak:f32 chunks=4: median "})
+    EXPECT_NE(md.find(h), std::string::npos) << h;
   EXPECT_NE(md.find("mlhpc run --workload peak:f32"), std::string::npos);
   EXPECT_EQ(md.find("<script>"), std::string::npos) << md.substr(0, 400);
   // The ceilings with the nominal peak beside them, and each result's trust codes.
@@ -116,12 +119,68 @@ TEST_F(ReportCli, EachRateIsShownInItsOwnUnit) {
   };
   const std::string stream = row("stream:triad"), gemm = row("gemm:int8");
   ASSERT_FALSE(stream.empty()) << text;
-  EXPECT_NE(stream.find("byte/s"), std::string::npos) << stream;
-  EXPECT_EQ(stream.find("flop/s"), std::string::npos) << stream;
+  EXPECT_NE(stream.find("B/s"), std::string::npos) << stream;  // kB/s, MB/s or GB/s
+  EXPECT_EQ(stream.find("FLOP/s"), std::string::npos) << stream;
   if (!gemm.empty() && gemm.find("skipped") == std::string::npos) {
-    EXPECT_NE(gemm.find("op/s"), std::string::npos) << gemm;
-    EXPECT_EQ(gemm.find("flop/s"), std::string::npos) << gemm;
+    EXPECT_NE(gemm.find("GOP/s"), std::string::npos) << gemm;
+    EXPECT_EQ(gemm.find("FLOP/s"), std::string::npos) << gemm;
   }
+}
+
+// The report as a reader sees it: rendered by headless Chromium, the DOM it built inspected
+// (summary first, figures present and sized, no script, no raw JSON) and a screenshot taken.
+TEST_F(ReportCli, RendersInHeadlessChromiumWithSizedFiguresAndNoRawJson) {
+  const char* chromium = "/usr/bin/chromium";
+  if (!fs::exists(chromium)) GTEST_SKIP() << "no " << chromium << " (Debian package chromium)";
+  if (test::run_process({"/usr/bin/python3", "-c", "import matplotlib"}).status != 0)
+    GTEST_SKIP() << "no matplotlib for /usr/bin/python3 (python3-matplotlib): no figures to check";
+  const auto r = mlhpc({"report", path("run.json"), "-o", path("r.html")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string url = "file://" + path("r.html");
+  const std::vector<std::string> common = {chromium,         "--headless",
+                                           "--no-sandbox",   "--disable-gpu",
+                                           "--no-first-run", "--user-data-dir=" + path("profile")};
+  auto dom_args = common;
+  dom_args.push_back("--dump-dom");
+  dom_args.push_back(url);
+  const auto dom = test::run_process(dom_args);
+  ASSERT_EQ(dom.status, 0) << dom.err;
+  const std::string& html = dom.out;
+  const auto summary = html.find("<h2 id=\"summary\">"), figures = html.find("<h2 id=\"figures\">"),
+             results = html.find("<h2 id=\"results\">"),
+             artifact = html.find("<h2 id=\"artifact\">");
+  ASSERT_NE(summary, std::string::npos) << html.substr(0, 2000);
+  EXPECT_LT(summary, figures);
+  EXPECT_LT(figures, results);
+  EXPECT_LT(results, artifact);
+  // Figures: images with their size from the drawing, each with a caption.
+  std::size_t images = 0;
+  for (auto at = html.find("<img"); at != std::string::npos; at = html.find("<img", at + 1)) {
+    ++images;
+    const std::string tag = html.substr(at, html.find('>', at) - at);
+    const auto w = tag.find("width=\""), h = tag.find("height=\"");
+    ASSERT_NE(w, std::string::npos) << tag.substr(0, 200);
+    ASSERT_NE(h, std::string::npos) << tag.substr(0, 200);
+    EXPECT_GT(std::atoi(tag.c_str() + w + 7), 300) << tag.substr(0, 200);
+    EXPECT_GT(std::atoi(tag.c_str() + h + 8), 200) << tag.substr(0, 200);
+  }
+  EXPECT_GE(images, 1u) << "the roofline at least";
+  EXPECT_NE(html.find("<figcaption>Roofline"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  // No raw JSON: neither an object's opening nor a key in quotes reaches the text.
+  EXPECT_EQ(html.find("{\""), std::string::npos);
+  EXPECT_EQ(html.find("{&quot;"), std::string::npos);
+  EXPECT_EQ(html.find("e+1"), std::string::npos) << "rates in human units, not 3.493e+11";
+  EXPECT_NE(html.find("GFLOP/s"), std::string::npos);
+  EXPECT_NE(html.find(" GiB total"), std::string::npos);
+  auto shot_args = common;
+  shot_args.push_back("--screenshot=" + path("r.png"));
+  shot_args.push_back("--window-size=1280,2000");
+  shot_args.push_back(url);
+  const auto shot = test::run_process(shot_args);
+  ASSERT_EQ(shot.status, 0) << shot.err;
+  ASSERT_TRUE(fs::exists(path("r.png")));
+  EXPECT_GT(fs::file_size(path("r.png")), 20000u) << "a rendered page, not a blank one";
 }
 
 TEST_F(ReportCli, BadInputIsAUsageError) {
