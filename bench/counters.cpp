@@ -432,7 +432,7 @@ json counter_session::to_json(const work_model& work, const std::string& pass) c
   }
 
   // Counted floating-point work against the workload's declared work (counters can lie:
-  // REFERENCE.md, likwid#767).
+  // RRZE-HPC/likwid#767).
   for (const char* fp : {"fp-ops", "PAPI_FP_OPS", "PAPI_SP_OPS", "PAPI_DP_OPS"}) {
     if (!requested(fp)) continue;
     if (!have(fp)) {

@@ -651,9 +651,11 @@ int finish(run_state& st, bool was_interrupted) {
                     "schema at {}: {}",
                     e.where, terminal_text(e.what)));
   // Everything from the file that reaches the terminal is text only (bench/text.hpp).
+  // At most 118 columns: the table fits by construction, the lines below it are wrapped.
   const std::string table = terminal_lines(
-      format_table(doc) + format_ranks(doc) + format_ceilings(doc) + format_trust(doc) +
-      format_summaries(doc) + "\n" + format_legend() + format_summary_line(doc));
+      wrap_lines(format_table(doc) + format_ranks(doc) + format_ceilings(doc) + format_trust(doc) +
+                     format_summaries(doc) + "\n" + format_legend() + format_summary_line(doc),
+                 118));
   int failed = 0;
   for (const auto& r : doc["results"]) failed += r["status"] == "failed";
   if (st.to_stdout) {
@@ -675,7 +677,7 @@ int finish(run_state& st, bool was_interrupted) {
       if (t["code"] == "above_ceiling" || t["code"] == "above_nominal_peak")
         log(fmt::format("warning: {}: {}", terminal_text(r["key"].get<std::string>()),
                         terminal_text(t["detail"].get<std::string>())));
-  if (!final_text.empty()) std::cout << terminal_lines(final_text);
+  if (!final_text.empty()) std::cout << terminal_lines(wrap_lines(final_text, 118));
   if (was_interrupted) return interrupted() ? interrupted_status() : 130;
   if (!errors.empty()) return 4;
   return std::max(failed > 0 ? 1 : 0, final_status);

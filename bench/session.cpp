@@ -521,7 +521,7 @@ void apply_ceilings(json& doc, const json& external) {
     const double best = r["rates"][metric]["best"];
     c["value"] = value;
     c["share"] = median / value;
-    // A point above its roof means a counting or precision mismatch, not a win (REFERENCE.md).
+    // A point above its roof means a counting or precision mismatch, not a win.
     if (best > value) {
       c["exceeded"] = true;
       r["trust_issues"].push_back(

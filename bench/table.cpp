@@ -205,15 +205,6 @@ std::string check_word(const json& r) {
   return v == "failed" ? "FAILED" : v;
 }
 
-// "abcdef...xyz": the middle of a label cut so that its start (workload, first parameters) and
-// its end (the last parameters, such as conv's pass) stay readable.
-std::string cut_middle(const std::string& text, std::size_t width) {
-  if (text.size() <= width || width < 12) return text;
-  const std::size_t keep = width - 3;
-  const std::size_t head = (keep + 1) / 2;
-  return text.substr(0, head) + "..." + text.substr(text.size() - (keep - head));
-}
-
 std::string rate_cell(const json& r) {
   if (const std::string m = judged_metric(r); !m.empty())
     return (m == "bus_bytes_per_s" ? "busbw " : "") +

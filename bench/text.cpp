@@ -206,3 +206,44 @@ std::string did_you_mean(const std::string& name, const std::vector<std::string>
 }
 
 }  // namespace mlhpc
+
+namespace mlhpc {
+
+std::string cut_middle(const std::string& text, std::size_t width) {
+  if (text.size() <= width || width < 12) return text;
+  const std::size_t keep = width - 3;
+  const std::size_t head = (keep + 1) / 2;
+  return text.substr(0, head) + "..." + text.substr(text.size() - (keep - head));
+}
+
+std::string wrap_lines(const std::string& text, std::size_t width) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    const bool newline = end != std::string::npos;
+    if (!newline) end = text.size();
+    std::string line = text.substr(start, end - start);
+    const std::size_t indent =
+        line.find_first_not_of(' ') == std::string::npos ? 0 : line.find_first_not_of(' ');
+    const std::string more(std::min<std::size_t>(indent + 2, width / 2), ' ');
+    bool first = true;
+    while (line.size() > width) {
+      const std::size_t floor = first ? indent : more.size();
+      auto cut = line.rfind(' ', width);
+      if (cut == std::string::npos || cut <= floor) {
+        cut = line.find(' ', width);
+        if (cut == std::string::npos) break;
+      }
+      out += line.substr(0, cut) + '\n';
+      line = more + line.substr(cut + 1);
+      first = false;
+    }
+    out += line;
+    if (newline) out += '\n';
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace mlhpc

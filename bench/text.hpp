@@ -52,3 +52,15 @@ std::string nearest_name(const std::string& name, const std::vector<std::string>
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates);
 
 }  // namespace mlhpc
+
+namespace mlhpc {
+
+// "abcdef...xyz": text longer than `width` with its middle cut, so that its start and its end
+// stay readable (a problem label's workload and its last parameter); unchanged when it fits.
+std::string cut_middle(const std::string& text, std::size_t width);
+
+// Each line longer than `width` broken at spaces, the continuation indented two columns past the
+// line's own indentation; a word longer than the width stays whole.
+std::string wrap_lines(const std::string& text, std::size_t width);
+
+}  // namespace mlhpc

@@ -124,6 +124,8 @@ std::pair<std::string, std::string> metric_of(const json& r) {
 
 json compare_pair(const json& a, const json& b, const compare_options& opt) {
   json p = {{"key", pairing_key(a)}, {"workload", a["workload"]}};
+  // What tables print: the new result's key without default parameters, where it has one.
+  if (b.contains("label") && b["label"].is_string()) p["label"] = b["label"];
   const auto [metric, direction] = metric_of(b);
   p["metric"] = metric;
   p["direction"] = direction;
@@ -487,8 +489,8 @@ std::string format_console(const std::vector<json>& comparisons) {
         {"problem", "base", "new", "time ratio [95% CI]", "rate change", "p", "verdict"}};
     for (const auto& p : c["pairs"])
       rows.push_back(
-          {p["key"], seconds(p, "base_median_s"), seconds(p, "new_median_s"), ratio_text(p),
-           rate_change(p),
+          {p.contains("label") ? p["label"] : p["key"], seconds(p, "base_median_s"),
+           seconds(p, "new_median_s"), ratio_text(p), rate_change(p),
            p.contains("p_value") ? fmt::format("{:.2g}", p["p_value"].get<double>()) : "-",
            p["verdict"]});
     for (auto& r : rows)
@@ -496,6 +498,13 @@ std::string format_console(const std::vector<json>& comparisons) {
     std::vector<std::size_t> w(rows[0].size(), 0);
     for (const auto& r : rows)
       for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
+    // The problem column takes what the others leave of 118 columns (at least 30).
+    std::size_t others = 0;
+    for (std::size_t i = 1; i < w.size(); ++i) others += w[i] + 2;
+    if (const std::size_t budget = others + 30 < 118 ? 118 - others : 30; w[0] > budget) {
+      for (auto& r : rows) r[0] = cut_middle(r[0], budget);
+      w[0] = budget;
+    }
     for (const auto& r : rows) {
       for (std::size_t i = 0; i < r.size(); ++i)
         out += i + 1 == r.size() ? r[i] : fmt::format("{:<{}}  ", r[i], w[i]);

@@ -62,19 +62,20 @@ void log(const std::string& msg) {
 // ---------------------------------------------------------------------------------------- list
 int cmd_list(const registry& reg, bool counters) {
   if (counters) {
-    fmt::print("{}", profilers::describe_counters());
+    fmt::print("{}", wrap_lines(profilers::describe_counters(), 118));
     return 0;
   }
+  std::string out;
   for (const workload* w : reg.all()) {
-    fmt::print("{}: {}\n", w->name(), w->description());
+    out += fmt::format("{}: {}\n", w->name(), w->description());
     for (const auto& v : w->variants()) {
       const auto defaults = expand(w->parameters(v.name), {}, w->name()).front();
       // As a plain `mlhpc run` in this shell would find it (no MPI launcher).
       local_communicator alone;
       auto sup = w->supported(v.name, defaults);
       if (sup.ok) sup = w->supported_with(v.name, alone);
-      fmt::print("  {}:{}  {}\n    can run here: {}\n", w->name(), v.name, v.description,
-                 sup.ok ? "yes" : "no: " + sup.reason);
+      out += fmt::format("  {}:{}  {}\n    can run here: {}\n", w->name(), v.name, v.description,
+                         sup.ok ? "yes" : "no: " + sup.reason);
     }
     // Parameters once per workload; a variant whose parameters differ gets its own list.
     const auto variants = w->variants();
@@ -89,8 +90,8 @@ int cmd_list(const registry& reg, bool counters) {
     for (std::size_t vi = 0; vi < variants.size(); ++vi) {
       const auto params = w->parameters(variants[vi].name);
       if (vi > 0 && same(params, w->parameters(variants.front().name))) continue;
-      fmt::print("  parameters{} (--set key=value; a,b sweeps):\n",
-                 vi == 0 ? "" : fmt::format(" of {}:{}", w->name(), variants[vi].name));
+      out += fmt::format("  parameters{} (--set key=value; a,b sweeps):\n",
+                         vi == 0 ? "" : fmt::format(" of {}:{}", w->name(), variants[vi].name));
       for (const auto& p : params) {
         std::string type = to_string(p.type);
         if (p.type == param_type::choice) type = fmt::format("{}", fmt::join(p.choices, "|"));
@@ -103,7 +104,7 @@ int cmd_list(const registry& reg, bool counters) {
                           shown.substr(shown.find(',') + 1,
                                        shown.find(',', shown.find(',') + 1) - shown.find(',') - 1),
                           shown.substr(shown.rfind(',') + 1), n);
-        fmt::print("    {:<14} {:<22} default {:<8} {}\n", p.name, type, shown, p.help);
+        out += fmt::format("    {:<14} {:<22} default {:<8} {}\n", p.name, type, shown, p.help);
       }
     }
     std::error_code ec;
@@ -111,15 +112,16 @@ int cmd_list(const registry& reg, bool counters) {
     for (const auto& e : std::filesystem::directory_iterator(data_dir() / w->name(), ec))
       if (e.path().extension() == ".shapes") lists.push_back(e.path().stem().string());
     if (!lists.empty())
-      fmt::print("  shape lists (--set shapes=NAME): {}\n", fmt::join(lists, ", "));
-    fmt::print("\n");
+      out += fmt::format("  shape lists (--set shapes=NAME): {}\n", fmt::join(lists, ", "));
+    out += fmt::format("\n");
   }
   std::error_code ec;
   std::vector<std::string> suites;
   for (const auto& e : std::filesystem::directory_iterator(data_dir() / "suites", ec))
     if (e.path().extension() == ".yaml") suites.push_back(e.path().stem().string());
-  fmt::print("suites (--suite NAME): {}\n",
-             suites.empty() ? "none found" : fmt::format("{}", fmt::join(suites, ", ")));
+  out += fmt::format("suites (--suite NAME): {}\n",
+                     suites.empty() ? "none found" : fmt::format("{}", fmt::join(suites, ", ")));
+  std::cout << wrap_lines(out, 118);
   return 0;
 }
 
@@ -162,7 +164,8 @@ struct compare_cli {
 
 // The rendering of comparisons in a format; throws usage_error for an unknown one.
 std::string render_comparisons(const std::vector<json>& comparisons, const std::string& format) {
-  if (format == "table") return terminal_lines(reports::format_console(comparisons));
+  if (format == "table")
+    return terminal_lines(wrap_lines(reports::format_console(comparisons), 118));
   if (format == "markdown") return reports::format_markdown(comparisons);
   if (format == "junit") return reports::format_junit(comparisons);
   if (format == "json") return json_text(json{{"comparisons", comparisons}}) + "\n";
@@ -188,7 +191,8 @@ int emit_comparisons(const std::vector<json>& comparisons, const std::string& fo
     std::cout << text;
   } else {
     write_file_atomically(out, text);
-    if (format != "table") std::cout << terminal_lines(reports::format_console(comparisons));
+    if (format != "table")
+      std::cout << terminal_lines(wrap_lines(reports::format_console(comparisons), 118));
   }
   int regressed = 0;
   for (const auto& c : comparisons) regressed += c["regressed"].get<int>();
@@ -207,7 +211,7 @@ int cmd_fleet(const compare_cli& cli) {
   std::string text = cli.format == "json" ? json_text(fleet) + "\n"
                      : cli.format == "markdown"
                          ? reports::format_fleet_markdown(fleet)
-                         : terminal_lines(reports::format_fleet_console(fleet));
+                         : terminal_lines(wrap_lines(reports::format_fleet_console(fleet), 118));
   if (cli.out.empty() || cli.out == "-")
     std::cout << text;
   else
@@ -467,7 +471,8 @@ CLI::App* add_compare(CLI::App& app, compare_cli& cc) {
   cmp->add_option("files", cc.files, "BASE, then one or more NEW result files");
   number_option(cmp, "--threshold", cc.opt.threshold, rules::threshold,
                 "Smallest change that counts, as a fraction (default 0.05)");
-  cmp->add_option("--format", cc.format, "table (default), markdown, junit or json");
+  cmp->add_option("--format", cc.format, "table (default), markdown (md), junit or json")
+      ->transform(CLI::Transformer({{"md", "markdown"}}));
   text_option(cmp, "-o,--out", cc.out, "a file name (or '-' for standard output)",
               "Write the report here instead of stdout");
   cmp->add_flag("--fleet", cc.fleet,
@@ -513,7 +518,8 @@ CLI::App* add_ab(CLI::App& app, ab_cli& abc) {
                 "Smallest change that counts, as a fraction (default 0.03)");
   number_option(ab, "--alpha", abc.opt.alpha, rules::alpha,
                 "1 - level of the interval (default 0.05)");
-  ab->add_option("--format", abc.format, "table (default), markdown, junit or json");
+  ab->add_option("--format", abc.format, "table (default), markdown (md), junit or json")
+      ->transform(CLI::Transformer({{"md", "markdown"}}));
   text_option(ab, "-o,--out", abc.out, "a file name (or '-' for standard output)",
               "Also write the comparison here");
   seed_option(ab, abc.opt.seed, "Seed of the bootstrap resampling (default 1)");
@@ -909,7 +915,7 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
       if (sysinfo_format == "json")
         std::cout << json_text(j) << '\n';
       else
-        std::cout << terminal_lines(format_context_text(j));
+        std::cout << terminal_lines(wrap_lines(format_context_text(j), 118));
     }
     if (*validate) {
       // Every file is checked; the status is the worst.
@@ -932,7 +938,10 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
       status = run_command(reg, arc, args, argc, argv);
     }
   } catch (const usage_error& e) {
-    fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
+    // The subcommand's own help: where every option it takes is described.
+    const auto parsed = app.get_subcommands();
+    fmt::print(stderr, "mlhpc: error: {}\n(see 'mlhpc {}--help')\n", terminal_text(e.what()),
+               parsed.empty() ? std::string() : parsed.front()->get_name() + " ");
     return 2;
   } catch (const runtime_failure& e) {
     fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));

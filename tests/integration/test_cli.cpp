@@ -192,6 +192,48 @@ TEST_F(Cli, ListSaysWhatRunsHere) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
 }
 
+// mlhpc accept on one rank: the verdicts in the file and on the terminal, the exit status, the
+// thresholds checked before anything runs.
+TEST_F(Cli, AcceptWritesVerdictsAndExitsOneWhenTheNodeFails) {
+  const auto dry = mlhpc({"accept", "--dry-run"});
+  ASSERT_EQ(dry.status, 0) << dry.err;
+  for (const char* w : {"peak:f32", "stream:triad", "gemm:f32", "conv:2d", "resnet50:train",
+                        "io:seq_read", "io:rand_read", "allreduce:mpi", "estimated time"})
+    EXPECT_NE(dry.out.find(w), std::string::npos) << w << "\n" << dry.out;
+  const std::vector<std::string> quick = {"--filter", "^peak:f32",  "-r",   "6", "--max-time",
+                                          "0.2",      "--counters", "none", "-q"};
+  auto with = [&](std::vector<std::string> a, const std::string& out) {
+    a.insert(a.begin(), "accept");
+    a.insert(a.end(), quick.begin(), quick.end());
+    a.push_back("-o");
+    a.push_back(path(out));
+    return mlhpc(a);
+  };
+  // Thresholds no node can miss: a pass, exit 0.
+  const auto ok = with({"--nominal-warn", "0.02", "--nominal-fail", "0.01"}, "ok.json");
+  ASSERT_EQ(ok.status, 0) << ok.err;
+  const json d = json::parse(test::slurp(path("ok.json")));
+  EXPECT_TRUE(validate_result(d).empty());
+  // The ratio passes; a noisy timing on a shared machine may add a warning, never a failure.
+  EXPECT_NE(d["acceptance"]["verdict"], "fail");
+  EXPECT_EQ(d["acceptance"]["checks"][0]["judgements"][0]["against"], "nominal peak (flops:f32)");
+  EXPECT_EQ(d["acceptance"]["checks"][0]["judgements"][0]["verdict"], "pass");
+  EXPECT_NE(ok.out.find(" peak:f32 "), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("node "), std::string::npos) << ok.out;
+  // Thresholds no node can meet (above its nominal peak): a failure, exit 1, the file kept.
+  const auto bad = with({"--nominal-warn", "1", "--nominal-fail", "1"}, "bad.json");
+  EXPECT_EQ(bad.status, 1) << bad.err;
+  EXPECT_EQ(json::parse(test::slurp(path("bad.json")))["acceptance"]["verdict"], "fail");
+  EXPECT_NE(bad.out.find(": FAIL ("), std::string::npos) << bad.out;
+  // Bad input before anything runs: exit 2, no file.
+  expect_usage_error({"accept", "--ceiling-warn", "0.5", "--ceiling-fail", "0.6"},
+                     "--ceiling-fail 0.6 is above --ceiling-warn 0.5");
+  expect_usage_error({"accept", "--memory-channels", "8"},
+                     "--memory-channels and --memory-mts: expected both");
+  expect_usage_error({"accept", "--nominal-warn", "1.5"}, "--nominal-warn");
+  expect_usage_error({"accept", "--reference", path("missing.json")}, "missing.json");
+}
+
 TEST_F(Cli, SysinfoIsJson) {
   const auto r = mlhpc({"sysinfo", "--json"});
   EXPECT_EQ(r.status, 0);

@@ -371,6 +371,52 @@ TEST_F(Mpi, DataParallelResNet50LeavesIdenticalWeightsOnEveryRank) {
   EXPECT_NE(dp["batch_norm"].get<std::string>().find("per rank"), std::string::npos);
 }
 
+// mlhpc accept under mpirun: the allreduce checks join, unjudged without a reference and judged
+// against one (the first run) with it; rank 0 alone prints the verdicts and writes them.
+TEST_F(Mpi, AcceptJudgesTheAllreduceChecksAgainstAReference) {
+  auto accept = [&](const std::string& out, const std::vector<std::string>& extra) {
+    std::vector<std::string> cmd = {MLHPC_MPIRUN, "--oversubscribe",
+                                    "-np",        "2",
+                                    MLHPC_BIN,    "accept",
+                                    "--filter",   "^allreduce",
+                                    "-t",         "1",
+                                    "--max-time", "0.3",
+                                    "-q",         "-o",
+                                    out};
+    cmd.insert(cmd.end(), extra.begin(), extra.end());
+    return run_process(cmd);
+  };
+  const std::string first = dir + "/first.json", second = dir + "/second.json";
+  const auto a = accept(first, {});
+  ASSERT_EQ(a.status, 0) << a.err;
+  const json d1 = load_valid(first);
+  ASSERT_EQ(d1["acceptance"]["checks"].size(), 2u);
+  // Nothing to judge a collective by without a reference (a noisy timing may still warn).
+  for (const auto& c : d1["acceptance"]["checks"]) {
+    EXPECT_TRUE(c["judgements"].empty()) << c.dump();
+    EXPECT_NE(c["verdict"], "fail") << c.dump();
+  }
+  EXPECT_EQ(d1["run"]["bind"]["mode"], "cores");
+  const auto b = accept(
+      second, {"--reference", first, "--reference-warn", "0.02", "--reference-fail", "0.01"});
+  ASSERT_EQ(b.status, 0) << b.err;
+  const json d2 = load_valid(second);
+  // Judged against the reference (thresholds nobody misses); an oversubscribed, noisy timing
+  // may add a warning, never a failure.
+  for (const auto& c : d2["acceptance"]["checks"]) {
+    ASSERT_EQ(c["judgements"].size(), 1u) << c.dump();
+    EXPECT_EQ(c["judgements"][0]["against"], "reference " + first);
+    EXPECT_EQ(c["judgements"][0]["verdict"], "pass") << c.dump();
+    EXPECT_NE(c["verdict"], "fail") << c.dump();
+  }
+  EXPECT_NE(d2["acceptance"]["verdict"], "fail");
+  // Rank 0 alone prints the verdicts.
+  std::size_t nodes = 0;
+  for (auto p = b.out.find("\nnode "); p != std::string::npos; p = b.out.find("\nnode ", p + 1))
+    ++nodes;
+  EXPECT_EQ(nodes, 1u) << b.out;
+}
+
 TEST(MpiPlain, ACollectiveWithoutALauncherIsSkippedWithTheCommandToUse) {
   char tpl[] = "/tmp/mlhpc-mpi-plain-XXXXXX";
   const std::string d = mkdtemp(tpl);

@@ -19,8 +19,8 @@ TEST(ResNet50Network, HasTheLayersParametersAndFlopsOfResNet50V15) {
   EXPECT_EQ(n.pool_h, 56);
   // torchvision's resnet50: 25,557,032 parameters.
   EXPECT_EQ(parameter_count(n), 25557032);
-  // 4.09 GMAC forward per 224^2 image counting every tap (REFERENCE: 8.18 GFLOP forward,
-  // 24.5 GFLOP per training step).
+  // 4.09 GMAC forward per 224^2 image counting every tap (torchvision: 4.09 GFLOPS as
+  // multiply-adds; 8.18 GFLOP forward, 24.5 GFLOP per training step).
   EXPECT_NEAR(layer_formula_flops_per_image(n) / 1e9, 24.5, 0.1);
   // The executed count skips taps on padding and conv1's input gradient: a little less.
   EXPECT_LT(training_flops_per_image(n), layer_formula_flops_per_image(n));

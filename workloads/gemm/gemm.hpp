@@ -27,7 +27,8 @@ struct shape {
 std::size_t input_bytes(const std::string& dtype);
 std::size_t output_bytes(const std::string& dtype);
 
-// flops = 2 M N K; minimum bytes = M K + K N (input type) + M N (output type) (REFERENCE.md).
+// flops = 2 M N K; minimum bytes = M K + K N (input type) + M N (output type), each matrix
+// moved once (the roofline model's compulsory traffic, Williams et al., CACM 2009).
 work_model work_of(const shape& s);
 
 // A backend runs the product on some device and library.

@@ -193,10 +193,11 @@ class io_problem : public problem {
   // Each rank's share and pace; the aggregate as the ranks ran together (they start every
   // repetition at a barrier): the sum of the bytes over the slowest rank's median time.
   json ranks_figures(const json& d) const {
-    const double median = m_rep_s.empty() ? 0 : median_of(m_rep_s);
+    // A rank that ran no repetition (interrupted before its first sample) has no median: null,
+    // never 0, and it is left out of the aggregate and the straggler.
     json mine = {{"rank", m_comm->rank()},
                  {"bytes_per_repetition", m_bytes_per_rep},
-                 {"median_repetition_s", median},
+                 {"median_repetition_s", m_rep_s.empty() ? json() : json(median_of(m_rep_s))},
                  {"files", m_files ? json(m_files->own_files()) : json::array()}};
     if (d.contains("accelerator_utilisation"))
       mine["au"] = d["accelerator_utilisation"].value("median", 0.0);
@@ -204,8 +205,13 @@ class io_problem : public problem {
     for (const auto& t : m_comm->allgather(mine.dump())) all.push_back(json::parse(t));
     double bytes = 0, slowest = 0;
     int straggler = 0;
+    bool every_rank = true;
     for (const auto& r : all) {
       bytes += r["bytes_per_repetition"].get<double>();
+      if (!r["median_repetition_s"].is_number()) {
+        every_rank = false;
+        continue;
+      }
       const double t = r["median_repetition_s"].get<double>();
       if (t > slowest) {
         slowest = t;
@@ -213,7 +219,10 @@ class io_problem : public problem {
       }
     }
     json out = {{"size", all.size()}, {"per_rank", all}};
-    if (slowest > 0) {
+    if (!every_rank)
+      out["unavailable"] =
+          "a rank ran no repetition (the run was interrupted first): no aggregate, no straggler";
+    else if (slowest > 0) {
       out["aggregate_bytes_per_s"] = bytes / slowest;
       out["straggler"] = {{"rank", straggler},
                           {"median_repetition_s", slowest},

@@ -40,7 +40,7 @@ class backend {
 std::unique_ptr<workload> make_workload(std::unique_ptr<backend> b, std::string why_missing,
                                         allreduce_factory allreduce);
 
-// The step's flops per image by the layer formula of REFERENCE-style accounting (3 x the
+// The step's flops per image by the layer formula (the usual training accounting, 3 x the
 // forward's 2 x multiply-adds, every kernel tap counted, conv1's input gradient included:
 // 24.5 GFLOP at 224^2), which images/s is converted to GFLOP/s with.
 double layer_formula_flops_per_image(const network& n);

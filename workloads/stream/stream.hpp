@@ -1,7 +1,7 @@
 #pragma once
 // stream: McCalpin's copy, scale, add and triad on double arrays at least 4x the last-level
 // cache, all threads; the memory bandwidth ceiling. Bytes per element as STREAM counts them
-// (no write-allocate): copy 16, scale 16, add 24, triad 24 (REFERENCE.md).
+// (no write-allocate): copy 16, scale 16, add 24, triad 24 (McCalpin, stream.c).
 #include <memory>
 
 #include "bench/workload.hpp"
