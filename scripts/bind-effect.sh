@@ -33,5 +33,6 @@ for k in keys:
     cv = {s: statistics.median(r[k]["statistics"]["cv"] for r in runs[s]) for s in runs}
     ratio = statistics.median(b[k]["statistics"]["median_s"] / u[k]["statistics"]["median_s"]
                               for b, u in zip(runs["bound"], runs["unbound"]))
-    print(f"{k[:44]:44} {100*cv['unbound']:9.1f}% {100*cv['bound']:8.1f}% {ratio:19.3f}")
+    label = k if len(k) <= 44 else k[:20] + "..." + k[-21:]
+    print(f"{label:44} {100*cv['unbound']:9.1f}% {100*cv['bound']:8.1f}% {ratio:19.3f}")
 PY
