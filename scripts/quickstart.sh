@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMLHPC_WERROR=ON
-cmake --build build -j"$(nproc)"
+cmake --build build -j"$(nproc)" --target mlhpc  # the tests are built by scripts/test.sh
 build/bin/mlhpc run --suite quick --bind cores "$@"
