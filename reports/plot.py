@@ -19,7 +19,7 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<", ">", "*", "h", "p"]
 
 
 def roofline(fig_spec):
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+    fig, ax = plt.subplots(figsize=(9, 4.8 + 0.14 * len(fig_spec["points"])))
     ceilings = fig_spec["ceilings"]
     xs = [2.0 ** (k / 4) for k in range(-24, 49)]  # 1/64 .. 4096 flop/byte
     bw = ceilings.get("bytes_per_s")
@@ -44,7 +44,10 @@ def roofline(fig_spec):
     ax.set_title(fig_spec.get("title", "roofline"), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     if fig_spec["points"]:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+        # Outside the data, below the axes, so that the axes keep the figure's width.
+        longest = max(len(p["label"]) for p in fig_spec["points"])
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+                  ncol=2 if longest < 60 else 1, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -120,6 +123,13 @@ def bars(fig_spec):
         err = [[max(0, v - lo) for v, lo in zip(s["values"], s["low"])],
                [max(0, hi - v) for v, hi in zip(s["values"], s["high"])]]
         ax.bar(xs, s["values"], width, yerr=err, capsize=3, label=s["name"])
+        # The verdict of this file against the first, above each bar that changed.
+        for x, hi, v in zip(xs, s["high"], s.get("verdicts", [])):
+            if v in ("regressed", "improved", "inconclusive"):
+                mark = {"regressed": "slower", "improved": "faster", "inconclusive": "?"}[v]
+                ax.annotate(mark, (x, hi), textcoords="offset points", xytext=(0, 2),
+                            ha="center", fontsize=6, rotation=90,
+                            color={"regressed": "tab:red", "improved": "tab:green"}.get(v, "0.4"))
     ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(labels))])
     ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=6)
     ax.grid(True, axis="y", alpha=0.3)
@@ -143,12 +153,39 @@ def lines(fig_spec):
     return fig
 
 
+def ratios(fig_spec):
+    colours = {"regressed": "tab:red", "improved": "tab:green"}
+    rows = [(s["name"], l, v, lo, hi, vd) for s in fig_spec["series"]
+            for l, v, lo, hi, vd in zip(s["labels"], s["values"], s["low"], s["high"],
+                                        s["verdicts"])]
+    multi = len(fig_spec["series"]) > 1
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(rows) + 1.6))
+    ys = list(range(len(rows)))
+    ax.barh(ys, [r[2] - 1 for r in rows], left=1,
+            xerr=[[max(0, r[2] - r[3]) for r in rows], [max(0, r[4] - r[2]) for r in rows]],
+            capsize=2, color=[colours.get(r[5], "0.6") for r in rows])
+    for y, r in zip(ys, rows):
+        ax.annotate(r[5], (max(1.0, r[4], r[2]), y), textcoords="offset points", xytext=(3, -3),
+                    fontsize=6, color=colours.get(r[5], "0.3"))
+    t = fig_spec.get("threshold", 0.05)
+    for x in (1 + t, 1 / (1 + t)):
+        ax.axvline(x, color="0.4", linestyle="--", linewidth=0.8)
+    ax.axvline(1, color="k", linewidth=0.8)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([(f"{r[1]} ({r[0]})" if multi else r[1]) for r in rows], fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xlabel("time ratio new / base (below 1: faster)")
+    ax.set_title(fig_spec.get("title", ""), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def main():
     spec = json.load(open(sys.argv[1]))
     out = {}
     for name, fig_spec in spec.items():
         draw = {"roofline": roofline, "bars": bars, "lines": lines, "busbw": busbw,
-                "breakdown": breakdown, "verdicts": verdicts}[fig_spec["kind"]]
+                "breakdown": breakdown, "verdicts": verdicts, "ratios": ratios}[fig_spec["kind"]]
         fig = draw(fig_spec)
         buf = io.StringIO()
         fig.savefig(buf, format="svg")

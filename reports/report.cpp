@@ -297,45 +297,28 @@ json figure_spec(const std::vector<json>& docs, const std::vector<std::string>& 
                       {"title", "rates along a sweep (median, G per second)"},
                       {"lines", lines}};
   if (docs.size() > 1) {
-    // Keys present in every file, with the median time's 95 % interval as a relative error bar.
-    json labels = json::array(), series = json::array();
-    std::vector<std::string> keys;
-    for (const auto& r : docs[0]["results"]) {
-      bool everywhere = r.value("status", "") == "ok";
-      for (std::size_t i = 1; i < docs.size() && everywhere; ++i) {
-        bool found = false;
-        for (const auto& s : docs[i]["results"])
-          found = found || (s["key"] == r["key"] && s.value("status", "") == "ok");
-        everywhere = found;
+    // Each file after the first against the first, as `mlhpc compare` judges them: the time
+    // ratio per unit of work with its 95 % bootstrap interval, and the verdict.
+    json series = json::array();
+    for (std::size_t i = 1; i < docs.size(); ++i) {
+      const json c = compare(docs[0], names[0], docs[i], names[i], compare_options{});
+      json s = {{"name", names[i]},     {"labels", json::array()}, {"values", json::array()},
+                {"low", json::array()}, {"high", json::array()},   {"verdicts", json::array()}};
+      for (const auto& p : c["pairs"]) {
+        if (!p.contains("time_ratio") || !p.contains("time_ratio_ci95")) continue;
+        s["labels"].push_back(p.contains("label") ? p["label"] : p["key"]);
+        s["values"].push_back(p["time_ratio"]);
+        s["low"].push_back(p["time_ratio_ci95"]["low"]);
+        s["high"].push_back(p["time_ratio_ci95"]["high"]);
+        s["verdicts"].push_back(p["verdict"]);
       }
-      if (everywhere) keys.push_back(r["key"]);
+      if (!s["labels"].empty()) series.push_back(s);
     }
-    for (const auto& k : keys) labels.push_back(k);
-    for (std::size_t i = 0; i < docs.size(); ++i) {
-      json s = {{"name", names[i]},
-                {"values", json::array()},
-                {"low", json::array()},
-                {"high", json::array()}};
-      for (const auto& k : keys)
-        for (const auto& r : docs[i]["results"])
-          if (r["key"] == k) {
-            const auto& st = r["statistics"];
-            const double med = st["median_s"];
-            s["values"].push_back(med * 1e3);
-            s["low"].push_back(st.contains("median_ci95_s")
-                                   ? st["median_ci95_s"]["low"].get<double>() * 1e3
-                                   : med * 1e3);
-            s["high"].push_back(st.contains("median_ci95_s")
-                                    ? st["median_ci95_s"]["high"].get<double>() * 1e3
-                                    : med * 1e3);
-          }
-      series.push_back(s);
-    }
-    if (!keys.empty())
-      spec["comparison"] = {{"kind", "bars"},
-                            {"title", "median time per repetition, 95 % interval of the median"},
-                            {"ylabel", "ms"},
-                            {"labels", labels},
+    if (!series.empty())
+      spec["comparison"] = {{"kind", "ratios"},
+                            {"title", "time per unit of work against " + names[0] +
+                                          " (median ratio, 95 % bootstrap interval)"},
+                            {"threshold", compare_options{}.threshold},
                             {"series", series}};
   }
   for (std::size_t i = 0; i < docs.size(); ++i) {
@@ -572,8 +555,10 @@ std::string figure_caption(const std::string& name) {
     return "Acceptance: each check's measured / expected ratio, coloured by its verdict, with "
            "its warn and fail thresholds.";
   if (name == "comparison")
-    return "Median time per repetition of the problems every file holds, with the 95 % "
-           "interval of the median.";
+    return "Each file against the first, as mlhpc compare judges it: the ratio of the median "
+           "times per unit of work with its 95 % bootstrap interval, coloured by verdict "
+           "(red: regressed, green: improved, grey: unchanged or inconclusive); the dashed lines "
+           "are the threshold.";
   return "Rates along a sweep (median).";
 }
 

@@ -334,6 +334,8 @@ TEST(Report, FiguresCoverRooflineSweepsAndComparisons) {
          {"parameters", {{"m", m}, {"n", 256}}},
          {"work", {{"flops", 2.0 * m * 256 * 256}, {"bytes", 4.0 * (m * 256 + 256 * 256)}}},
          {"rates", {{"flops_per_s", {{"median", 2.0 * m * 256 * 256 / t}}}}},
+         {"measurement",
+          {{"samples_s", {t * 0.98, t * 0.99, t, t, t * 1.01, t * 1.02, t, t * 0.995}}}},
          {"statistics",
           {{"median_s", t}, {"median_ci95_s", {{"low", t * 0.98}, {"high", t * 1.02}}}}}});
   }
@@ -347,10 +349,15 @@ TEST(Report, FiguresCoverRooflineSweepsAndComparisons) {
   json other = doc;
   other["run"]["threads"] = 1;
   const json two = figure_spec({doc, other}, {"a", "b"});
-  ASSERT_TRUE(two.contains("comparison"));
-  EXPECT_EQ(two["comparison"]["labels"].size(), 4U);
-  EXPECT_EQ(two["comparison"]["series"].size(), 2U);
-  EXPECT_DOUBLE_EQ(two["comparison"]["series"][0]["high"][0].get<double>(), 1.02);  // ms
+  // The second file against the first: time ratios with their intervals and verdicts.
+  ASSERT_TRUE(two.contains("comparison")) << two.dump(1);
+  ASSERT_EQ(two["comparison"]["series"].size(), 1U);
+  const auto& s = two["comparison"]["series"][0];
+  EXPECT_EQ(s["labels"].size(), 4U);
+  EXPECT_DOUBLE_EQ(s["values"][0].get<double>(), 1.0);  // the same samples
+  EXPECT_LE(s["low"][0].get<double>(), 1.0);
+  EXPECT_GE(s["high"][0].get<double>(), 1.0);
+  EXPECT_EQ(s["verdicts"][0], "unchanged");
   EXPECT_EQ(html_escape("<a href='x'>&</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;");
 }
 
