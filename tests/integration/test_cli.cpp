@@ -234,6 +234,55 @@ TEST_F(Cli, AcceptWritesVerdictsAndExitsOneWhenTheNodeFails) {
   expect_usage_error({"accept", "--reference", path("missing.json")}, "missing.json");
 }
 
+// The end-of-run table as data on stdout (CSV or JSON) and nothing else there; --bind recorded
+// with the binding OpenMP then had; a dry run's estimate from an earlier run beside --out.
+TEST_F(Cli, TableFormatsBindingAndTheEstimateFromHistory) {
+  const std::vector<std::string> tiny = {
+      "run",  "-w", "gemm:f32", "--set",      "m=64", "--set",      "n=64", "--set",
+      "k=64", "-r", "6",        "--max-time", "0.1",  "--counters", "none", "-q"};
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = tiny;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return mlhpc(a);
+  };
+  const auto csv = run({"--format", "csv", "--bind", "cores", "-o", path("c.json")});
+  ASSERT_EQ(csv.status, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("key,label,workload,variant,status,median_s,", 0), 0u) << csv.out;
+  EXPECT_NE(
+      csv.out.find("\r\ngemm:f32 m=64 n=64 k=64 transa=n transb=n,gemm:f32 m=64 n=64 k=64,gemm,"
+                   "f32,ok,"),
+      std::string::npos)
+      << csv.out;
+  EXPECT_NE(csv.err.find("results: "), std::string::npos) << csv.err;
+  const json doc = json::parse(test::slurp(path("c.json")));
+  EXPECT_EQ(doc["run"]["bind"]["mode"], "cores");
+  EXPECT_EQ(doc["run"]["bind"]["OMP_PROC_BIND"], "close");
+  EXPECT_EQ(doc["run"]["bind"]["OMP_PLACES"], "cores");
+  EXPECT_EQ(doc["context"]["affinity"]["pinned"], true) << doc["context"]["affinity"].dump();
+  EXPECT_EQ(doc["results"][0]["label"], "gemm:f32 m=64 n=64 k=64");
+  const auto js = run({"--format", "json", "--bind", "none", "-o", path("j.json")});
+  ASSERT_EQ(js.status, 0) << js.err;
+  const json rows = json::parse(js.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["status"], "ok");
+  EXPECT_GT(rows[0]["median_s"].get<double>(), 0);
+  EXPECT_EQ(json::parse(test::slurp(path("j.json")))["run"]["bind"]["OMP_PROC_BIND"], "false");
+  const auto both = mlhpc({"run", "-w", "peak:f32", "--format", "csv", "--out", "-"});
+  EXPECT_EQ(both.status, 2);
+  EXPECT_NE(both.err.find("--format csv with --out -: both would go to standard output"),
+            std::string::npos)
+      << both.err;
+  EXPECT_EQ(both.out, "");
+  // The problem ran in c.json and j.json beside --out: the dry run counts it as long as it took.
+  std::vector<std::string> dry = tiny;
+  dry.insert(dry.end(), {"--dry-run", "-o", path("next.json")});
+  const auto d = mlhpc(dry);
+  ASSERT_EQ(d.status, 0) << d.err;
+  EXPECT_NE(d.out.find("estimated time: about 1 s (1 problem as long as their last run in "),
+            std::string::npos)
+      << d.out;
+}
+
 TEST_F(Cli, SysinfoIsJson) {
   const auto r = mlhpc({"sysinfo", "--json"});
   EXPECT_EQ(r.status, 0);
