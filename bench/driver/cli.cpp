@@ -611,7 +611,7 @@ CLI::App* add_accept(CLI::App& app, run_request& rc, accept_cli& ac) {
       "fails");
   add_run_setting_options(acc, rc.settings);
   acc->add_option("--reference", ac.references,
-                  "Result files to judge against (the fleet's median run, an earlier acceptance); "
+                  "Result files to judge against (a known-good node's acceptance run); "
                   "each result is compared with the one of the same problem by median rate");
   const auto& d = ac.t;
   fraction_option(acc, "--nominal-warn", ac.t.nominal_warn,
