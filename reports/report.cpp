@@ -247,7 +247,8 @@ json figure_spec(const std::vector<json>& docs, const std::vector<std::string>& 
     for (const auto& r : docs[i]["results"]) {
       if (r.value("status", "") != "ok" || !r.contains("rates")) continue;
       const std::string metric = judged_metric(r);
-      if (metric.empty()) continue;
+      // Collectives have their own figure, bus bandwidth against size.
+      if (metric.empty() || metric == "bus_bytes_per_s") continue;
       const std::string unit = rate_unit(r, metric);
       for (const auto& [p, v] : r["parameters"].items()) {
         if (!v.is_number()) continue;
@@ -410,6 +411,7 @@ std::vector<std::pair<std::string, std::string>> headline_rows(const json& d) {
                       c.measured + (c.nominal == "-" ? "" : "; nominal " + c.nominal));
   double best_share = 0;
   std::string best_key;
+  std::map<std::string, std::pair<double, std::string>> best_bus;  // workload -> busbw, size
   for (const auto& r : d["results"]) {
     if (r.value("status", "") != "ok") continue;
     const std::string label = r.contains("label") ? text(r["label"]) : text(r["key"]);
@@ -419,7 +421,18 @@ std::vector<std::pair<std::string, std::string>> headline_rows(const json& d) {
       best_key = label;
     }
     const std::string w = r.value("workload", "");
-    if ((w == "resnet50" || w == "io" || w == "allreduce") && r.contains("rates")) {
+    // A collective: its largest bus bandwidth over the sizes, one line per collective below.
+    if (r.contains("rates") && r["rates"].contains("bus_bytes_per_s")) {
+      const double v = r["rates"]["bus_bytes_per_s"]["median"].get<double>();
+      auto& best = best_bus[w];
+      if (v > best.first)
+        best = {v, r.contains("parameters") && r["parameters"].contains("bytes") &&
+                           r["parameters"]["bytes"].is_number()
+                       ? format_bytes_binary(r["parameters"]["bytes"].get<double>())
+                       : std::string("?")};
+      continue;
+    }
+    if ((w == "resnet50" || w == "io") && r.contains("rates")) {
       const std::string m = judged_metric(r);
       if (m.empty()) continue;
       std::string what = format_rate(r["rates"][m]["median"].get<double>(), rate_unit(r, m));
@@ -430,6 +443,9 @@ std::vector<std::pair<std::string, std::string>> headline_rows(const json& d) {
       rows.emplace_back(label, (m == "bus_bytes_per_s" ? "busbw " : "") + what + " (median)");
     }
   }
+  for (const auto& [w, b] : best_bus)
+    rows.emplace_back(w, fmt::format("largest bus bandwidth {} at {} (median)",
+                                     format_rate(b.first, "byte/s"), b.second));
   if (!best_key.empty())
     rows.emplace_back("best share of a ceiling",
                       fmt::format("{:.1f} % ({})", best_share * 100, best_key));

@@ -361,5 +361,43 @@ TEST(Report, FiguresCoverRooflineSweepsAndComparisons) {
   EXPECT_EQ(html_escape("<a href='x'>&</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;");
 }
 
+// Collectives: bus bandwidth against the message size, one line per collective and type (not a
+// generic sweep); a ResNet-50 step's profile as a breakdown by kind.
+TEST(Report, BusBandwidthAgainstSizeAndTheStepsBreakdown) {
+  json doc = {{"run", {{"threads", 1}}}, {"results", json::array()}};
+  for (double bytes : {1024.0, 65536.0, 1048576.0})
+    doc["results"].push_back({{"key", fmt::format("allreduce:mpi bytes={}", bytes)},
+                              {"workload", "allreduce"},
+                              {"variant", "mpi"},
+                              {"status", "ok"},
+                              {"parameters", {{"bytes", bytes}, {"dtype", "f32"}}},
+                              {"rates", {{"bus_bytes_per_s", {{"median", bytes * 1e3}}}}}});
+  doc["results"].push_back(
+      {{"key", "resnet50:train batch=16"},
+       {"label", "resnet50:train batch=16"},
+       {"workload", "resnet50"},
+       {"variant", "train"},
+       {"status", "ok"},
+       {"parameters", {{"batch", 16}}},
+       {"details",
+        {{"profile",
+          {{"step_s", 2.3}, {"seconds_by_kind", {{"conv_fwd", 0.6}, {"batch_norm", 0.15}}}}}}}});
+  const json spec = figure_spec({doc}, {"a"});
+  ASSERT_TRUE(spec.contains("busbw_0")) << spec.dump(1);
+  ASSERT_EQ(spec["busbw_0"]["lines"].size(), 1u);
+  EXPECT_EQ(spec["busbw_0"]["lines"][0]["name"], "allreduce f32");
+  EXPECT_EQ(spec["busbw_0"]["lines"][0]["x"], json::array({1024.0, 65536.0, 1048576.0}));
+  EXPECT_DOUBLE_EQ(spec["busbw_0"]["lines"][0]["y"][2].get<double>(), 1048576.0 * 1e3 / 1e9);
+  EXPECT_FALSE(spec.contains("series")) << "collectives are not drawn twice";
+  bool breakdown = false;
+  for (const auto& [k, v] : spec.items())
+    if (v["kind"] == "breakdown") {
+      breakdown = true;
+      EXPECT_EQ(v["labels"], json::array({"batch_norm", "conv_fwd"}));
+      EXPECT_DOUBLE_EQ(v["values"][1].get<double>(), 600.0);  // ms
+    }
+  EXPECT_TRUE(breakdown) << spec.dump(1);
+}
+
 }  // namespace
 }  // namespace mlhpc::reports
