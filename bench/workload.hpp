@@ -84,6 +84,10 @@ class problem {
   virtual std::string memory_caveat() const { return {}; }
   // Trust issues only the problem can see ([{"code", "detail"}]), added to the runner's own.
   virtual nlohmann::json trust_notes() const { return nlohmann::json::array(); }
+  // True for a problem that waits on storage or the network by design (io, the collectives):
+  // fewer busy threads than requested is then its nature, not a sign of a disturbed run, and the
+  // `fewer_busy_threads` trust issue is not raised for it.
+  virtual bool waits_by_design() const { return false; }
   // Releases resources early. Not timed. The destructor must also release them.
   virtual void teardown() {}
   // Facts about this instance worth recording: implementation chosen, input fill, sizes. Called

@@ -594,11 +594,40 @@ std::string render_report(const std::vector<json>& docs, const std::vector<std::
   if (md) {
     out += "# mlhpc-bench report\n\n";
     for (std::size_t i = 0; i < docs.size(); ++i) {
-      out += fmt::format("## {}\n\n| | |\n|---|---|\n", markdown_escape(names[i]));
-      for (const auto& [k, v] : context_rows(docs[i]))
-        out += fmt::format("| {} | {} |\n", k, markdown_escape(v));
+      const auto& d = docs[i];
+      // Summary first: the node, its verdicts, the headline figures.
+      out += fmt::format("## {}\n\n### Summary\n\n| | |\n|---|---|\n", markdown_escape(names[i]));
+      for (const auto& [k, v] : context_fields(d.value("context", json::object())))
+        if (k == "host" || k == "cpu" || k == "topology" || k == "memory")
+          out += fmt::format("| {} | {} |\n", k, markdown_escape(v));
+      if (d.contains("acceptance"))
+        out += fmt::format("| node verdict | **{}** |\n",
+                           markdown_escape(text(d["acceptance"].value("verdict", json("?")))));
+      std::string line = format_summary_line(d);
+      if (!line.empty() && line.back() == '\n') line.pop_back();
+      out += fmt::format("| results | {} |\n", markdown_escape(line));
+      for (const auto& [k, v] : headline_rows(d))
+        out += fmt::format("| {} | {} |\n", markdown_escape(k), markdown_escape(v));
+      if (d.contains("acceptance")) {
+        out += "\n| verdict | check | against | notes |\n|---|---|---|---|\n";
+        for (const auto& c : d["acceptance"].value("checks", json::array())) {
+          std::string against, notes;
+          for (const auto& j : c.value("judgements", json::array()))
+            against += fmt::format("{}{}: {:.1f} % ({})", against.empty() ? "" : "; ",
+                                   text(j.value("against", json(""))), j.value("ratio", 0.0) * 100,
+                                   text(j.value("verdict", json(""))));
+          for (const auto& n : c.value("notes", json::array()))
+            notes += fmt::format("{}{}", notes.empty() ? "" : "; ", text(n));
+          out += fmt::format(
+              "| {} | {} | {} | {} |\n", markdown_escape(text(c.value("verdict", json("?")))),
+              markdown_escape(text(c.value("label", json("")))),
+              markdown_escape(against.empty() ? "-" : against), markdown_escape(notes));
+        }
+      }
+      out += "\n### Results\n";
       out +=
-          "\n| problem | status | median | rate | % ceiling | trust | verification |\n"
+          "\n| problem | status | median time (95 % interval) | median rate | % ceiling | trust | "
+          "verification |\n"
           "|---|---|---|---|---|---|---|\n";
       for (const auto& r : result_rows(docs[i]))
         out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", markdown_escape(r.key),
@@ -621,6 +650,10 @@ std::string render_report(const std::vector<json>& docs, const std::vector<std::
       }
       out += "Each number again (one command per problem):\n\n";
       out += markdown_code_block(a.run_block) + "\n";
+      out += "#### Context\n\n| | |\n|---|---|\n";
+      for (const auto& [k, v] : context_rows(docs[i]))
+        out += fmt::format("| {} | {} |\n", k, markdown_escape(v));
+      out += "\n";
     }
     if (figures.is_null())
       out += fmt::format("Figures: none ({}).\n", markdown_escape(why));

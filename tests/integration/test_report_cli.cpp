@@ -93,7 +93,10 @@ TEST_F(ReportCli, MarkdownCarriesTheArtifactDescription) {
   // The ceilings with the nominal peak beside them, and each result's trust codes.
   EXPECT_NE(md.find("| ceiling | measured | nominal peak | note |"), std::string::npos) << md;
   EXPECT_NE(md.find("| flops:f32 | "), std::string::npos) << md;
-  EXPECT_NE(md.find("| problem | status | median | rate | % ceiling | trust |"), std::string::npos);
+  EXPECT_NE(
+      md.find(
+          "| problem | status | median time (95 % interval) | median rate | % ceiling | trust |"),
+      std::string::npos);
 }
 
 TEST_F(ReportCli, EachRateIsShownInItsOwnUnit) {

@@ -74,6 +74,8 @@ double load(const std::string& dtype, const unsigned char* p, std::size_t i) {
 
 class mpi_problem final : public problem {
  public:
+  // A collective waits on the network (and on the other ranks) by design.
+  bool waits_by_design() const override { return true; }
   mpi_problem(const spec& s, const problem_env& env, MPI_Comm comm)
       : m_spec(s), m_seed(env.seed), m_comm(comm) {
     MPI_Comm_rank(comm, &m_rank);

@@ -49,6 +49,8 @@ extern const char* const submission_how;
 // accounting before and after each repetition, the repetition clock and the ranks' figures.
 class io_problem : public problem {
  public:
+  // The submitting thread waits for the storage; reader threads wait by design.
+  bool waits_by_design() const override { return true; }
   io_problem(io_options o, const problem_env& env)
       : m_opt(std::move(o)), m_seed(env.seed), m_root(env.scratch_root), m_comm(env.comm) {}
   ~io_problem() override { teardown(); }
