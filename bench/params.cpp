@@ -176,7 +176,12 @@ std::vector<std::int64_t> range_values(const param_spec& spec, const std::string
   std::vector<std::int64_t> out;
   for (std::int64_t v = lo; v <= hi && out.size() <= cap;) {
     out.push_back(v);
-    if (times ? v > hi / by : v > hi - by) break;  // the next value would pass the end
+    // The next value would pass the end (the distance to the end in unsigned arithmetic: hi - v
+    // can exceed INT64_MAX when the range spans zero).
+    if (times ? v > hi / by
+              : static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(v) <
+                    static_cast<std::uint64_t>(by))
+      break;
     v = times ? v * by : v + by;
   }
   return out;

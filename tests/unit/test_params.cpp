@@ -98,6 +98,14 @@ TEST(Expand, RangesAsNcclTestsAndOsuTakeThem) {
   EXPECT_EQ(p[2].get("m"), "16");
   EXPECT_EQ(count_expansion(specs(), {parse_setting("m=1,4:16:x4"), parse_setting("n=1:10:+1")}),
             30u);
+  // Ranges across zero or at the ends of the 64-bit range do not overflow.
+  const param_spec wide{"w", param_type::integer, "0", "", {}, INT64_MIN, INT64_MAX};
+  EXPECT_EQ(expand_value(wide, "-9223372036854775807:-9000000000000000000:+9000000000000000000"),
+            std::vector<std::string>{"-9223372036854775807"});
+  EXPECT_EQ(expand_value(wide, "-9000000000000000000:9000000000000000000:+9000000000000000000"),
+            (std::vector<std::string>{"-9000000000000000000", "0", "9000000000000000000"}));
+  EXPECT_EQ(expand_value(wide, "4611686018427387904:9223372036854775807:x2"),
+            std::vector<std::string>{"4611686018427387904"});
   // The special words are not ranges; ranges of a text parameter are not ranges either.
   EXPECT_FALSE(is_range(s[2], "a:b"));
 }
