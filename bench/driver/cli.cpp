@@ -448,8 +448,8 @@ CLI::Option* text_option(CLI::App* app, const std::string& names, Target& target
 constexpr const char* exit_statuses =
     "Exit status:\n"
     "  0    success\n"
-    "  1    run: a problem failed or exceeded --timeout; compare, ab: something regressed;\n"
-    "       validate: a file is invalid\n"
+    "  1    run: a problem failed or exceeded --timeout; accept: the node failed; compare,\n"
+    "       ab: something regressed; validate: a file is invalid\n"
     "  2    bad input: an option, a path or a file's content; one message names the value and\n"
     "       what was expected, and nothing is written\n"
     "  3    the system refused: a file could not be written or read (full disk, quota, I/O\n"
