@@ -190,13 +190,11 @@ std::string format_ranks(const json& doc) {
   return fmt::format("\nranks ({}), node acceptance:\n", doc["run"].value("ranks", 0)) + out;
 }
 
-namespace {
-
-// The codes that make a result's timing untrustworthy: everything but a counter that could not be
-// read and threads that may migrate (warnings about the conditions, not about the figure).
 bool undermines_timing(const std::string& code) {
   return code != "counters_unavailable" && code != "threads_unpinned";
 }
+
+namespace {
 
 // The verification in a word.
 std::string check_word(const json& r) {

@@ -25,6 +25,10 @@ nlohmann::json table_rows(const nlohmann::json& doc);
 // SI units as in the file.
 std::string format_table_csv(const nlohmann::json& doc);
 
+// Whether a trust code makes a result's timing untrustworthy: every code but a counter that could
+// not be read and threads that may migrate (those concern the conditions, not the figure).
+bool undermines_timing(const std::string& code);
+
 // One line that says what the columns and abbreviations mean.
 std::string format_legend();
 

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "bench/rates.hpp"
+#include "bench/table.hpp"
 #include "bench/text.hpp"
 
 namespace mlhpc::reports {
@@ -45,12 +46,6 @@ std::string pairing_key_of(const json& r) {
   return r.value("key", "");
 }
 
-// Codes that make the timing untrustworthy (a warning: run again on a quiet node).
-bool undermines(const std::string& code) {
-  return code != "counters_unavailable" && code != "threads_unpinned" && code != "above_ceiling" &&
-         code != "above_nominal_peak";
-}
-
 json judge_result(const json& r, const json& doc,
                   const std::vector<std::pair<std::string, json>>& refs,
                   const acceptance_thresholds& t) {
@@ -85,7 +80,7 @@ json judge_result(const json& r, const json& doc,
     if (code == "above_ceiling" || code == "above_nominal_peak") {
       verdict = worse(verdict, "fail");
       check["notes"].push_back("counting error: " + ti.value("detail", std::string()));
-    } else if (undermines(code) && !(waits && code == "fewer_busy_threads")) {
+    } else if (undermines_timing(code) && !(waits && code == "fewer_busy_threads")) {
       verdict = worse(verdict, "warn");
       untrusted.push_back(code);
     }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -379,8 +380,7 @@ json figure_spec(const std::vector<json>& docs, const std::vector<std::string>& 
           std::string against = j.value("against", "");
           against = against.substr(0, against.find(' '));
           labels.push_back(fmt::format("{} vs {}", text(c.value("label", json(""))), against));
-          const double expected_ratio = j.value("unit", "") == "share" ? 1.0 : 1.0;
-          ratios.push_back(j["ratio"].get<double>() / expected_ratio);
+          ratios.push_back(j["ratio"]);
           verdicts.push_back(j["verdict"]);
           warn.push_back(j["warn_below"]);
           fail.push_back(j["fail_below"]);
@@ -484,15 +484,13 @@ artifact artifact_description(const json& d, const std::string& path) {
   const json& tool = at(d, {"context", "tool"});
   std::string features;
   if (tool.is_object() && tool.contains("features"))
-    for (const auto& [k, v] : tool["features"].items())
-      features += fmt::format(" -DMLHPC_WITH_{}={}",
-                              k == "dnnl"        ? "DNNL"
-                              : k == "benchmark" ? "BENCHMARK"
-                              : k == "cuda"      ? "CUDA"
-                              : k == "mpi"       ? "MPI"
-                              : k == "papi"      ? "PAPI"
-                                                 : k,
+    for (const auto& [k, v] : tool["features"].items()) {
+      // The feature "dnnl" is the option MLHPC_WITH_DNNL.
+      std::string option = k;
+      for (auto& c : option) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      features += fmt::format(" -DMLHPC_WITH_{}={}", option,
                               v.is_boolean() && v.get<bool>() ? "ON" : "OFF");
+    }
   const std::string commit = text(at(d, {"context", "tool", "git_commit"}));
   a.sections.push_back(
       {"Compilation",
