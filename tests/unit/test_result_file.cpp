@@ -32,6 +32,17 @@ TEST(Schema, GoldenResultFileIsValid) {
   std::set<std::string> statuses;
   for (const auto& r : doc["results"]) statuses.insert(r["status"].get<std::string>());
   EXPECT_EQ(statuses, (std::set<std::string>{"ok", "skipped", "failed"}));
+  // The fields of the first-hour issue: labels, the binding, the filter, acceptance verdicts.
+  for (const auto& r : doc["results"]) EXPECT_TRUE(r["label"].is_string()) << r["key"];
+  EXPECT_EQ(doc["run"]["bind"]["mode"], "cores");
+  EXPECT_TRUE(doc["run"]["filter"].is_string());
+  EXPECT_EQ(doc["acceptance"]["checks"].size(), doc["results"].size());
+  auto bad = doc;
+  bad["acceptance"]["verdict"] = "excellent";
+  EXPECT_NE(errors_text(bad).find("/acceptance/verdict"), std::string::npos) << errors_text(bad);
+  bad = doc;
+  bad["run"]["bind"]["mode"] = "sockets";
+  EXPECT_NE(errors_text(bad), "");
 }
 
 TEST(Schema, OkResultWithoutStatisticsIsInvalidAndSaysWhere) {
