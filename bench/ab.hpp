@@ -31,11 +31,27 @@ struct ab_run {
 // quotes are not interpreted. Throws usage_error for an empty command.
 std::vector<std::string> split_command(const std::string& text, const std::string& what);
 
+// What a protocol did: its runs in the order they ran, and why it stopped early, if it did.
+struct ab_outcome {
+  std::vector<ab_run> runs;
+  // "" when every round ran; otherwise the run that did not finish (its command, status and log)
+  // or the interrupt. A run "finishes" when it exits 0 or 1 (its result file is then complete).
+  std::string stopped;
+  bool interrupted = false;  // `interrupt` was set: the running child was stopped by SIGTERM
+};
+
 // Runs the protocol: for each round, both commands with run_args + {"--out", FILE, "--quiet"},
-// their output to a log file beside it. Stops with runtime_error naming the command and its log
-// when a run exits with a status other than 0 or 1, and at `interrupt`. `on_run` is told of each
-// run as it ends (progress). Returns the runs in the order they ran.
-std::vector<ab_run> run_ab(const ab_plan& plan, const std::atomic<bool>* interrupt,
-                           const std::function<void(const ab_run&)>& on_run = {});
+// their output to a log file beside it. Stops at the first run that does not finish (another
+// exit status, a signal) and at `interrupt`: then the running child gets SIGTERM (it saves what
+// it finished and exits), and SIGKILL after `kill_grace` if it does not; nothing is left
+// running. `on_run` is told of each run as it ends (progress). Throws runtime_error only when a
+// run cannot be started at all (its log cannot be created, fork fails).
+ab_outcome run_ab(const ab_plan& plan, const std::atomic<bool>* interrupt,
+                  const std::function<void(const ab_run&)>& on_run = {});
+
+inline constexpr double kill_grace_s = 10.0;
+
+// The rounds in which both sides finished (exit 0 or 1), as pairs of indices into `runs`.
+std::vector<std::pair<std::size_t, std::size_t>> finished_rounds(const std::vector<ab_run>& runs);
 
 }  // namespace mlhpc

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -41,6 +42,15 @@ std::string file_type_name(unsigned mode) {
   }
 }
 
+std::string file_name_part(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, 64)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (std::isalnum(u) != 0 && u < 0x80) || c == '-' || c == '_' ? c : '_';
+  }
+  return out.empty() ? std::string("unknown") : out;
+}
+
 namespace {
 
 constexpr std::string_view temp_marker = ".mlhpc-tmp.";
@@ -52,10 +62,7 @@ std::string shown(const std::string& path) {
 std::string this_host() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  std::string h = buf;
-  for (char& c : h)
-    if (c == '/' || c == '.') c = '_';  // a file-name component; dots would confuse parsing
-  return h;
+  return file_name_part(buf);  // no dots: they would confuse the temporary name's parsing
 }
 
 // The refusal of an existing target that is not a regular file, or is one of the inputs.
@@ -118,7 +125,77 @@ void remove_stale_temporaries(const fs::path& dir, const std::string& host) {
 
 std::atomic<std::int64_t> g_fixed_nonce{-1};
 
+// The components of `dir` as cumulative prefixes ("a", "a/b", ...; "/a", "/a/b" when absolute).
+std::vector<std::string> prefixes(const std::string& dir) {
+  std::vector<std::string> out;
+  std::string walked = dir.front() == '/' ? "" : ".";
+  std::size_t at = 0;
+  while (at < dir.size()) {
+    const std::size_t next = dir.find('/', at);
+    const std::string comp =
+        dir.substr(at, next == std::string::npos ? std::string::npos : next - at);
+    at = next == std::string::npos ? dir.size() : next + 1;
+    if (comp.empty() || comp == ".") continue;
+    walked += "/" + comp;
+    out.push_back(walked);
+  }
+  return out;
+}
+
+// The first existing component of `dir` that is a symbolic link, or "".
+std::string first_link(const std::string& dir) {
+  for (const auto& p : prefixes(dir)) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0) return {};
+    if (S_ISLNK(st.st_mode)) return p;
+  }
+  return {};
+}
+
+bool is_directory(const std::string& dir) {
+  struct stat st {};
+  return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+usage_error link_refused(std::string_view option, const std::string& dir, const std::string& link) {
+  return usage_error(fmt::format(
+      "{} '{}': '{}' is a symbolic link; the suite never creates directories through one (give "
+      "the real path, or create the directory first)",
+      option, shown(dir), shown(link)));
+}
+
 }  // namespace
+
+void make_directories(const std::string& dir, std::string_view option) {
+  if (dir.empty() || is_directory(dir)) return;
+  int fd = ::open(dir.front() == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    throw usage_error(
+        fmt::format("{} '{}': cannot open its root: {}", option, shown(dir), std::strerror(errno)));
+  for (const auto& p : prefixes(dir)) {
+    const std::string comp = fs::path(p).filename().string();
+    int sub = ::openat(fd, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0 && errno == ENOENT) {
+      if (::mkdirat(fd, comp.c_str(), 0777) != 0 && errno != EEXIST) {
+        const int e = errno;
+        ::close(fd);
+        throw usage_error(fmt::format("{} '{}': cannot create the directory '{}': {}", option,
+                                      shown(dir), shown(p), std::strerror(e)));
+      }
+      sub = ::openat(fd, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    const int e = errno;
+    ::close(fd);
+    if (sub < 0) {
+      struct stat st {};
+      if (::lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) throw link_refused(option, dir, p);
+      throw usage_error(fmt::format("{} '{}': cannot use '{}' as a directory: {}", option,
+                                    shown(dir), shown(p), std::strerror(e)));
+    }
+    fd = sub;
+  }
+  ::close(fd);
+}
 
 std::string temporary_path(const std::string& path, std::uint32_t nonce) {
   return (directory_of(path) / fmt::format(".{}{}{}.{}.{:08x}", fs::path(path).filename().string(),
@@ -140,6 +217,10 @@ void check_output_path(const std::string& path, std::string_view option,
     throw usage_error(
         fmt::format("{} '{}': expected a file name, not a directory", option, shown(path)));
   check_existing_target(path, option, inputs);
+  // Directories to create: never through a link (make_directories refuses it when writing).
+  if (const std::string dir = directory_of(path).string(); !is_directory(dir))
+    if (const std::string link = first_link(dir); !link.empty())
+      throw link_refused(option, dir, link);
   // The nearest existing ancestor must be a directory we may write in.
   fs::path dir = directory_of(path);
   while (true) {
@@ -172,11 +253,7 @@ void write_file_atomically(const std::string& path, std::string_view text) {
   const bool existed = ::lstat(path.c_str(), &before) == 0;
   const std::string kept = existed ? "the previous file is intact" : "nothing was written";
   const fs::path dir = directory_of(path);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw io_failure(fmt::format("cannot create the directory '{}' for '{}': {}",
-                                 shown(dir.string()), shown(path), ec.message()));
+  make_directories(dir.string(), "output");
   const std::string host = this_host();
   remove_stale_temporaries(dir, host);
 

@@ -30,6 +30,13 @@
 
 namespace mlhpc {
 
+// `text` (a host name, a user name: anything taken from the system) as one safe file-name
+// component: letters, digits, '-' and '_' are kept, every other byte ('/', '.', control
+// characters, non-ASCII) becomes '_', at most 64 bytes; empty becomes "unknown". The result
+// never contains a '/' and is never "." or "..", so a default name built from it stays in the
+// directory it was meant for.
+std::string file_name_part(std::string_view text);
+
 // "regular file", "directory", "character device", "block device", "FIFO", "socket",
 // "symbolic link"; for messages.
 std::string file_type_name(unsigned mode);
@@ -41,7 +48,15 @@ std::string file_type_name(unsigned mode);
 void check_output_path(const std::string& path, std::string_view option,
                        const std::vector<std::string>& inputs = {});
 
-// Writes `text` to `path` as described above, creating missing parent directories. Throws
+// Creates the directory `dir` and its missing parents, each with mkdirat on a directory opened
+// with O_NOFOLLOW: when anything has to be created, no component of `dir` may be a symbolic link
+// (a link planted at "results" must not make the suite create directories in its target). An
+// existing directory is used as it is. `option` names the option in messages. Throws
+// usage_error naming the link, or the component that cannot be created and why.
+void make_directories(const std::string& dir, std::string_view option);
+
+// Writes `text` to `path` as described above, creating missing parent directories
+// (make_directories). Throws
 // usage_error for a refused target, io_failure when the system refuses the write.
 void write_file_atomically(const std::string& path, std::string_view text);
 

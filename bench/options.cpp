@@ -33,7 +33,11 @@ double parse_number(std::string_view text, const numeric_rule& r, std::string_vi
     v = static_cast<double>(i);
   } else {
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) throw refuse();
+    // Subnormal values (below 2.2e-308) are refused as well: they are no one's setting, and the
+    // standard conversions (std::stod) throw on them where the value is used again.
+    if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v) ||
+        (v != 0 && !std::isnormal(v)))
+      throw refuse();
   }
   const bool low = r.min_open ? !(v > r.min) : !(v >= r.min);
   const bool high = r.max_open ? !(v < r.max) : !(v <= r.max);

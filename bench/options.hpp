@@ -51,6 +51,13 @@ inline constexpr numeric_rule threads{
 // A week: a problem that may run longer than that is hung, not slow.
 inline constexpr numeric_rule timeout{
     .option = "--timeout", .max = 604800, .expected = "seconds per problem (0: no limit)"};
+inline constexpr numeric_rule memory_channels{.option = "--memory-channels",
+                                              .integer = true,
+                                              .min = 1,
+                                              .max = 256,
+                                              .expected = "populated memory channels"};
+inline constexpr numeric_rule memory_mts{
+    .option = "--memory-mts", .min = 100, .max = 100000, .expected = "MT/s (DDR5-4800: 4800)"};
 inline constexpr numeric_rule threshold{.option = "--threshold",
                                         .max = 1,
                                         .min_open = true,

@@ -50,8 +50,32 @@ std::int64_t problem_params::get_int(const std::string& name) const {
   return out;
 }
 
+void problem_params::out_of_type(const std::string& name, const std::string& shown, std::int64_t lo,
+                                 std::uint64_t hi) {
+  throw usage_error(
+      fmt::format("parameter {}={}: expected a value between {} and {} (the largest "
+                  "this workload can represent)",
+                  name, shown, lo, hi));
+}
+
+void problem_params::scaled_overflow(const std::string& name, const std::string& value,
+                                     const char* unit_name) {
+  throw usage_error(
+      fmt::format("parameter {}={}: {} {} is more than 2^63 - 1 bytes; expected a smaller value",
+                  name, value, value, unit_name));
+}
+
+std::string problem_params::fmt_scaled(const std::string& value, const char* unit_name) {
+  return fmt::format("{} ({} {})", value, value, unit_name);
+}
+
 double problem_params::get_number(const std::string& name) const {
-  return std::stod(get(name));
+  const std::string& v = get(name);
+  double out = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || ptr != v.data() + v.size())
+    MLHPC_FAIL("parameter '{}'='{}' is not a number", name, v);
+  return out;
 }
 
 bool problem_params::get_bool(const std::string& name) const {
@@ -259,7 +283,8 @@ std::string normalize_value(const param_spec& spec, const std::string& raw) {
     case param_type::number: {
       double v = 0;
       auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), v);
-      if (ec != std::errc() || ptr != raw.data() + raw.size() || !std::isfinite(v))
+      if (ec != std::errc() || ptr != raw.data() + raw.size() || !std::isfinite(v) ||
+          (v != 0 && !std::isnormal(v)))
         throw usage_error(
             fmt::format("parameter {}='{}': expected a number{}", spec.name, raw, specials));
       if (v < static_cast<double>(spec.min_value))

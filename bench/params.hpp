@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -45,6 +47,22 @@ class problem_params {
   bool has(const std::string& name) const;
   const std::string& get(const std::string& name) const;
   std::int64_t get_int(const std::string& name) const;
+  // The one checked path from an integer parameter to the type a workload computes with: the
+  // value as T, or usage_error naming the parameter, its value and T's range when it does not
+  // fit (a 64-bit count must never wrap into an int or a 32-bit field).
+  template <class T>
+  T get_as(const std::string& name) const {
+    return narrow_param<T>(name, get_int(name), get(name));
+  }
+  // The parameter times `unit` (file_mib to bytes: 1 << 20), as T; usage_error naming the
+  // parameter, its value and `unit_name` when the product overflows T.
+  template <class T>
+  T get_scaled(const std::string& name, std::int64_t unit, const char* unit_name) const {
+    const std::int64_t v = get_int(name);
+    std::int64_t out = 0;
+    if (__builtin_mul_overflow(v, unit, &out)) scaled_overflow(name, get(name), unit_name);
+    return narrow_param<T>(name, out, fmt_scaled(get(name), unit_name));
+  }
   double get_number(const std::string& name) const;
   bool get_bool(const std::string& name) const;
   void set(const std::string& name, std::string value);
@@ -61,6 +79,19 @@ class problem_params {
   bool operator==(const problem_params&) const = default;
 
  private:
+  template <class T>
+  static T narrow_param(const std::string& name, std::int64_t v, const std::string& shown) {
+    static_assert(std::is_integral_v<T>);
+    if (!std::in_range<T>(v))
+      out_of_type(name, shown, static_cast<std::int64_t>(std::numeric_limits<T>::min()),
+                  static_cast<std::uint64_t>(std::numeric_limits<T>::max()));
+    return static_cast<T>(v);
+  }
+  [[noreturn]] static void out_of_type(const std::string& name, const std::string& shown,
+                                       std::int64_t lo, std::uint64_t hi);
+  [[noreturn]] static void scaled_overflow(const std::string& name, const std::string& value,
+                                           const char* unit_name);
+  static std::string fmt_scaled(const std::string& value, const char* unit_name);
   std::vector<std::pair<std::string, std::string>> m_values;
 };
 

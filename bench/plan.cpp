@@ -186,4 +186,52 @@ std::vector<planned_problem> make_plan(const registry& r, const std::vector<plan
   return out;
 }
 
+std::string plan_fingerprint(const std::vector<planned_problem>& plan,
+                             const std::string& settings) {
+  std::string out;
+  for (const auto& p : plan) out += "problem " + p.label() + "\n";
+  out += "settings " + settings + "\n";
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::size_t problems_in(const std::vector<std::string>& lines) {
+  return static_cast<std::size_t>(
+      std::count_if(lines.begin(), lines.end(),
+                    [](const std::string& l) { return l.rfind("problem ", 0) == 0; }));
+}
+
+}  // namespace
+
+std::string plan_disagreement(const std::vector<std::string>& fingerprints) {
+  for (std::size_t r = 1; r < fingerprints.size(); ++r) {
+    if (fingerprints[r] == fingerprints[0]) continue;
+    const auto a = lines_of(fingerprints[0]);
+    const auto b = lines_of(fingerprints[r]);
+    std::size_t i = 0;
+    while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+    const auto line = [](const std::vector<std::string>& l, std::size_t k) {
+      return k < l.size() ? fmt::format("'{}'", l[k]) : std::string("nothing");
+    };
+    const std::size_t pa = problems_in(a), pb = problems_in(b);
+    const std::string counts =
+        pa == pb ? fmt::format("both plan {} problems", pa)
+                 : fmt::format("rank 0 plans {} problems, rank {} plans {}", pa, r, pb);
+    return fmt::format(
+        "the ranks disagree on what to run: rank {} differs from rank 0 ({}); at line {} of the "
+        "plan rank 0 has {} and rank {} has {}; expected the same workloads, settings and suite "
+        "on every rank (an MPMD launch or a wrapper changed one rank's command line)",
+        r, counts, i + 1, line(a, i), r, line(b, i));
+  }
+  return {};
+}
+
 }  // namespace mlhpc

@@ -52,4 +52,13 @@ std::vector<shape_line> load_shape_list(const std::string& workload, const std::
 std::vector<planned_problem> make_plan(const registry& r, const std::vector<plan_entry>& entries,
                                        std::uint64_t available_memory);
 
+// What one rank plans, as text that the ranks of a job compare before measuring: one line per
+// problem (its key), then `settings` (the run settings the rank was given). Ranks started with
+// different command lines (MPMD, a wrapper that changes one rank's options) differ here.
+std::string plan_fingerprint(const std::vector<planned_problem>& plan, const std::string& settings);
+
+// Empty when every rank's fingerprint (index = rank) equals rank 0's; otherwise a message naming
+// the first rank that differs and the first problem (or setting) where it differs from rank 0.
+std::string plan_disagreement(const std::vector<std::string>& fingerprints);
+
 }  // namespace mlhpc

@@ -3,17 +3,19 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <re2/re2.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <set>
 #include <thread>
 
@@ -45,7 +47,8 @@ void log(const std::string& msg) {
 
 std::string default_out_path() {
   const auto t = std::time(nullptr);
-  return fmt::format("results/{}-{:%Y%m%dT%H%M%S}.json", host_name(), fmt::gmtime(t));
+  return fmt::format("results/{}-{:%Y%m%dT%H%M%S}.json", file_name_part(host_name()),
+                     fmt::gmtime(t));
 }
 
 // The communicator the run uses, watched: whether this rank is waiting in a collective is what
@@ -174,25 +177,36 @@ run_inputs read_inputs(const registry& reg, const run_request& req) {
   return in;
 }
 
-// --filter REGEX (ECMAScript, searched anywhere in the key, as Google Benchmark's
-// --benchmark_filter): the problems it matches. Nothing matched, or a bad expression, is bad input.
+// --filter REGEX, searched anywhere in the key (as Google Benchmark's --benchmark_filter), in
+// RE2's syntax (Perl-like, without back-references or look-around). RE2 compiles to an automaton
+// and matches in time linear in the key, without recursion or backtracking, so no pattern can
+// overflow the stack or run away (std::regex recursed once per character and crashed on long
+// keys and nested groups). A pattern longer than max_filter_chars, nested deeper than RE2's
+// parser allows, or needing more than RE2's memory budget is a usage error. Nothing matched is
+// bad input too.
 std::vector<planned_problem> filter_plan(std::vector<planned_problem> plan,
                                          const std::string& filter) {
-  std::regex re;
-  try {
-    re = std::regex(filter, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    throw usage_error(
-        fmt::format("--filter '{}': not a regular expression ({})", filter, e.what()));
-  }
+  constexpr std::size_t max_filter_chars = 4096;
+  if (filter.size() > max_filter_chars)
+    throw usage_error(fmt::format(
+        "--filter: the pattern has {} characters, more than the limit of {}; expected a shorter "
+        "regular expression",
+        filter.size(), max_filter_chars));
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(std::int64_t{8} << 20);
+  const RE2 re(filter, options);
+  if (!re.ok())
+    throw usage_error(fmt::format("--filter '{}': not a regular expression RE2 accepts ({})",
+                                  terminal_text(filter), re.error()));
   std::vector<planned_problem> kept;
   for (auto& p : plan)
-    if (std::regex_search(p.label(), re)) kept.push_back(std::move(p));
+    if (RE2::PartialMatch(p.label(), re)) kept.push_back(std::move(p));
   if (kept.empty())
     throw usage_error(fmt::format(
         "--filter '{}': matches none of the {} planned problems (the first is '{}'; see "
         "--dry-run without --filter)",
-        filter, plan.size(), plan.empty() ? std::string() : plan.front().label()));
+        terminal_text(filter), plan.size(), plan.empty() ? std::string() : plan.front().label()));
   return kept;
 }
 
@@ -274,6 +288,25 @@ struct prepared_run {
   std::string out;
 };
 
+// Before measuring, the ranks agree on the plan: each rank's fingerprint (its problems and the
+// settings it was given) is compared through a short digest, and only when the digests differ
+// are the fingerprints gathered to name the first rank and problem that differ. A difference is
+// bad input on every rank (exit 2): ranks that planned different problems would otherwise hang
+// in a barrier or measure different things under one result file.
+void agree_on_plan(communicator& comm, const std::vector<planned_problem>& plan,
+                   const run_request& req) {
+  if (comm.size() < 2) return;
+  json given = req.settings;
+  given["--filter"] = req.filter;
+  given["--suite"] = req.suite;
+  const std::string mine = plan_fingerprint(plan, given.dump());
+  const auto digests = comm.allgather(std::to_string(std::hash<std::string>{}(mine)));
+  if (std::all_of(digests.begin(), digests.end(), [&](const auto& d) { return d == digests[0]; }))
+    return;
+  const std::string why = plan_disagreement(comm.allgather(mine));
+  throw usage_error(why.empty() ? std::string("the ranks disagree on what to run") : why);
+}
+
 prepared_run prepare(const registry& reg, const run_request& req, communicator& comm) {
   prepared_run p;
   on_every_rank(comm, [&] {
@@ -301,6 +334,7 @@ prepared_run prepare(const registry& reg, const run_request& req, communicator& 
       check_output_path(p.out, "--out", inputs);
     }
   });
+  agree_on_plan(comm, p.plan, req);
   return p;
 }
 
@@ -677,7 +711,10 @@ int finish(run_state& st, bool was_interrupted) {
       if (t["code"] == "above_ceiling" || t["code"] == "above_nominal_peak")
         log(fmt::format("warning: {}: {}", terminal_text(r["key"].get<std::string>()),
                         terminal_text(t["detail"].get<std::string>())));
-  if (!final_text.empty()) std::cout << terminal_lines(wrap_lines(final_text, 118));
+  // Beside the table: on stderr when stdout holds the JSON (--out -) or the table as data.
+  if (!final_text.empty())
+    (st.to_stdout || st.req.format != "table" ? std::cerr : std::cout)
+        << terminal_lines(wrap_lines(final_text, 118));
   if (was_interrupted) return interrupted() ? interrupted_status() : 130;
   if (!errors.empty()) return 4;
   return std::max(failed > 0 ? 1 : 0, final_status);

@@ -14,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "bench/context_text.hpp"
 #include "bench/error.hpp"
 
 namespace mlhpc {
@@ -164,10 +165,11 @@ void scratch_dir::check_space(std::uint64_t bytes, double keep_free) const {
   const double after = static_cast<double>(s.available) - static_cast<double>(bytes);
   if (after < keep_free * static_cast<double>(s.total))
     MLHPC_FAIL(
-        "{}: writing {:.3g} GB would leave {:.3g} GB free of {:.3g} GB ({:.1f} %), under the "
-        "{:.0f} % this workload keeps free: give a smaller data set or another --dir",
-        m_path, static_cast<double>(bytes) / 1e9, std::max(after, 0.0) / 1e9,
-        static_cast<double>(s.total) / 1e9,
+        "{}: writing {} would leave {} free of {} ({:.1f} %), under the {:.0f} % this "
+        "workload keeps free: give a smaller data set or another --dir",
+        m_path, format_bytes_binary(static_cast<double>(bytes)),
+        format_bytes_binary(std::max(after, 0.0)),
+        format_bytes_binary(static_cast<double>(s.total)),
         100 * std::max(after, 0.0) / static_cast<double>(s.total), keep_free * 100);
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -302,6 +303,11 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   if (const auto e = failed(error)) return fail(e);
   runner_settings timed = cfg.runner;
   timed.warmup = std::max(timed.warmup, prob->minimum_warmup());
+  // A ceiling is what other results are shares of: it is timed for at least
+  // ceiling_min_time_s (within --max-time), so that its best sample is the best of many and a
+  // short disturbance (a neighbour taking a core for a fraction of a second) cannot set it.
+  if (r.contains("provides_ceiling"))
+    timed.min_time_s = std::max(timed.min_time_s, std::min(ceiling_min_time_s, timed.max_time_s));
   m = measure(*prob, timed, comm, interrupt, sample_cb, {}, counters.get());
   if (const auto e = failed(m.error.empty() ? "" : "run failed: " + m.error)) return fail(e);
   if (counters) {
@@ -447,6 +453,11 @@ json trust_issues(const json& r, const session_options& opt, int team_threads) {
 // merged-accumulator error is a factor of several).
 constexpr double kNominalTolerance = 1.02;
 
+bool undermines_ceiling(const std::string& code) {
+  return code == "high_cv" || code == "fewer_busy_threads" || code == "threads_oversubscribed" ||
+         code == "threads_overridden";
+}
+
 void apply_ceilings(json& doc, const json& external) {
   json ceilings = json::object();
   for (auto& [key, c] : external.items()) ceilings[key] = c;
@@ -464,6 +475,20 @@ void apply_ceilings(json& doc, const json& external) {
                        {"source", "measured in this run"},
                        {"problem", r["key"]},
                        {"statistic", "best sample"}};
+  }
+  // A ceiling whose own timing is untrustworthy (a neighbour took a core while it ran: high CV,
+  // busy threads) is named as such, and so is every share of it.
+  for (const auto& r : doc["results"]) {
+    if (!r.contains("provides_ceiling") || !measured.contains(r["provides_ceiling"]["key"]))
+      continue;
+    auto& m = measured[r["provides_ceiling"]["key"].get<std::string>()];
+    if (m["problem"] != r["key"]) continue;
+    std::vector<std::string> why;
+    for (const auto& t : r.value("trust_issues", json::array()))
+      if (undermines_ceiling(t["code"])) why.push_back(t["detail"].get<std::string>());
+    if (!why.empty())
+      m["untrustworthy"] = fmt::format("{} was measured while disturbed: {}",
+                                       r["key"].get<std::string>(), fmt::join(why, "; "));
   }
   for (auto& [key, c] : measured.items()) ceilings[key] = c;
   // The nominal peak beside each ceiling it exists for; a ceiling above it is a counting error.
@@ -489,7 +514,9 @@ void apply_ceilings(json& doc, const json& external) {
     if (r.contains("trust_issues")) {
       json kept = json::array();
       for (const auto& t : r["trust_issues"])
-        if (t["code"] != "above_ceiling" && t["code"] != "above_nominal_peak") kept.push_back(t);
+        if (t["code"] != "above_ceiling" && t["code"] != "above_nominal_peak" &&
+            t["code"] != "ceiling_untrustworthy")
+          kept.push_back(t);
       r["trust_issues"] = kept;
     }
     if (r.contains("provides_ceiling") && r.value("status", "") == "ok" && r.contains("rates")) {
@@ -514,6 +541,7 @@ void apply_ceilings(json& doc, const json& external) {
     c.erase("share");
     c.erase("exceeded");
     c.erase("unavailable");
+    c.erase("untrustworthy");
     const std::string key = c["key"];
     const std::string metric = c["metric"];
     if (r.value("status", "") != "ok" || !r.contains("rates") || !r["rates"].contains(metric))
@@ -528,6 +556,19 @@ void apply_ceilings(json& doc, const json& external) {
     const double best = r["rates"][metric]["best"];
     c["value"] = value;
     c["share"] = median / value;
+    if (ceilings[key].contains("untrustworthy")) {
+      // The share is as unreliable as its ceiling; a rate above it says nothing about counting.
+      c["untrustworthy"] = ceilings[key]["untrustworthy"];
+      if (best > value) c["exceeded"] = true;
+      r["trust_issues"].push_back(
+          {{"code", "ceiling_untrustworthy"},
+           {"detail",
+            fmt::format("the ceiling {} ({}) is untrustworthy, so this share of it ({:.0f} %) is "
+                        "too: {}",
+                        key, format_rate(value, ceilings[key].value("unit", "")),
+                        100 * median / value, ceilings[key]["untrustworthy"].get<std::string>())}});
+      continue;
+    }
     // A point above its roof means a counting or precision mismatch, not a win.
     if (best > value) {
       c["exceeded"] = true;

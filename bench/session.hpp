@@ -18,7 +18,7 @@
 
 namespace mlhpc {
 
-inline constexpr const char* schema_version = "1.5.0";
+inline constexpr const char* schema_version = "1.6.0";
 
 struct session_options {
   run_config config;  // the run settings (run_settings.hpp)
@@ -65,7 +65,7 @@ std::string repro_command(const planned_problem& pp, const session_options& opt)
 // The result's trust issues from its measurement, counters and the run's settings: a list of
 // {"code", "detail"} (codes: high_cv, ci_target_missed, no_median_interval, fewer_busy_threads,
 // threads_unpinned, threads_overridden, threads_oversubscribed, counters_unavailable). Ceiling
-// codes (above_ceiling, above_nominal_peak) are added by apply_ceilings.
+// codes (above_ceiling, above_nominal_peak, ceiling_untrustworthy) are added by apply_ceilings.
 nlohmann::json trust_issues(const nlohmann::json& result, const session_options& opt,
                             int team_threads);
 
@@ -74,8 +74,19 @@ nlohmann::json trust_issues(const nlohmann::json& result, const session_options&
 // each result's share of its ceiling. Measured ceilings win over external ones. Each ceiling
 // gets the nominal peak of doc["context"]["nominal_peak"] beside it where the CPU is known; a
 // measured ceiling above its nominal peak, or a result above its ceiling, is a counting error and
-// is flagged in the result's trust_issues (above_nominal_peak, above_ceiling).
+// is flagged in the result's trust_issues (above_nominal_peak, above_ceiling). A measured ceiling
+// whose own result carries a trust issue of undermines_ceiling gets "untrustworthy" (naming its
+// problem and why), and every result that is a share of it gets ceiling_untrustworthy instead of
+// above_ceiling: a disturbed ceiling, not the counting, is then what is wrong.
 void apply_ceilings(nlohmann::json& doc, const nlohmann::json& external);
+
+// True for the trust issues that say a ceiling's timing was disturbed (high_cv,
+// fewer_busy_threads, threads_oversubscribed, threads_overridden).
+bool undermines_ceiling(const std::string& code);
+
+// The least time a problem that measures a ceiling is timed for (within --max-time): 1 s of
+// ~20 ms samples, whose best is then the best of about fifty.
+inline constexpr double ceiling_min_time_s = 1.0;
 
 // Extracts the ceilings of a result file (or a plain ceilings object) for --ceilings.
 // Throws usage_error when the file is unreadable or has no ceilings.

@@ -94,6 +94,7 @@ std::string short_code(const std::string& code) {
       {"counters_unavailable", "ctr"},
       {"above_ceiling", "ABOVE-CEILING"},
       {"above_nominal_peak", "ABOVE-NOMINAL"},
+      {"ceiling_untrustworthy", "ceiling?"},
       {"fits_in_page_cache", "fits-cache"}};
   for (const auto& [c, n] : names)
     if (c == code) return n;

@@ -8,6 +8,9 @@ find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc)
+# --filter: RE2 matches in linear time without recursion (std::regex recursed per character and
+# overflowed the stack on long or nested patterns).
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 
 # Optional dependencies, one tri-state option each.
 mlhpc_option(DNNL "oneDNN workloads (gemm)")

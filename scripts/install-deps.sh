@@ -13,7 +13,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git clang-format clang-14 libclang-rt-14-dev libomp-14-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev libvalijson-dev libyaml-cpp-dev libhwloc-dev
-  libdnnl-dev ocl-icd-opencl-dev libbenchmark-dev libgtest-dev libgmock-dev
+  libre2-dev libdnnl-dev ocl-icd-opencl-dev libbenchmark-dev libgtest-dev libgmock-dev
   libpapi-dev libopenmpi-dev openmpi-bin liburing-dev
   python3-matplotlib chromium
 )

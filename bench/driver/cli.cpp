@@ -288,9 +288,10 @@ int cmd_ab(const ab_cli& cli) {
   (void)render_comparisons({}, cli.format);  // checks the format before hours of running
   if (!cli.out.empty()) check_output_path(cli.out, "--out");
   plan.rounds = cli.rounds;
-  plan.dir = cli.dir.empty() ? fmt::format("results/ab-{}-{:%Y%m%dT%H%M%S}", host_name(),
-                                           fmt::gmtime(std::time(nullptr)))
-                             : cli.dir;
+  plan.dir = cli.dir.empty()
+                 ? fmt::format("results/ab-{}-{:%Y%m%dT%H%M%S}", file_name_part(host_name()),
+                               fmt::gmtime(std::time(nullptr)))
+                 : cli.dir;
   // A protocol writes its files into a directory of its own: an earlier protocol's files are
   // never replaced.
   if (std::error_code ec;
@@ -303,33 +304,41 @@ int cmd_ab(const ab_cli& cli) {
   install_interrupt_handlers();
   log(fmt::format("ab: {} rounds of base and new, alternating AB/BA; files in {}", plan.rounds,
                   plan.dir));
-  std::vector<ab_run> runs;
+  ab_outcome outcome;
   try {
-    runs = run_ab(plan, &interrupt_flag(), [&](const ab_run& r) {
+    outcome = run_ab(plan, &interrupt_flag(), [&](const ab_run& r) {
       log(fmt::format("ab: round {}/{} {} done in {:.1f} s (exit {})", r.round, plan.rounds, r.side,
                       r.wall_s, r.exit_status));
     });
   } catch (const std::runtime_error& e) {
     throw usage_error(fmt::format("ab: {}", e.what()));
   }
-  if (interrupted()) {
-    log(fmt::format("ab: interrupted; the runs so far are in {}", terminal_text(plan.dir)));
-    return interrupted_status();
-  }
+  const auto& runs = outcome.runs;
+  // The comparison of the rounds both sides finished; an interrupted or failed protocol still
+  // leaves ab.json with those and with every run, the one that stopped it included.
   std::vector<json> base, neu;
   std::vector<std::string> base_paths, new_paths;
-  // run_ab returns the runs round by round, so the i-th of each side share round i.
-  for (const auto& r : runs) {
-    (r.side == "base" ? base : neu).push_back(reports::load_result_file(r.result_file));
-    (r.side == "base" ? base_paths : new_paths).push_back(r.result_file);
+  const auto rounds = finished_rounds(runs);
+  for (const auto& [b, n] : rounds) {
+    base.push_back(reports::load_result_file(runs[b].result_file));
+    base_paths.push_back(runs[b].result_file);
+    neu.push_back(reports::load_result_file(runs[n].result_file));
+    new_paths.push_back(runs[n].result_file);
   }
-  json c = reports::compare_groups(base, base_paths, neu, new_paths, true, cli.opt);
+  json c = rounds.empty()
+               ? json::object()
+               : reports::compare_groups(base, base_paths, neu, new_paths, true, cli.opt);
   c["protocol"] = {{"rounds", plan.rounds},
+                   {"rounds_finished", rounds.size()},
+                   {"status", outcome.stopped.empty() ? "complete"
+                              : outcome.interrupted   ? "interrupted"
+                                                      : "failed"},
                    {"order", "AB in odd rounds, BA in even rounds"},
                    {"base_command", plan.base_command},
                    {"new_command", plan.new_command},
                    {"run_args", plan.run_args},
                    {"dir", plan.dir}};
+  if (!outcome.stopped.empty()) c["protocol"]["stopped"] = utf8_text(outcome.stopped);
   json runs_json = json::array();
   double wall = 0;
   for (const auto& r : runs) {
@@ -344,6 +353,15 @@ int cmd_ab(const ab_cli& cli) {
   c["protocol"]["wall_s"] = wall;
   write_json_file((std::filesystem::path(plan.dir) / "ab.json").string(),
                   json{{"comparisons", {c}}});
+  if (outcome.interrupted) {
+    log(fmt::format("ab: interrupted after {} finished round(s); they are in {}", rounds.size(),
+                    terminal_text((std::filesystem::path(plan.dir) / "ab.json").string())));
+    return interrupted() ? interrupted_status() : 130;
+  }
+  if (!outcome.stopped.empty())
+    throw usage_error(fmt::format("ab: {}; the {} finished round(s) are in {}", outcome.stopped,
+                                  rounds.size(),
+                                  (std::filesystem::path(plan.dir) / "ab.json").string()));
   require_pairs({c});
   return emit_comparisons({c}, cli.format, cli.out);
 }
@@ -562,7 +580,7 @@ CLI::App* add_run(CLI::App& app, run_request& rc) {
               "Result file whose ceilings (peak, stream) GEMM shares are computed against when "
               "this run measures none");
   text_option(run, "--filter", rc.filter, "a regular expression",
-              "Run only the problems whose key matches this regular expression (ECMAScript, "
+              "Run only the problems whose key matches this regular expression (RE2 syntax, "
               "searched anywhere in the key, as Google Benchmark's --benchmark_filter)");
   run->add_option("--bind", rc.bind,
                   "Thread binding: cores (OMP_PROC_BIND=close OMP_PLACES=cores) or none "
@@ -641,12 +659,11 @@ CLI::App* add_accept(CLI::App& app, run_request& rc, accept_cli& ac) {
       fmt::format("median rate / the reference's below this warns (default {})", d.reference_warn));
   fraction_option(acc, "--reference-fail", ac.t.reference_fail,
                   fmt::format("... and below this fails (default {})", d.reference_fail));
-  acc->add_option("--memory-channels", ac.memory_channels,
-                  "Populated memory channels of the node (datasheet); with --memory-mts gives the "
-                  "nominal bandwidth channels x MT/s x 8 B")
-      ->check(CLI::Range(1, 256));
-  acc->add_option("--memory-mts", ac.memory_mts, "Memory transfer rate in MT/s (DDR5-4800: 4800)")
-      ->check(CLI::Range(100.0, 100000.0));
+  number_option(acc, "--memory-channels", ac.memory_channels, rules::memory_channels,
+                "Populated memory channels of the node (datasheet); with --memory-mts gives the "
+                "nominal bandwidth channels x MT/s x 8 B");
+  number_option(acc, "--memory-mts", ac.memory_mts, rules::memory_mts,
+                "Memory transfer rate in MT/s (DDR5-4800: 4800)");
   text_option(acc, "-o,--out", rc.out, "a file name",
               "Result file (default results/<host>-<time>.json), with the verdicts under "
               "acceptance");

@@ -192,3 +192,41 @@ TEST(ProblemParams, TypedJson) {
 
 }  // namespace
 }  // namespace mlhpc
+
+namespace mlhpc {
+namespace {
+
+// The one checked path from a parameter to a workload's arithmetic: a count that does not fit
+// the type it is computed in, or a unit conversion past 2^63, is a usage error naming the value
+// (it was a wrap to a tiny size: 2^32 files in a uint32_t is 0 files).
+TEST(ProblemParams, NarrowingAndUnitConversionsAreChecked) {
+  const problem_params p({{"files", "4294967296"},
+                          {"readers", "2147483648"},
+                          {"small", "7"},
+                          {"file_mib", "8796093022208"},
+                          {"ok_mib", "3"}});
+  EXPECT_EQ(p.get_as<std::uint64_t>("files"), std::uint64_t{1} << 32);
+  EXPECT_EQ(test::usage_message([&] { (void)p.get_as<std::uint32_t>("files"); }),
+            "parameter files=4294967296: expected a value between 0 and 4294967295 (the largest "
+            "this workload can represent)");
+  EXPECT_EQ(test::usage_message([&] { (void)p.get_as<int>("readers"); }),
+            "parameter readers=2147483648: expected a value between -2147483648 and 2147483647 "
+            "(the largest this workload can represent)");
+  EXPECT_EQ(p.get_as<int>("small"), 7);
+  EXPECT_EQ(p.get_scaled<std::uint64_t>("ok_mib", 1 << 20, "MiB"), 3u << 20);
+  // 2^43 MiB is 2^63 bytes: one past the largest.
+  EXPECT_EQ(
+      test::usage_message([&] { (void)p.get_scaled<std::uint64_t>("file_mib", 1 << 20, "MiB"); }),
+      "parameter file_mib=8796093022208: 8796093022208 MiB is more than 2^63 - 1 bytes; "
+      "expected a smaller value");
+  // 3 KiB fits 32 bits; 2^22 KiB (4 GiB) does not.
+  const problem_params q(
+      std::vector<std::pair<std::string, std::string>>{{"block_kib", "4194304"}});
+  EXPECT_EQ(
+      test::usage_message([&] { (void)q.get_scaled<std::uint32_t>("block_kib", 1024, "KiB"); }),
+      "parameter block_kib=4194304 (4194304 KiB): expected a value between 0 and 4294967295 "
+      "(the largest this workload can represent)");
+}
+
+}  // namespace
+}  // namespace mlhpc

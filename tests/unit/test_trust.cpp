@@ -134,6 +134,36 @@ TEST(Ceilings, ACeilingAboveNominalAndAResultAboveItsCeilingAreCountingErrors) {
   EXPECT_TRUE(doc3["results"][0]["trust_issues"].empty());
 }
 
+// A neighbour took a core while peak ran: its ceiling read 86 of 230 GFLOP/s with a CV of 27 %,
+// and a training step was then "125 % of its ceiling: a counting or precision mismatch". The
+// ceiling is what was wrong, and the share says so, naming it.
+TEST(Ceilings, ASharesOfADisturbedCeilingNameTheCeilingNotTheCounting) {
+  json doc = doc_with_rates(86e9, 107e9);
+  doc["results"][0]["trust_issues"] = {
+      {{"code", "high_cv"}, {"detail", "coefficient of variation 27.0 % is above 5.0 %"}}};
+  apply_ceilings(doc, json::object());
+  const auto& c = doc["ceilings"]["flops:f32"];
+  EXPECT_EQ(c["untrustworthy"],
+            "peak:f32 was measured while disturbed: coefficient of variation 27.0 % is above "
+            "5.0 %");
+  const auto& gemm = doc["results"][1];
+  EXPECT_EQ(codes(gemm["trust_issues"]), std::vector<std::string>{"ceiling_untrustworthy"});
+  EXPECT_EQ(gemm["trust_issues"][0]["detail"],
+            "the ceiling flops:f32 (86.0 GFLOP/s) is untrustworthy, so this share of it (122 %) "
+            "is too: peak:f32 was measured while disturbed: coefficient of variation 27.0 % is "
+            "above 5.0 %");
+  EXPECT_EQ(gemm["ceiling"]["untrustworthy"], c["untrustworthy"]);
+  EXPECT_TRUE(gemm["ceiling"]["exceeded"].get<bool>());
+  // Recomputed after every problem, without repeating itself; a quiet ceiling clears it.
+  apply_ceilings(doc, json::object());
+  EXPECT_EQ(doc["results"][1]["trust_issues"].size(), 1U);
+  doc["results"][0]["trust_issues"] = json::array();
+  apply_ceilings(doc, json::object());
+  EXPECT_EQ(codes(doc["results"][1]["trust_issues"]), std::vector<std::string>{"above_ceiling"});
+  EXPECT_FALSE(doc["ceilings"]["flops:f32"].contains("untrustworthy"));
+  EXPECT_FALSE(doc["results"][1]["ceiling"].contains("untrustworthy"));
+}
+
 TEST(Rates, EachRateHasItsOwnUnitAndAResultItsJudgedMetric) {
   const json gemm_int8 = {{"workload", "gemm"}, {"variant", "int8"}};
   EXPECT_EQ(rate_unit(gemm_int8, "flops_per_s"), "op/s");

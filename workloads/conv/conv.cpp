@@ -388,6 +388,7 @@ class conv_workload final : public workload {
                      "occurrences of this layer in its network (batch files set it); weights the "
                      "network summary, not the measurement"};
     count.measured = false;
+    count.max_value = 1 << 20;
     return {problem,
             {"pass",
              param_type::choice,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "bench/checked.hpp"
 #include "bench/error.hpp"
 #include "workloads/io/blocks.hpp"
 #include "workloads/io/io_problem.hpp"
@@ -13,8 +14,13 @@ namespace mlhpc::io {
 
 namespace {
 
+// The largest count or size in its unit any io parameter takes unless it says otherwise: 2^30
+// (a GiB of MiB is a PiB; a billion files or operations is a day of I/O at 10^4 per second).
+// Products of these are checked again where the problem is built (options_of).
+constexpr std::int64_t max_count = std::int64_t{1} << 30;
+
 param_spec int_param(const char* name, const char* def, const char* help, std::int64_t lo = 1,
-                     std::int64_t hi = INT64_MAX) {
+                     std::int64_t hi = max_count) {
   param_spec p{name, param_type::integer, def, help};
   p.min_value = lo;
   p.max_value = hi;
@@ -101,9 +107,10 @@ class io_workload final : public workload {
       param_spec compute{"compute_ms", param_type::number, "50",
                          "simulated compute per step in ms (DLIO computation_time)"};
       compute.min_value = 0;
+      compute.max_value = 3'600'000;  // an hour per step
       out.push_back(compute);
-      out.push_back(int_param("steps", "8", "steps per repetition"));
-      out.push_back(int_param("prefetch", "2", "batches each reader may load ahead"));
+      out.push_back(int_param("steps", "8", "steps per repetition", 1, 1 << 20));
+      out.push_back(int_param("prefetch", "2", "batches each reader may load ahead", 1, 1 << 16));
       out.push_back(
           int_param("transfer_kib", "1024", "largest read call in KiB, a multiple of 4", 4, 65536));
       add_engine_params(out, "1", "true");
@@ -115,7 +122,7 @@ class io_workload final : public workload {
       out.push_back(int_param("data_mib", "256",
                               "the size the case is scaled to in MiB (the data set, or the "
                               "checkpoint)"));
-      out.push_back(int_param("steps", "8", "steps per repetition (epoch cases)"));
+      out.push_back(int_param("steps", "8", "steps per repetition (epoch cases)", 1, 1 << 20));
       add_engine_params(out, "1", "true");
     } else if (variant == "checkpoint") {
       out.push_back(int_param("size_mib", "256", "checkpoint size in MiB"));
@@ -179,15 +186,31 @@ class io_workload final : public workload {
                                 const problem_params& p) const override {
     auto o = options_of(variant, p);
     scale_case(o, 1);
-    const std::uint64_t transfer = std::max<std::uint64_t>(o.transfer, 1 << 20);
-    std::uint64_t bytes =
-        static_cast<std::uint64_t>(std::max(o.readers, 1)) *
-            (static_cast<std::uint64_t>(o.depth) * transfer + sizeof(latency_histogram)) +
-        (1 << 20);
-    bytes += static_cast<std::uint64_t>(o.files) * o.samples_per_file * sizeof(sample_loc) * 3;
-    bytes += random_sets * o.ops * (sizeof(io_op) + 8);
-    if (o.variant == "checkpoint") bytes += o.checkpoint_bytes;
-    return bytes;
+    // Checked arithmetic throughout: the sizes are the user's, and a wrapped sum would pass the
+    // memory check.
+    const auto n = [](std::uint64_t v) {
+      return static_cast<std::int64_t>(std::min<std::uint64_t>(v, INT64_MAX));
+    };
+    const std::int64_t transfer = std::max<std::int64_t>(o.transfer, 1 << 20);
+    const char* what = "the buffers of this problem";
+    std::int64_t bytes =
+        checked_product({std::max(o.readers, 1),
+                         checked_sum(checked_product({o.depth, transfer}, what),
+                                     static_cast<std::int64_t>(sizeof(latency_histogram)), what)},
+                        what);
+    bytes = checked_sum(bytes, 1 << 20, what);
+    bytes = checked_sum(bytes,
+                        checked_product({n(o.files), n(o.samples_per_file),
+                                         static_cast<std::int64_t>(sizeof(sample_loc) * 3)},
+                                        what),
+                        what);
+    bytes = checked_sum(bytes,
+                        checked_product({static_cast<std::int64_t>(random_sets), n(o.ops),
+                                         static_cast<std::int64_t>(sizeof(io_op) + 8)},
+                                        what),
+                        what);
+    if (o.variant == "checkpoint") bytes = checked_sum(bytes, n(o.checkpoint_bytes), what);
+    return static_cast<std::uint64_t>(bytes);
   }
 
   std::unique_ptr<problem> create(const std::string& variant, const problem_params& p,

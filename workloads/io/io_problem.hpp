@@ -17,6 +17,7 @@
 
 #include "bench/communicator.hpp"
 #include "bench/error.hpp"
+#include "bench/files.hpp"
 #include "bench/scratch.hpp"
 #include "bench/watchdog.hpp"
 #include "bench/workload.hpp"
@@ -99,11 +100,10 @@ class io_problem : public problem {
  protected:
   virtual void release() {}
 
-  // The scratch directory (the default root, results/scratch, may not exist yet: one level is
-  // made, nothing above).
+  // The scratch directory (the default root, results/scratch, may not exist yet: it is made
+  // without following links, as every directory the suite creates).
   void make_dir() {
-    if (::mkdir(m_root.c_str(), 0700) != 0 && errno != EEXIST)
-      MLHPC_FAIL("--dir {}: cannot create it: {}", m_root, std::strerror(errno));
+    make_directories(m_root, "--dir");
     m_dir = std::make_unique<scratch_dir>(m_root, "mlhpc-io");
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bench/checked.hpp"
 #include "workloads/io/blocks.hpp"
 
 namespace mlhpc::io {
@@ -52,7 +53,7 @@ const dlio_case* find_case(const std::string& name) {
 
 void engine_options(io_options& o, const problem_params& p) {
   o.engine = p.get("engine");
-  o.depth = static_cast<int>(p.get_int("depth"));
+  o.depth = p.get_as<int>("depth");
   o.direct = p.get_bool("direct");
   o.uring.register_files = p.get_bool("register_files");
   o.uring.fixed_buffers = p.get_bool("fixed_buffers");
@@ -73,48 +74,48 @@ io_options options_of(const std::string& variant, const problem_params& p) {
   o.variant = variant;
   if (variant == "seq_read" || variant == "rand_read") {
     engine_options(o, p);
-    const std::uint64_t file = static_cast<std::uint64_t>(p.get_int("file_mib")) * mib;
-    o.transfer = static_cast<std::uint32_t>(p.get_int("block_kib")) * 1024;
+    const std::uint64_t file = p.get_scaled<std::uint64_t>("file_mib", 1 << 20, "MiB");
+    o.transfer = p.get_scaled<std::uint32_t>("block_kib", 1024, "KiB");
     if (variant == "seq_read") {
       o.sample_bytes = file;
     } else {
       o.sample_bytes = o.transfer;
       o.samples_per_file = o.transfer ? file / o.transfer : 0;
-      o.ops = static_cast<std::uint64_t>(p.get_int("ops"));
+      o.ops = p.get_as<std::uint64_t>("ops");
     }
   } else if (variant == "sample_read") {
     engine_options(o, p);
-    o.files = static_cast<std::uint32_t>(p.get_int("files"));
-    o.samples_per_file = static_cast<std::uint64_t>(p.get_int("samples_per_file"));
-    o.sample_bytes = static_cast<std::uint64_t>(p.get_int("sample_bytes"));
-    o.transfer = static_cast<std::uint32_t>(p.get_int("transfer_kib")) * 1024;
-    o.ops = static_cast<std::uint64_t>(p.get_int("ops"));
+    o.files = p.get_as<std::uint32_t>("files");
+    o.samples_per_file = p.get_as<std::uint64_t>("samples_per_file");
+    o.sample_bytes = p.get_as<std::uint64_t>("sample_bytes");
+    o.transfer = p.get_scaled<std::uint32_t>("transfer_kib", 1024, "KiB");
+    o.ops = p.get_as<std::uint64_t>("ops");
   } else if (variant == "small_files") {
     o.engine = "sync";
     o.direct = p.get_bool("direct");
-    o.files = static_cast<std::uint32_t>(p.get_int("files"));
-    o.sample_bytes = static_cast<std::uint64_t>(p.get_int("file_kib")) * 1024;
-    o.readers = static_cast<int>(p.get_int("readers"));
+    o.files = p.get_as<std::uint32_t>("files");
+    o.sample_bytes = p.get_scaled<std::uint64_t>("file_kib", 1024, "KiB");
+    o.readers = p.get_as<int>("readers");
   } else if (variant == "epoch") {
     engine_options(o, p);
-    o.files = static_cast<std::uint32_t>(p.get_int("files"));
-    o.samples_per_file = static_cast<std::uint64_t>(p.get_int("samples_per_file"));
-    o.sample_bytes = static_cast<std::uint64_t>(p.get_int("sample_bytes"));
-    o.sample_stdev = static_cast<std::uint64_t>(p.get_int("sample_stdev"));
-    o.transfer = static_cast<std::uint32_t>(p.get_int("transfer_kib")) * 1024;
-    o.batch = static_cast<std::uint32_t>(p.get_int("batch"));
-    o.readers = static_cast<int>(p.get_int("readers"));
+    o.files = p.get_as<std::uint32_t>("files");
+    o.samples_per_file = p.get_as<std::uint64_t>("samples_per_file");
+    o.sample_bytes = p.get_as<std::uint64_t>("sample_bytes");
+    o.sample_stdev = p.get_as<std::uint64_t>("sample_stdev");
+    o.transfer = p.get_scaled<std::uint32_t>("transfer_kib", 1024, "KiB");
+    o.batch = p.get_as<std::uint32_t>("batch");
+    o.readers = p.get_as<int>("readers");
     o.compute_s = p.get_number("compute_ms") / 1e3;
-    o.steps = static_cast<int>(p.get_int("steps"));
-    o.prefetch = static_cast<int>(p.get_int("prefetch"));
+    o.steps = p.get_as<int>("steps");
+    o.prefetch = p.get_as<int>("prefetch");
   } else if (variant == "checkpoint") {
     engine_options(o, p);
-    o.checkpoint_bytes = static_cast<std::uint64_t>(p.get_int("size_mib")) * mib;
-    o.transfer = static_cast<std::uint32_t>(p.get_int("block_kib")) * 1024;
+    o.checkpoint_bytes = p.get_scaled<std::uint64_t>("size_mib", 1 << 20, "MiB");
+    o.transfer = p.get_scaled<std::uint32_t>("block_kib", 1024, "KiB");
   } else if (variant == "dlio") {
     engine_options(o, p);
-    o.data_bytes = static_cast<double>(p.get_int("data_mib")) * mib;
-    o.steps = static_cast<int>(p.get_int("steps"));
+    o.data_bytes = static_cast<double>(p.get_scaled<std::int64_t>("data_mib", 1 << 20, "MiB"));
+    o.steps = p.get_as<int>("steps");
     const std::string name = p.get("case");
     if (name == "llama_7b_checkpoint") {
       o.variant = "checkpoint";
@@ -142,6 +143,19 @@ io_options options_of(const std::string& variant, const problem_params& p) {
                      static_cast<double>(c->record_bytes);
     }
   }
+  // The products the problem computes with, checked once here (check(), footprint_bytes() and
+  // create() all start from options_of): a count times a size past 2^63 is a usage error naming
+  // the parameters, never a wrap to a small data set.
+  const auto n = [](std::uint64_t v) {
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(v, INT64_MAX));
+  };
+  (void)checked_product({n(o.files), n(o.samples_per_file)}, "files x samples_per_file");
+  (void)checked_product(
+      {n(o.files), n(o.samples_per_file),
+       checked_sum(n(o.sample_bytes), n(o.sample_stdev), "sample_bytes + sample_stdev")},
+      "files x samples_per_file x sample_bytes (the data set)");
+  (void)checked_product({std::max(o.readers, 1), o.depth, n(o.transfer)},
+                        "readers x depth x transfer (the buffers in flight)");
   return o;
 }
 

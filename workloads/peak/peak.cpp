@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -27,6 +28,17 @@ class peak_problem final : public problem {
       : m_kernel(k), m_chunks(chunks), m_threads(env.threads), m_totals(env.threads, 0.0) {}
 
   void setup() override {
+    // The team OpenMP gives may be smaller than asked (OMP_THREAD_LIMIT, a job's cap): the
+    // problem runs on the team it got, its work counts that team, and the runner's
+    // threads_overridden says so; verifying the absent threads' sums failed the run instead.
+    int team = 1;
+#pragma omp parallel num_threads(m_threads)
+    {
+#pragma omp single
+      team = omp_get_num_threads();
+    }
+    m_threads = std::max(1, team);
+    m_totals.assign(static_cast<std::size_t>(m_threads), 0.0);
     if (m_chunks > 0) return;
     // Calibrate: about 20 ms per repetition, long enough to hide the parallel region's start.
     // One untimed call first: in a fresh process it starts the OpenMP threads (milliseconds),
@@ -53,7 +65,9 @@ class peak_problem final : public problem {
     return w;
   }
 
-  void run() override { run_chunks(m_chunks); }
+  void run() override {
+    run_chunks(m_chunks);
+  }
 
   verification verify() override {
     verification v;
@@ -61,6 +75,15 @@ class peak_problem final : public problem {
     v.tolerance = 0.0;
     const double expected = static_cast<double>(m_chunks) * chunk_iterations *
                             m_kernel.accumulators * m_kernel.lanes * m_kernel.increment;
+    if (m_last_team != m_threads) {
+      v.status = verification::state::failed;
+      v.error = 1.0;
+      v.detail = fmt::format(
+          "the last repetition ran on {} threads where setup's team had {} (OMP_DYNAMIC?): its "
+          "work is not what was counted",
+          m_last_team, m_threads);
+      return v;
+    }
     double worst = 0;
     int worst_thread = 0;
     for (int t = 0; t < m_threads; ++t) {
@@ -92,8 +115,15 @@ class peak_problem final : public problem {
   void run_chunks(std::int64_t chunks) {
     auto* totals = m_totals.data();
     const auto fn = m_kernel.run;
+    const int asked = m_threads;
+    int team = 0;
 #pragma omp parallel num_threads(m_threads)
-    totals[omp_get_thread_num()] = fn(chunks);
+    {
+      const int t = omp_get_thread_num();
+      if (t < asked) totals[t] = fn(chunks);
+      if (t == 0) team = omp_get_num_threads();
+    }
+    m_last_team = team;
   }
 
   const kernel_info& m_kernel;
@@ -101,6 +131,7 @@ class peak_problem final : public problem {
   int m_threads;
   std::vector<double> m_totals;
   bool m_calibrated = false;
+  int m_last_team = 0;
 };
 
 class peak_workload final : public workload {

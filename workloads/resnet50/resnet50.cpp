@@ -64,6 +64,12 @@ class resnet50_workload final : public workload {
                      "with the same blocks)"};
     param_spec classes{"classes", param_type::integer, "1000", "outputs of the last layer"};
     classes.min_value = 2;
+    // Declared bounds, so that the network's sizes (products of these) stay far inside 64 bits:
+    // the plan's memory check then refuses what does not fit, with the value named.
+    batch.max_value = 1 << 16;
+    image.max_value = 1 << 14;
+    width.max_value = 1 << 12;
+    classes.max_value = 1 << 24;
     std::vector<param_spec> out = {
         batch,
         image,
@@ -76,13 +82,16 @@ class resnet50_workload final : public workload {
         width,
         classes};
     if (variant == data_parallel_name) {
-      out.push_back({"bucket_mib", param_type::integer, "25",
-                     "MiB of gradients per allreduce (PyTorch DDP's bucket_cap_mb; the first "
-                     "bucket closes at 1 MiB)"});
+      param_spec bucket{"bucket_mib", param_type::integer, "25",
+                        "MiB of gradients per allreduce (PyTorch DDP's bucket_cap_mb; the first "
+                        "bucket closes at 1 MiB)"};
+      bucket.max_value = 1 << 20;
+      out.push_back(bucket);
       param_spec solo{"solo_steps", param_type::integer, "3",
                       "steps rank 0 times alone after the timed ones, the baseline of the "
                       "scaling efficiency (0: none)"};
       solo.min_value = 0;
+      solo.max_value = 1 << 20;
       out.push_back(solo);
     }
     return out;
@@ -130,9 +139,9 @@ class resnet50_workload final : public workload {
     o.lr = 0.1 * static_cast<double>(o.cfg.batch * env.comm->size()) / 256.0;
     data_parallel_options dp;
     dp.allreduce = m_allreduce;
-    dp.bucket_bytes = static_cast<std::size_t>(p.get_int("bucket_mib")) << 20;
+    dp.bucket_bytes = p.get_scaled<std::size_t>("bucket_mib", 1 << 20, "MiB");
     dp.first_bucket_bytes = std::min(first_bucket_cap, dp.bucket_bytes);
-    dp.solo_steps = static_cast<int>(p.get_int("solo_steps"));
+    dp.solo_steps = p.get_as<int>("solo_steps");
     return m_backend->create(build(o.cfg), o, env, &dp);
   }
   std::optional<ceiling_ref> ceiling_of(const std::string&,
