@@ -226,12 +226,39 @@ TEST_F(CompareCli, AbRunsTheCommandsInAlternatingRoundsAndComparesThem) {
       {{"ab", " ", MLHPC_BIN}, "BASE_CMD ' '"},
       {{"ab", "/nonexistent/mlhpc", MLHPC_BIN, "--rounds", "2", "--dir", path("ab-bad"), "--",
         "run", "-w", "peak:f32"},
-       "exited with status 127"}};
+       "did not finish: exit status 127"}};
   for (const auto& [a, message] : cases) {
     const auto bad = mlhpc(a);
     EXPECT_EQ(bad.status, 2) << message;
     EXPECT_NE(bad.err.find(message), std::string::npos) << bad.err;
   }
+  // The child that did not finish still leaves ab.json: no round finished, the run that
+  // stopped the protocol named with its exit status.
+  const json failed = json::parse(test::slurp(path("ab-bad/ab.json")))["comparisons"][0];
+  EXPECT_EQ(failed["protocol"]["status"], "failed");
+  EXPECT_EQ(failed["protocol"]["rounds_finished"], 0);
+  ASSERT_EQ(failed["protocol"]["runs"].size(), 1U);
+  EXPECT_EQ(failed["protocol"]["runs"][0]["exit_status"], 127);
+  EXPECT_NE(failed["protocol"]["stopped"].get<std::string>().find("exit status 127"),
+            std::string::npos);
+}
+
+// SIGINT to ab while a child runs a repetition of about two minutes: the child is stopped (its
+// own handler ends it within its grace period), ab exits 130 and leaves ab.json saying it was
+// interrupted, with no finished round.
+TEST_F(CompareCli, AnInterruptedAbStopsItsChildAndLeavesAbJson) {
+  const std::string dir = path("ab-int");
+  const auto r = test::run_process(
+      {MLHPC_BIN,  "ab", MLHPC_BIN,    MLHPC_BIN, "--rounds",       "2",  "--dir", dir,  "--",
+       "run",      "-w", "peak:f32",   "--set",   "chunks=4194304", "-t", "1",     "-r", "2",
+       "--warmup", "0",  "--counters", "none"},
+      1.0, 0, "ab: 2 rounds");
+  EXPECT_EQ(r.status, 130) << r.err;
+  EXPECT_NE(r.err.find("interrupted after 0 finished round(s)"), std::string::npos) << r.err;
+  const json c = json::parse(test::slurp(dir + "/ab.json"))["comparisons"][0];
+  EXPECT_EQ(c["protocol"]["status"], "interrupted");
+  EXPECT_EQ(c["protocol"]["rounds_finished"], 0);
+  EXPECT_EQ(c.count("pairs"), 0U) << "nothing finished, nothing compared";
 }
 
 TEST_F(CompareCli, BadFilesAreUsageErrors) {
