@@ -69,9 +69,15 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
   if (hooks) hooks->start();
 
   std::vector<double> sorted;  // the samples kept sorted as they come, for the stop rule
+  // This rank's time in the loop's two collectives (the barrier before each sample, the
+  // decision after it): the time it waited for the others. The rank the job waits for waits
+  // least, whatever slowed it (a CPU quota between its samples, a shared core, a low clock).
+  const double loop0 = now();
   while (true) {
     guarded([&] { p.before_sample(); });
+    const double b0 = now();
     comm.barrier();
+    const double wait_barrier = now() - b0;
     if (hooks) hooks->before_sample();
     const double t0 = now();
     guarded([&] {
@@ -106,7 +112,13 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
       else if (m.timed_s >= s.max_time_s)
         reason = "max_time_reached";
     }
+    const double d0 = now();
     const long long decision = comm.max(2LL * urgency + (urgency == 0 && reason.empty() ? 1 : 0));
+    const double d1 = now();
+    if (m.error.empty()) {
+      m.waits_s.push_back(wait_barrier + (d1 - d0));
+      m.loop_s = d1 - loop0;
+    }
     if (decision == 1) continue;
     if (decision >= 4)
       m.stop_reason = m.error.empty() ? "failed_on_other_rank" : "failed";

@@ -46,7 +46,12 @@ struct measurement {
   std::string stop_reason;
   std::string error;   // this rank's problem threw: what it said; its samples stop there
   double timed_s = 0;  // sum of timed batches
-  double wall_s = 0;   // including barriers and decisions
+  // One per sample: this rank's time in the barrier before it and the decision after it (the
+  // time it waited for the other ranks; ~0 alone). loop_s: the timed loop's wall time up to the
+  // last sample's decision.
+  std::vector<double> waits_s;
+  double loop_s = 0;
+  double wall_s = 0;  // including barriers and decisions
 };
 
 // Runs `p` (already set up) under `s`. Every rank of `comm` runs the same number of samples and

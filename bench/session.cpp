@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "bench/error.hpp"
 #include "bench/files.hpp"
 #include "bench/rates.hpp"
+#include "bench/sched.hpp"
 #include "bench/stats.hpp"
 #include "bench/text.hpp"
 
@@ -99,9 +101,56 @@ std::string rank_prefix(const session_options& opt, const communicator& comm, in
 // repetition to about 20 ms on each rank, so a slow rank does less work per repetition.
 struct rank_samples {
   std::vector<double> samples;
+  double collective_wait_s = 0;  // its time in the timed loop's collectives
+  double loop_s = 0;             // its timed loop's wall time
+  json scheduler;                // sched_delta::to_json() of its measurement
   double work = 0;
   json work_json;  // the rank's whole work model (the headline rank's becomes the result's)
 };
+
+// The ranks the job waited for because the kernel did not run them. Their own samples may look
+// fast (a rank under a CPU quota runs its short samples between throttling periods and is
+// stopped between them, often inside the next collective, where it would have waited anyway),
+// so the judgement reads the scheduler: the share of each rank's runnable time its threads
+// waited for a CPU (a quota's throttling, a CPU shared with other tasks). A rank stands out when
+// that share is a robust outlier above the others' and exceeds their median by `held_effect`.
+// A low clock leaves this share alone and slows the samples: the median judgement catches it.
+json held_the_job(const std::vector<rank_samples>& ranks, const session_options& opt) {
+  json held = json::array();
+  std::vector<double> shares;
+  for (const auto& r : ranks) {
+    if (!r.scheduler.is_object() || !r.scheduler.contains("wait_share")) return held;
+    shares.push_back(r.scheduler["wait_share"].get<double>());
+  }
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    // Against the others alone (leave one out): with 3 ranks, the one being judged would
+    // otherwise set the spread it is judged by.
+    std::vector<double> others;
+    for (std::size_t k = 0; k < shares.size(); ++k)
+      if (k != i) others.push_back(shares[k]);
+    std::sort(others.begin(), others.end());
+    const double theirs = quantile_sorted(others, 0.5);
+    std::vector<double> dev;
+    for (double x : others) dev.push_back(std::fabs(x - theirs));
+    std::sort(dev.begin(), dev.end());
+    const double mad = quantile_sorted(dev, 0.5);
+    const double excess = shares[i] - theirs;
+    const double z = mad > 0 ? excess / (1.4826 * mad)
+                             : (excess > 0 ? std::numeric_limits<double>::infinity() : 0.0);
+    if (z > opt.outlier_z && excess >= opt.held_effect) {
+      json o = {{"rank", static_cast<int>(i)},
+                {"host", host_of(opt, static_cast<int>(i))},
+                {"cpu_wait_share", shares[i]},
+                {"others_cpu_wait_share", theirs},
+                {"excess", excess}};
+      if (std::isfinite(z)) o["robust_z"] = z;
+      const auto& sc = ranks[i].scheduler;
+      if (sc.contains("cgroup")) o["cgroup_throttled_s"] = sc["cgroup"]["throttled_s"];
+      held.push_back(o);
+    }
+  }
+  return held;
+}
 
 // The per-rank section of a multi-rank result: every rank's samples and statistics, the spread
 // of the per-rank medians, the headline rank (the slowest: the job waits for it) and, for
@@ -125,6 +174,15 @@ json ranks_json(const std::vector<rank_samples>& ranks, const session_options& o
                {"samples_s", ranks[i].samples},
                {"statistics", summary_json(s)}};
     if (ranks[i].work > 0) pr["work"] = ranks[i].work;
+    if (ranks[i].loop_s > 0)
+      pr["collectives"] = {
+          {"wait_s", ranks[i].collective_wait_s},
+          {"loop_s", ranks[i].loop_s},
+          {"wait_share", std::clamp(ranks[i].collective_wait_s / ranks[i].loop_s, 0.0, 1.0)},
+          {"how",
+           "its time in the timed loop's barrier and stop decision (each sample's two "
+           "collectives) over the loop's wall time"}};
+    if (!ranks[i].scheduler.is_null()) pr["scheduler"] = ranks[i].scheduler;
     per_rank.push_back(pr);
   }
   std::vector<double> sorted = medians;
@@ -148,9 +206,12 @@ json ranks_json(const std::vector<rank_samples>& ranks, const session_options& o
       {"method",
        fmt::format("robust z-score of each rank's median {} against the median over ranks (MAD "
                    "scaled by 1.4826); a rank stands out beyond |z| {} and {:.0f} % from the "
-                   "median",
+                   "median; a rank holds the job when the share of its runnable time its threads "
+                   "waited for a CPU (schedstat: a CPU quota, a shared CPU) is a robust outlier "
+                   "against the other ranks (z above {}, their median and MAD) and exceeds their "
+                   "median share by {:.0f} points",
                    per_work ? "time per unit of work" : "time", opt.outlier_z,
-                   opt.outlier_effect * 100)}};
+                   opt.outlier_effect * 100, opt.outlier_z, opt.held_effect * 100)}};
   if (collective) {
     acc["unavailable"] =
         "a collective: every rank takes part in one operation, so no rank's time is its own";
@@ -176,19 +237,33 @@ json ranks_json(const std::vector<rank_samples>& ranks, const session_options& o
       }
     }
     acc["outliers"] = outliers;
+    acc["held_the_job"] = held_the_job(ranks, opt);
   }
   j["acceptance"] = acc;
   return j;
 }
 
 // Every rank's samples and work model, in rank order (collective).
-std::vector<rank_samples> gather_samples(communicator& comm, const std::vector<double>& mine,
-                                         const json& work_json) {
+std::vector<rank_samples> gather_samples(communicator& comm, const measurement& m,
+                                         const sched_delta& sched, const json& work_json) {
   std::vector<rank_samples> out;
-  for (const auto& text : comm.allgather(json{{"samples", mine}, {"work", work_json}}.dump())) {
+  double waits = 0;
+  for (double w : m.waits_s) waits += w;
+  const json mine = {{"samples", m.samples_s},
+                     {"collective_wait_s", waits},
+                     {"loop_s", m.loop_s},
+                     {"scheduler", sched.to_json()},
+                     {"work", work_json}};
+  for (const auto& text : comm.allgather(mine.dump())) {
     json j = json::parse(text);
-    const double work = judged_work(j);
-    out.push_back({j["samples"].get<std::vector<double>>(), work, std::move(j["work"])});
+    rank_samples r;
+    r.samples = j["samples"].get<std::vector<double>>();
+    r.collective_wait_s = j.value("collective_wait_s", 0.0);
+    r.loop_s = j.value("loop_s", 0.0);
+    r.scheduler = std::move(j["scheduler"]);
+    r.work = judged_work(j);
+    r.work_json = std::move(j["work"]);
+    out.push_back(std::move(r));
   }
   return out;
 }
@@ -308,7 +383,9 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   // short disturbance (a neighbour taking a core for a fraction of a second) cannot set it.
   if (r.contains("provides_ceiling"))
     timed.min_time_s = std::max(timed.min_time_s, std::min(ceiling_min_time_s, timed.max_time_s));
+  const sched_snapshot sched0 = read_sched();
   m = measure(*prob, timed, comm, interrupt, sample_cb, {}, counters.get());
+  const sched_delta sched = between(sched0, read_sched());
   if (const auto e = failed(m.error.empty() ? "" : "run failed: " + m.error)) return fail(e);
   if (counters) {
     r["counters"] = counters->to_json(work, "inline");
@@ -333,7 +410,7 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
   // The headline: this rank's samples alone, or the slowest rank's.
   std::vector<double> headline_samples = m.samples_s;
   if (comm.size() > 1) {
-    const auto all = gather_samples(comm, m.samples_s, r["work"]);
+    const auto all = gather_samples(comm, m, sched, r["work"]);
     int headline = 0;
     r["ranks"] = ranks_json(all, opt, pp.w->collective(pp.variant), headline);
     headline_samples = all[static_cast<std::size_t>(headline)].samples;
@@ -346,7 +423,8 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
                       {"stop_reason", m.stop_reason},
                       {"timed_s", m.timed_s},
                       {"wall_s", m.wall_s},
-                      {"timer", "std::chrono::steady_clock around inner_repetitions calls"}};
+                      {"timer", "std::chrono::steady_clock around inner_repetitions calls"},
+                      {"scheduler", sched.to_json()}};
   r["statistics"] = summary_json(s);
   r["rates"] = rates_json(s, r);
 

@@ -33,6 +33,10 @@ struct session_options {
   // of the medians (the defaults of 'compare --fleet').
   double outlier_z = 3.5;
   double outlier_effect = 0.05;
+  // ... and a rank holds the job when the share of its runnable time its threads waited for a
+  // CPU (schedstat) exceeds the other ranks' median share by `held_effect`, with a robust z
+  // beyond `outlier_z` (a CPU quota or a shared CPU, whatever its own samples say).
+  double held_effect = 0.10;
   // Facts of the run that decide whether a result can be trusted (trust_issues in each result).
   std::optional<bool> threads_pinned;  // every OpenMP thread bound to one CPU (affinity context)
   int allowed_cpus = 0;                // CPUs this process may run on; 0: unknown

@@ -183,7 +183,19 @@ std::string format_ranks(const json& doc) {
           o["rank"].get<int>(), o.value("host", "?"), format_seconds(o["median_s"]),
           o["deviation"].get<double>() * 100, z);
     }
-    if (acc["outliers"].empty()) out += "    no rank stands out\n";
+    const json held = acc.value("held_the_job", json::array());
+    for (const auto& o : held) {
+      const std::string cg = o.contains("cgroup_throttled_s")
+                                 ? fmt::format("; its cgroup's CPU quota throttled it {}",
+                                               format_seconds(o["cgroup_throttled_s"]))
+                                 : std::string();
+      out += fmt::format(
+          "    HOLDS THE JOB: rank {} on {}: its threads waited for a CPU {:.0f} % of their "
+          "runnable time, the other ranks {:.0f} %{}\n",
+          o["rank"].get<int>(), o.value("host", "?"), o["cpu_wait_share"].get<double>() * 100,
+          o["others_cpu_wait_share"].get<double>() * 100, cg);
+    }
+    if (acc["outliers"].empty() && held.empty()) out += "    no rank stands out\n";
   }
   for (const auto& [reason, n] : unjudged)
     out += fmt::format("  {} result{} not judged: {}\n", n, n == 1 ? "" : "s", reason);

@@ -152,6 +152,18 @@ json judge_result(const json& r, const json& doc,
           "rank {} on {} stands out: {:+.1f} % from the median of the ranks", o.value("rank", -1),
           o.value("host", std::string("?")), o.value("deviation", 0.0) * 100));
     }
+    for (const auto& o : acc.value("held_the_job", json::array())) {
+      verdict = worse(verdict, "fail");
+      check["notes"].push_back(fmt::format(
+          "rank {} on {} holds the job: its threads waited for a CPU {:.0f} % of their runnable "
+          "time, the other ranks {:.0f} %{}",
+          o.value("rank", -1), o.value("host", std::string("?")),
+          o.value("cpu_wait_share", 0.0) * 100, o.value("others_cpu_wait_share", 0.0) * 100,
+          o.contains("cgroup_throttled_s")
+              ? fmt::format(" (its cgroup's CPU quota throttled it {:.3g} s)",
+                            o["cgroup_throttled_s"].get<double>())
+              : std::string()));
+    }
   }
   for (const auto& j : check["judgements"]) verdict = worse(verdict, j["verdict"]);
   // Notes alone (untrustworthy, cached) make a warning, which is a judgement of its own.

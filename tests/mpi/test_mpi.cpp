@@ -212,6 +212,87 @@ TEST_F(Mpi, APlantedSlowRankIsFlagged) {
   EXPECT_GT(acc["outliers"][0]["deviation"].get<double>(), 0.3);
   EXPECT_EQ(doc["results"][0]["ranks"]["headline_rank"], 2);
   EXPECT_NE(r.out.find("STANDS OUT: rank 2"), std::string::npos) << r.out;
+  // The scheduler says the same from the other side: rank 2's thread waited for its CPU about
+  // 3/4 of its runnable time, ranks 0 and 1 about 1/2.
+  const auto& held = acc["held_the_job"];
+  ASSERT_EQ(held.size(), 1u) << acc.dump();
+  EXPECT_EQ(held[0]["rank"], 2);
+  EXPECT_GT(held[0]["cpu_wait_share"].get<double>(), 0.6) << held.dump();
+}
+
+// A CPU cgroup for one rank with a quota of 15 % of a CPU (15 ms per 100 ms period), under
+// cgroup v2 (cpu.max) or v1 (cpu.cfs_quota_us); empty with the reason in `why` when this host
+// cannot make one (not root, no cpu controller, a read-only /sys/fs/cgroup).
+std::string make_quota_cgroup(const std::string& name, std::string& why) {
+  const fs::path v2 = "/sys/fs/cgroup";
+  const fs::path v1 = "/sys/fs/cgroup/cpu";
+  auto write = [](const fs::path& f, const std::string& text) {
+    std::ofstream out(f);
+    out << text;
+    out.flush();
+    return static_cast<bool>(out);
+  };
+  if (test::slurp((v2 / "cgroup.controllers").string()).find("cpu") != std::string::npos) {
+    const fs::path dir = v2 / name;
+    std::error_code ec;
+    if (test::slurp((v2 / "cgroup.subtree_control").string()).find("cpu") == std::string::npos)
+      write(v2 / "cgroup.subtree_control", "+cpu");
+    if (fs::create_directory(dir, ec) && write(dir / "cpu.max", "15000 100000"))
+      return dir.string();
+    fs::remove(dir, ec);
+    why = "cannot make a cgroup v2 with cpu.max under " + v2.string();
+    return "";
+  }
+  if (fs::exists(v1 / "cpu.cfs_quota_us")) {
+    const fs::path dir = v1 / name;
+    std::error_code ec;
+    if (fs::create_directory(dir, ec) && write(dir / "cpu.cfs_period_us", "100000") &&
+        write(dir / "cpu.cfs_quota_us", "15000"))
+      return dir.string();
+    fs::remove(dir, ec);
+    why = "cannot make a cgroup v1 cpu group under " + v1.string();
+    return "";
+  }
+  why = "no cgroup v2 cpu controller and no cgroup v1 cpu hierarchy under /sys/fs/cgroup";
+  return "";
+}
+
+// The misconfigured job cgroup: rank 2 of three runs under a CPU quota of 15 % of a CPU. Its
+// short samples run between throttling periods, so its median may look as fast as the others'
+// or faster; the job still waits for it. The scheduler's account names it as the rank that holds
+// the job, with its cgroup's throttled time.
+TEST_F(Mpi, ARankThrottledByACpuQuotaHoldsTheJob) {
+  std::string why;
+  const std::string cg = make_quota_cgroup(fmt::format("mlhpc-test-{}", getpid()), why);
+  if (cg.empty()) GTEST_SKIP() << why;
+  const std::string wrapper = dir + "/quota.sh";
+  {
+    std::ofstream f(wrapper);
+    f << "#!/bin/sh\nif [ \"$OMPI_COMM_WORLD_RANK\" = 2 ]; then echo $$ > " << cg
+      << "/cgroup.procs || exit 99; fi\nexec " << MLHPC_BIN << " \"$@\"\n";
+  }
+  fs::permissions(wrapper, fs::perms::owner_all);
+  const std::string out = dir + "/quota.json";
+  // peak with a fixed 20 chunks: a few ms of FMAs per sample, shorter than the 15 ms the quota
+  // allows per period.
+  const auto r = mpirun(3, {}, wrapper,
+                        {"-w", "peak:f32", "-s", "chunks=20", "-t", "1", "-r", "10", "--max-time",
+                         "1", "--counters", "none"},
+                        out);
+  for (int i = 0; i < 100 && rmdir(cg.c_str()) != 0; ++i)  // empty once its process is reaped
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = load_valid(out);
+  const auto& res = doc["results"][0];
+  const auto& held = res["ranks"]["acceptance"]["held_the_job"];
+  ASSERT_EQ(held.size(), 1u) << res["ranks"].dump();
+  EXPECT_EQ(held[0]["rank"], 2);
+  EXPECT_GT(held[0]["cpu_wait_share"].get<double>(), 0.5) << held.dump();
+  EXPECT_GT(held[0]["cgroup_throttled_s"].get<double>(), 0) << held.dump();
+  const auto& sched2 = res["ranks"]["per_rank"][2]["scheduler"];
+  EXPECT_NE(sched2["cgroup"]["path"].get<std::string>().find("mlhpc-test-"), std::string::npos)
+      << sched2.dump();
+  EXPECT_GT(sched2["cgroup"]["throttled_periods"].get<long long>(), 0);
 }
 
 TEST_F(Mpi, ARankThatThrowsFailsTheProblemOnEveryRankAndTheRunGoesOn) {

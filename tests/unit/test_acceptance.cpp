@@ -129,6 +129,27 @@ TEST(Acceptance, StatusTrustAndRanksBeyondTheRatios) {
   EXPECT_EQ(acceptance_status(a), 1);
 }
 
+// A rank that holds the job (its threads waited for a CPU: a quota, a shared core) fails the
+// check even when its samples look fine, naming the cgroup's throttling.
+TEST(Acceptance, ARankThatHoldsTheJobFailsItsCheck) {
+  json r = peak(195e9);
+  r["ranks"] = {{"acceptance",
+                 {{"outliers", json::array()},
+                  {"held_the_job",
+                   {{{"rank", 2},
+                     {"host", "node3"},
+                     {"cpu_wait_share", 0.85},
+                     {"others_cpu_wait_share", 0.08},
+                     {"excess", 0.77},
+                     {"cgroup_throttled_s", 1.8}}}}}}};
+  const json c = only_check(judge_node(doc_with({r}), {}, acceptance_thresholds{}));
+  EXPECT_EQ(c["verdict"], "fail");
+  ASSERT_EQ(c["notes"].size(), 1u) << c.dump();
+  EXPECT_EQ(c["notes"][0],
+            "rank 2 on node3 holds the job: its threads waited for a CPU 85 % of their runnable "
+            "time, the other ranks 8 % (its cgroup's CPU quota throttled it 1.8 s)");
+}
+
 TEST(Acceptance, StreamNeedsTheMemorysNominalBandwidth) {
   json triad = ok_result("stream:triad", "stream", 60e9, 70e9, "bytes_per_s", "byte/s");
   const json without = judge_node(doc_with({triad}), {}, acceptance_thresholds{});

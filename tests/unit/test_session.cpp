@@ -125,7 +125,9 @@ namespace {
 // every other exchange (errors) finds the peers silent.
 struct scripted_rank {
   std::vector<double> samples;
-  double work = 1000;  // the scripted problem's flops
+  double work = 1000;          // the scripted problem's flops
+  double cpu_wait_share = -1;  // >= 0: the scheduler's account of the rank (schedstat)
+  double throttled_s = -1;     // >= 0: its cgroup's throttled time
 };
 
 class three_ranks final : public communicator {
@@ -139,8 +141,20 @@ class three_ranks final : public communicator {
   std::vector<std::string> allgather(const std::string& local) override {
     if (local.find("\"samples\"") == std::string::npos) return {local, "", ""};
     std::vector<std::string> out;
-    for (const auto& r : m_ranks)
-      out.push_back(json{{"samples", r.samples}, {"work", {{"flops", r.work}}}}.dump());
+    for (const auto& r : m_ranks) {
+      json j = {{"samples", r.samples}, {"work", {{"flops", r.work}}}};
+      if (r.cpu_wait_share >= 0) {
+        j["scheduler"] = {{"threads", 1},
+                          {"run_s", 1 - r.cpu_wait_share},
+                          {"runnable_wait_s", r.cpu_wait_share},
+                          {"wait_share", r.cpu_wait_share}};
+        if (r.throttled_s >= 0)
+          j["scheduler"]["cgroup"] = {{"path", "/sys/fs/cgroup/cpu/job"},
+                                      {"throttled_s", r.throttled_s},
+                                      {"throttled_periods", 9}};
+      }
+      out.push_back(j.dump());
+    }
     return out;
   }
   std::string kind() const override { return "test"; }
@@ -205,6 +219,43 @@ TEST(SessionRanks, RanksAreComparedByTimePerUnitOfWork) {
   EXPECT_DOUBLE_EQ(out[0]["deviation"], 3.0);  // 4x the time per unit of work
   EXPECT_NE(r["ranks"]["acceptance"]["method"].get<std::string>().find("time per unit of work"),
             std::string::npos);
+}
+
+// A rank under a CPU quota runs its samples as fast as the others (between throttling periods)
+// but its threads wait for a CPU most of the time: it holds the job, named with its cgroup's
+// throttled time; the samples' judgement finds nothing.
+TEST(SessionRanks, ARankWhoseThreadsWaitForACpuHoldsTheJob) {
+  const std::vector<double> same = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+  const auto r = run_on_three(scripted_workload("none"),
+                              {{same, 1000, 0.01}, {same, 1000, 0.15}, {same, 1000, 0.85, 1.8}});
+  ASSERT_EQ(r["status"], "ok") << r.dump();
+  const auto& acc = r["ranks"]["acceptance"];
+  EXPECT_TRUE(acc["outliers"].empty()) << acc.dump();
+  ASSERT_EQ(acc["held_the_job"].size(), 1u) << acc.dump();
+  const auto& h = acc["held_the_job"][0];
+  EXPECT_EQ(h["rank"], 2);
+  EXPECT_EQ(h["host"], "n2");
+  EXPECT_DOUBLE_EQ(h["cpu_wait_share"], 0.85);
+  EXPECT_DOUBLE_EQ(h["others_cpu_wait_share"], 0.08);  // the median of 0.01 and 0.15
+  EXPECT_DOUBLE_EQ(h["excess"], 0.85 - 0.08);
+  EXPECT_NEAR(h["robust_z"].get<double>(), 0.77 / (1.4826 * 0.07), 1e-9);
+  EXPECT_DOUBLE_EQ(h["cgroup_throttled_s"], 1.8);
+  EXPECT_EQ(r["ranks"]["per_rank"][2]["scheduler"]["wait_share"], 0.85);
+}
+
+// Ranks that share their CPUs alike (3 ranks on 2 cores) hold nobody; neither does a rank that
+// waits more than the others but by less than held_effect (10 points), nor one that waits less.
+TEST(SessionRanks, RanksThatWaitAlikeOrLessHoldNobody) {
+  const std::vector<double> same = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+  for (const auto& shares :
+       std::vector<std::vector<double>>{{0.33, 0.34, 0.33}, {0.01, 0.02, 0.10}, {0.5, 0.5, 0.0}}) {
+    const auto r =
+        run_on_three(scripted_workload("none"),
+                     {{same, 1000, shares[0]}, {same, 1000, shares[1]}, {same, 1000, shares[2]}});
+    ASSERT_EQ(r["status"], "ok") << r.dump();
+    EXPECT_TRUE(r["ranks"]["acceptance"]["held_the_job"].empty())
+        << r["ranks"]["acceptance"].dump();
+  }
 }
 
 }  // namespace

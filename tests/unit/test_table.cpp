@@ -219,5 +219,32 @@ TEST(Table, CeilingsShowTheNominalPeakBesideAndFlagOneAboveIt) {
   EXPECT_EQ(format_ceilings({{"ceilings", nlohmann::json::object()}}), "");
 }
 
+// The ranks block names the rank that holds the job beside the samples' judgement.
+TEST(Table, TheRanksBlockNamesTheRankThatHoldsTheJob) {
+  const nlohmann::json doc = {
+      {"run", {{"ranks", 3}}},
+      {"results",
+       {{{"key", "peak:f32"},
+         {"ranks",
+          {{"headline_rank", 0},
+           {"across_ranks", {{"min_s", 0.001}, {"median_s", 0.001}, {"max_s", 0.001}}},
+           {"per_rank", {{{"host", "n0"}}, {{"host", "n1"}}, {{"host", "n2"}}}},
+           {"acceptance",
+            {{"outliers", nlohmann::json::array()},
+             {"held_the_job",
+              {{{"rank", 2},
+                {"host", "n2"},
+                {"cpu_wait_share", 0.85},
+                {"others_cpu_wait_share", 0.08},
+                {"excess", 0.77},
+                {"cgroup_throttled_s", 1.8}}}}}}}}}}}};
+  const std::string t = format_ranks(doc);
+  EXPECT_NE(t.find("HOLDS THE JOB: rank 2 on n2: its threads waited for a CPU 85 % of their "
+                   "runnable time, the other ranks 8 %; its cgroup's CPU quota throttled it 1.8 s"),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(t.find("no rank stands out"), std::string::npos) << t;
+}
+
 }  // namespace
 }  // namespace mlhpc
