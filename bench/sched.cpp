@@ -131,7 +131,8 @@ sched_delta between(const sched_snapshot& before, const sched_snapshot& after) {
   for (const auto& a : after.cgroups) {
     for (const auto& b : before.cgroups) {
       if (a.path != b.path) continue;
-      const double s = static_cast<double>(std::max<std::int64_t>(0, a.throttled_ns - b.throttled_ns)) * 1e-9;
+      const double s =
+          static_cast<double>(std::max<std::int64_t>(0, a.throttled_ns - b.throttled_ns)) * 1e-9;
       if (!d.throttled_s || s > *d.throttled_s) {
         d.cgroup = a.path;
         d.throttled_s = s;

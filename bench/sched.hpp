@@ -22,7 +22,7 @@ struct sched_snapshot {
   };
   std::map<long, thread_times> threads;  // by thread id; empty: schedstat unreadable
   struct cgroup_stat {
-    std::string path;           // the cgroup directory read, under sys_root()
+    std::string path;  // the cgroup directory read, under sys_root()
     std::int64_t throttled_ns = 0;
     std::int64_t throttled_periods = 0;
   };
@@ -35,8 +35,8 @@ sched_snapshot read_sched();
 // What happened between two snapshots of the same process. Threads born in between count from
 // zero; threads that ended in between are lost (their time is not in the later snapshot).
 struct sched_delta {
-  bool available = false;     // schedstat was readable in both snapshots
-  std::string unavailable;    // why not, when !available
+  bool available = false;   // schedstat was readable in both snapshots
+  std::string unavailable;  // why not, when !available
   int threads = 0;
   double run_s = 0, delay_s = 0;
   // The share of its threads' runnable time that they waited for a CPU: delay / (run + delay).

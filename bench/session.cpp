@@ -71,6 +71,9 @@ json rates_json(const summary& s, const json& r) {
   for (const auto& k : rate_kinds()) {
     if (!r["work"].contains(k.work_key)) continue;
     const double amount = r["work"][k.work_key];
+    // A rate is a positive finite number or absent: no work of this kind (0 bytes), or a
+    // sample the clock could not resolve (0 s), gives no rate rather than 0 or infinity.
+    if (!(amount > 0) || !(s.min > 0) || !std::isfinite(amount / s.min)) continue;
     j[k.metric] = {{"median", amount / s.median}, {"best", amount / s.min}};
     j[k.metric]["unit"] = rate_unit(r, k.metric);
   }
@@ -351,9 +354,15 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
     }
     return e;
   };
+  // A phase that stopped because a signal asked it to (io's set-up writing its data set checks
+  // the flag) was interrupted, not failed: the status says what happened to the run.
   auto fail = [&](const rank_error& e) {
     prob.reset();
-    return finish("failed", rank_prefix(opt, comm, e.rank) + e.message);
+    const bool signalled = comm.any(interrupt != nullptr && interrupt->load());
+    return finish(
+        signalled ? "interrupted" : "failed",
+        (signalled ? fmt::format("interrupted by a signal during {}: ", phase) : std::string()) +
+            rank_prefix(opt, comm, e.rank) + e.message);
   };
 
   work_model work;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <map>
 
 #include "bench/rates.hpp"
@@ -32,13 +33,27 @@ std::string pct(double v) {
   return fmt::format("{:.1f} %", v * 100);
 }
 
-json judgement(const std::string& against, double measured, double expected,
-               const std::string& unit, double warn, double fail) {
+// One judgement of `measured` against `expected` into check["judgements"], or, when the ratio
+// is not a finite number (a valid but tiny reference rate, 1e-310 B/s, overflows it), a note
+// saying so and a warning: never a ratio written as null.
+void judge(json& check, std::string& verdict, const std::string& against, double measured,
+           double expected, const std::string& unit, double warn, double fail) {
   const double ratio = measured / expected;
-  return {{"against", against},   {"measured", measured},
-          {"expected", expected}, {"unit", unit},
-          {"ratio", ratio},       {"warn_below", warn},
-          {"fail_below", fail},   {"verdict", by_ratio(ratio, warn, fail)}};
+  if (!std::isfinite(ratio) || !(expected > 0)) {
+    check["notes"].push_back(
+        fmt::format("not judged against {}: {:.6g} {} against {:.6g} gives no finite ratio",
+                    against, measured, unit, expected));
+    verdict = worse(verdict, "warn");
+    return;
+  }
+  check["judgements"].push_back({{"against", against},
+                                 {"measured", measured},
+                                 {"expected", expected},
+                                 {"unit", unit},
+                                 {"ratio", ratio},
+                                 {"warn_below", warn},
+                                 {"fail_below", fail},
+                                 {"verdict", by_ratio(ratio, warn, fail)}});
 }
 
 std::string pairing_key_of(const json& r) {
@@ -101,18 +116,16 @@ json judge_result(const json& r, const json& doc,
     const json np = doc.contains("context") ? doc["context"].value("nominal_peak", json::object())
                                             : json::object();
     if (np.contains("rates") && np["rates"].contains(key))
-      check["judgements"].push_back(
-          judgement("nominal peak (" + key + ")", r["rates"][metric]["best"].get<double>(),
-                    np["rates"][key]["value"].get<double>(), unit, t.nominal_warn, t.nominal_fail));
+      judge(check, verdict, "nominal peak (" + key + ")", r["rates"][metric]["best"].get<double>(),
+            np["rates"][key]["value"].get<double>(), unit, t.nominal_warn, t.nominal_fail);
     else
       check["notes"].push_back("no nominal peak: " +
                                np.value("unavailable", std::string("not in the context")));
   }
   if (workload == "stream" && metric == "bytes_per_s") {
     if (t.memory_bytes_per_s > 0)
-      check["judgements"].push_back(
-          judgement("nominal memory bandwidth", r["rates"][metric]["best"].get<double>(),
-                    t.memory_bytes_per_s, unit, t.memory_warn, t.memory_fail));
+      judge(check, verdict, "nominal memory bandwidth", r["rates"][metric]["best"].get<double>(),
+            t.memory_bytes_per_s, unit, t.memory_warn, t.memory_fail);
     else
       check["notes"].push_back(
           "no nominal memory bandwidth (give --memory-channels and --memory-mts)");
@@ -125,10 +138,9 @@ json judge_result(const json& r, const json& doc,
   } else if (r.contains("ceiling") && r["ceiling"].contains("share")) {
     const bool step = workload == "resnet50";
     const double share = r["ceiling"]["share"].get<double>();
-    json j = judgement("measured ceiling (" + r["ceiling"].value("key", std::string()) + ")", share,
-                       1.0, "share", step ? t.step_ceiling_warn : t.ceiling_warn,
-                       step ? t.step_ceiling_fail : t.ceiling_fail);
-    check["judgements"].push_back(j);
+    judge(check, verdict, "measured ceiling (" + r["ceiling"].value("key", std::string()) + ")",
+          share, 1.0, "share", step ? t.step_ceiling_warn : t.ceiling_warn,
+          step ? t.step_ceiling_fail : t.ceiling_fail);
   }
   for (const auto& [path, ref] : refs) {
     const std::string key = pairing_key_of(r);
@@ -136,9 +148,8 @@ json judge_result(const json& r, const json& doc,
     for (const auto& q : ref.value("results", json::array())) {
       if (pairing_key_of(q) != key || q.value("status", "") != "ok") continue;
       if (metric.empty() || !q.contains("rates") || !q["rates"].contains(metric)) continue;
-      check["judgements"].push_back(judgement(
-          "reference " + path, r["rates"][metric]["median"].get<double>(),
-          q["rates"][metric]["median"].get<double>(), unit, t.reference_warn, t.reference_fail));
+      judge(check, verdict, "reference " + path, r["rates"][metric]["median"].get<double>(),
+            q["rates"][metric]["median"].get<double>(), unit, t.reference_warn, t.reference_fail);
       found = true;
       break;
     }

@@ -487,6 +487,24 @@ TEST_F(Hardening, ATimeoutEndsARunThatWouldLastMinutesKeepingWhatFinished) {
   EXPECT_EQ(doc["results"][0]["status"], "ok");
 }
 
+// A tiny positive --timeout is a limit like any other: the first problem exceeds it, the run is
+// partial and exits 1; a subnormal one is refused as a usage error before anything runs.
+TEST_F(Hardening, ATinyTimeoutEndsTheRunAndASubnormalOneIsRefused) {
+  const std::string out = path("tiny.json");
+  const auto r = mlhpc({"run", "-w", "peak:f32", "-w", "stream:triad", "--timeout", "1e-6",
+                        "--counters", "none", "--out", out});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("--timeout 1e-06 s exceeded"), std::string::npos) << r.err;
+  const json doc = json::parse(slurp(out));
+  EXPECT_TRUE(validate_result(doc).empty());
+  EXPECT_EQ(doc["run"]["status"], "partial");
+  EXPECT_TRUE(doc["results"].empty()) << doc["results"].dump();
+  const auto sub = mlhpc({"run", "-w", "peak:f32", "--timeout", "1e-320", "--out", path("s.json")});
+  EXPECT_EQ(sub.status, 2) << sub.err;
+  EXPECT_NE(sub.err.find("--timeout '1e-320'"), std::string::npos) << sub.err;
+  EXPECT_FALSE(fs::exists(path("s.json")));
+}
+
 TEST_F(Hardening, HelpListsEveryExitStatus) {
   const auto r = mlhpc({"--help"});
   EXPECT_EQ(r.status, 0);

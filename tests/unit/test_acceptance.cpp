@@ -150,6 +150,21 @@ TEST(Acceptance, ARankThatHoldsTheJobFailsItsCheck) {
             "time, the other ranks 8 % (its cgroup's CPU quota throttled it 1.8 s)");
 }
 
+// A valid but tiny reference rate (1e-310 B/s, positive as the schema asks) makes the ratio
+// overflow: no judgement with a null ratio, a note and a warning instead.
+TEST(Acceptance, AReferenceThatGivesNoFiniteRatioIsANoteNotANullRatio) {
+  json r = ok_result("io:rand_read", "io", 1e9, 1e9, "bytes_per_s", "byte/s");
+  json ref = doc_with({ok_result("io:rand_read", "io", 1e-310, 1e-310, "bytes_per_s", "byte/s")});
+  const json c =
+      only_check(judge_node(doc_with({r}), {{"tiny.json", ref}}, acceptance_thresholds{}));
+  EXPECT_TRUE(c["judgements"].empty()) << c.dump();
+  EXPECT_EQ(c["verdict"], "warn");
+  ASSERT_EQ(c["notes"].size(), 1u) << c.dump();
+  EXPECT_NE(c["notes"][0].get<std::string>().find("not judged against reference tiny.json"),
+            std::string::npos);
+  EXPECT_EQ(c.dump().find("null"), std::string::npos) << c.dump();
+}
+
 TEST(Acceptance, StreamNeedsTheMemorysNominalBandwidth) {
   json triad = ok_result("stream:triad", "stream", 60e9, 70e9, "bytes_per_s", "byte/s");
   const json without = judge_node(doc_with({triad}), {}, acceptance_thresholds{});

@@ -43,8 +43,7 @@ class SchedTree : public ::testing::Test {
 // Two threads, one born during the measurement; a v1 cgroup (cpu,cpuacct) whose parent holds
 // the quota: the parent's throttled time is the one reported.
 TEST_F(SchedTree, ThreadsAndAV1AncestorsQuotaAreAccountedOverTheSpan) {
-  write("proc/self/cgroup",
-        "12:memory:/job\n4:cpu,cpuacct:/slurm/job7/step0\n0::/user.slice\n");
+  write("proc/self/cgroup", "12:memory:/job\n4:cpu,cpuacct:/slurm/job7/step0\n0::/user.slice\n");
   write("sys/fs/cgroup/cpu,cpuacct/slurm/job7/step0/cpu.stat",
         "nr_periods 10\nnr_throttled 0\nthrottled_time 0\n");
   write("sys/fs/cgroup/cpu,cpuacct/slurm/job7/cpu.stat",

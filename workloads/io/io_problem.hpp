@@ -6,6 +6,7 @@
 // epoch.cpp, checkpoint.cpp) behind a factory below.
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <cerrno>
 #include <cstring>
@@ -73,6 +74,12 @@ class io_problem : public problem {
     if (!m_opt.direct) m_files->evict();
     const double before = m_files->resident().share();
     m_before.push_back(before);
+    if (m_opt.direct && !m_memory_fs.empty() && m_caveat.empty())
+      m_caveat = fmt::format(
+          "direct reads from {} (a file system in memory, which this kernel lets O_DIRECT "
+          "open): {:.1f} % of the data set's pages are resident, and the reads came from "
+          "memory, not from storage (give a --dir on a disk)",
+          m_memory_fs, 100 * before);
     if (!m_opt.direct && before > resident_limit && m_caveat.empty())
       m_caveat = fmt::format(
           "{:.1f} % of the data set's pages stayed in the page cache after eviction before "
@@ -118,6 +125,7 @@ class io_problem : public problem {
                  m_comm->size(), m_opt.files);
     m_files->write([] { return interrupted(); });
     m_cache_capacity = cache_capacity_bytes();
+    m_memory_fs = memory_file_system(m_root);
     try {
       m_files->open(m_opt.direct);
     } catch (const std::exception& e) {
@@ -238,6 +246,22 @@ class io_problem : public problem {
   }
 
   std::string m_caveat;
+  std::string m_memory_fs;  // the data set's file system when it lives in memory, else empty
+
+  // "tmpfs" or "ramfs" when `dir` is on a file system held in memory (statfs magic numbers of
+  // linux/magic.h), else empty: direct I/O there reads memory, whatever O_DIRECT promises.
+  static std::string memory_file_system(const std::string& dir) {
+    struct statfs st {};
+    if (::statfs(dir.c_str(), &st) != 0) return "";
+    switch (static_cast<unsigned long>(st.f_type)) {
+      case 0x01021994UL:
+        return "tmpfs";  // TMPFS_MAGIC
+      case 0x858458f6UL:
+        return "ramfs";  // RAMFS_MAGIC
+      default:
+        return "";
+    }
+  }
   std::uint64_t m_cache_capacity = 0;
   std::vector<double> m_before, m_after;
 };
