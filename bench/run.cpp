@@ -328,7 +328,7 @@ prepared_run prepare(const registry& reg, const run_request& req, communicator& 
           ((parent.empty() ? std::filesystem::path(".") : parent) / "scratch").string();
     }
     if (!req.dry_run && comm.rank() == 0) {
-      std::vector<std::string> inputs;
+      std::vector<std::string> inputs = req.inputs;
       if (p.in.st) inputs.push_back(p.in.st->path);
       if (!req.ceilings.empty()) inputs.push_back(req.ceilings);
       check_output_path(p.out, "--out", inputs);

@@ -21,6 +21,8 @@ struct run_request {
   setting_values settings;             // given on the command line, checked
   std::string out;                     // "" for results/<host>-<time>.json; "-" for stdout
   std::string ceilings;                // a result file whose ceilings apply; "" for none
+  std::vector<std::string> inputs;     // other files the command reads (accept's --reference):
+                                       // --out must not name one
   std::string filter;  // --filter REGEX: only the planned problems whose key it matches
   // --bind: "" (the environment's OMP_PROC_BIND/OMP_PLACES as they are), "cores" or "none". The
   // driver applies it to the environment before OpenMP starts; the run records it.

@@ -463,9 +463,10 @@ std::string seconds(const json& p, const char* key) {
 std::string format_console(const std::vector<json>& comparisons) {
   std::string out;
   for (const auto& c : comparisons) {
-    out += fmt::format("compare {} (base) with {} (new); threshold {:.0f} %\n",
-                       c["base"].get<std::string>(), c["new"].get<std::string>(),
-                       c["threshold"].get<double>() * 100);
+    out +=
+        fmt::format("compare {} (base) with {} (new); threshold {:.0f} %\n",
+                    terminal_text(c["base"].get<std::string>()),
+                    terminal_text(c["new"].get<std::string>()), c["threshold"].get<double>() * 100);
     if (!c.contains("paired"))
       out +=
           "note: one run per side: the intervals see the variation within each run, not the "
@@ -482,8 +483,8 @@ std::string format_console(const std::vector<json>& comparisons) {
           "WARNING: the two runs differ in what matters; a difference below may be the "
           "system, not a regression:\n";
       for (const auto& d : c["context_differences"])
-        out += fmt::format("  {}: {} -> {}\n", d["what"].get<std::string>(), text_of(d["base"]),
-                           text_of(d["new"]));
+        out += fmt::format("  {}: {} -> {}\n", terminal_text(d["what"].get<std::string>()),
+                           terminal_text(text_of(d["base"])), terminal_text(text_of(d["new"])));
     }
     std::vector<std::vector<std::string>> rows = {
         {"problem", "base", "new", "time ratio [95% CI]", "rate change", "p", "verdict"}};
@@ -513,16 +514,17 @@ std::string format_console(const std::vector<json>& comparisons) {
     for (const auto& p : c["pairs"])
       if (p.contains("warnings"))
         for (const auto& wn : p["warnings"])
-          out +=
-              fmt::format("warning: {}: {}\n", p["key"].get<std::string>(), wn.get<std::string>());
+          out += fmt::format("warning: {}: {}\n", terminal_text(p["key"].get<std::string>()),
+                             terminal_text(wn.get<std::string>()));
     for (const auto& k : c["only_in_base"])
-      out += fmt::format("only in base: {}\n", k.get<std::string>());
+      out += fmt::format("only in base: {}\n", terminal_text(k.get<std::string>()));
     for (const auto& k : c["only_in_new"])
-      out += fmt::format("only in new: {}\n", k.get<std::string>());
+      out += fmt::format("only in new: {}\n", terminal_text(k.get<std::string>()));
     for (const auto& [w2, s] : c["summary"]["by_workload"].items())
       if (s.contains("geomean_time_ratio"))
-        out += fmt::format("{}: geometric mean time ratio {:.3f} over {} pairs\n", w2,
-                           s["geomean_time_ratio"].get<double>(), s["pairs_measured"].get<int>());
+        out +=
+            fmt::format("{}: geometric mean time ratio {:.3f} over {} pairs\n", terminal_text(w2),
+                        s["geomean_time_ratio"].get<double>(), s["pairs_measured"].get<int>());
     if (c["summary"]["overall"].contains("geomean_time_ratio"))
       out += fmt::format("overall: geometric mean time ratio {:.3f}; {} regressed\n\n",
                          c["summary"]["overall"]["geomean_time_ratio"].get<double>(),
@@ -654,20 +656,22 @@ std::string format_fleet_console(const json& f) {
         "midpoint and both are equally far from it\n";
   for (const auto& m : f["metrics"]) {
     if (!m.contains("median_s")) {
-      out += fmt::format("{}: measured on no node\n", m["key"].get<std::string>());
+      out += fmt::format("{}: measured on no node\n", terminal_text(m["key"].get<std::string>()));
       continue;
     }
     std::string odd;
     for (const auto& o : m["outliers"])
-      odd += fmt::format("  {} is {} ({:.2f}x the median)", o["node"].get<std::string>(),
+      odd += fmt::format("  {} is {} ({:.2f}x the median)",
+                         terminal_text(o["node"].get<std::string>()),
                          o["direction"].get<std::string>(), o["ratio_to_median"].get<double>());
-    out += fmt::format("{}: median {}, spread {:.1f} %{}\n", m["key"].get<std::string>(),
-                       seconds(m, "median_s"), m["spread"].get<double>() * 100,
-                       odd.empty() ? "" : ";" + odd);
+    out += fmt::format("{}: median {}, spread {:.1f} %{}\n",
+                       terminal_text(m["key"].get<std::string>()), seconds(m, "median_s"),
+                       m["spread"].get<double>() * 100, odd.empty() ? "" : ";" + odd);
   }
   for (const auto& s : f["slow_nodes"])
-    out += fmt::format("slow node: {} (in {} of {} metrics)\n", s["node"].get<std::string>(),
-                       s["slow_in"].get<int>(), f["metrics"].size());
+    out += fmt::format("slow node: {} (in {} of {} metrics)\n",
+                       terminal_text(s["node"].get<std::string>()), s["slow_in"].get<int>(),
+                       f["metrics"].size());
   return out;
 }
 

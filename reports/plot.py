@@ -14,6 +14,17 @@ except ImportError as e:
     print(f"matplotlib is not available: {e}", file=sys.stderr)
     sys.exit(3)
 
+# Every string drawn comes from result files (labels, host names, keys): plain text, never
+# markup. Mathtext would read "$...$" (and fail on an odd or malformed one, drawing nothing),
+# TeX would run for usetex; a legend drops labels that start with "_".
+matplotlib.rcParams["text.parse_math"] = False
+matplotlib.rcParams["text.usetex"] = False
+
+
+def plain(text):
+    text = str(text)
+    return "\u200b" + text if text.startswith("_") else text
+
 
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<", ">", "*", "h", "p"]
 
@@ -36,7 +47,7 @@ def roofline(fig_spec):
                     color="0.25")
     for k, p in enumerate(fig_spec["points"]):
         ax.plot([p["intensity"]], [p["flops_per_s"] / 1e9], marker=MARKERS[k % len(MARKERS)],
-                linestyle="none", markersize=7, label=p["label"])
+                linestyle="none", markersize=7, label=plain(p["label"]))
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity (flop/byte, declared work)")
@@ -62,7 +73,7 @@ def human_bytes(v):
 def busbw(fig_spec):
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for k, s in enumerate(fig_spec["lines"]):
-        ax.plot(s["x"], s["y"], marker=MARKERS[k % len(MARKERS)], label=s["name"])
+        ax.plot(s["x"], s["y"], marker=MARKERS[k % len(MARKERS)], label=plain(s["name"]))
     xs = sorted({x for s in fig_spec["lines"] for x in s["x"]})
     ax.set_xscale("log", base=2)
     ax.set_xticks(xs)
@@ -122,7 +133,7 @@ def bars(fig_spec):
         xs = [j + i * width for j in range(len(labels))]
         err = [[max(0, v - lo) for v, lo in zip(s["values"], s["low"])],
                [max(0, hi - v) for v, hi in zip(s["values"], s["high"])]]
-        ax.bar(xs, s["values"], width, yerr=err, capsize=3, label=s["name"])
+        ax.bar(xs, s["values"], width, yerr=err, capsize=3, label=plain(s["name"]))
         # The verdict of this file against the first, above each bar that changed.
         for x, hi, v in zip(xs, s["high"], s.get("verdicts", [])):
             if v in ("regressed", "improved", "inconclusive"):
@@ -143,7 +154,7 @@ def bars(fig_spec):
 def lines(fig_spec):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for s in fig_spec["lines"]:
-        ax.plot(s["x"], s["y"], marker="o", label=f'{s["name"]} (x: {s["xlabel"]})')
+        ax.plot(s["x"], s["y"], marker="o", label=plain(f'{s["name"]} (x: {s["xlabel"]})'))
     ax.set_xscale("log", base=2)
     ax.set_ylabel("G per second (flop, byte or item)")
     ax.set_title(fig_spec.get("title", ""))

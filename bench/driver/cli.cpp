@@ -697,6 +697,7 @@ void prepare_accept(run_request& rc, accept_cli& ac) {
   ac.t.memory_bytes_per_s = ac.memory_channels * ac.memory_mts * 1e6 * 8;
   auto refs = std::make_shared<std::vector<std::pair<std::string, json>>>();
   for (const auto& f : ac.references) refs->emplace_back(f, reports::load_result_file(f));
+  rc.inputs.insert(rc.inputs.end(), ac.references.begin(), ac.references.end());
   rc.finalize = [refs, t = ac.t](json& doc) {
     doc["acceptance"] = reports::judge_node(doc, *refs, t);
     return std::pair{reports::format_acceptance(doc["acceptance"]),

@@ -232,6 +232,13 @@ TEST_F(Cli, AcceptWritesVerdictsAndExitsOneWhenTheNodeFails) {
                      "--memory-channels and --memory-mts: expected both");
   expect_usage_error({"accept", "--nominal-warn", "1.5"}, "--nominal-warn");
   expect_usage_error({"accept", "--reference", path("missing.json")}, "missing.json");
+  // An output that is one of the references is refused before anything runs; the reference
+  // stays as it was.
+  const std::string before = test::slurp(path("ok.json"));
+  const auto same = mlhpc({"accept", "--reference", path("ok.json"), "-o", path("ok.json")});
+  EXPECT_EQ(same.status, 2) << same.err;
+  EXPECT_NE(same.err.find("is also an input of this command"), std::string::npos) << same.err;
+  EXPECT_EQ(test::slurp(path("ok.json")), before);
 }
 
 // The end-of-run table as data on stdout (CSV or JSON) and nothing else there; --bind recorded

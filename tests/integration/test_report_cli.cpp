@@ -1,6 +1,7 @@
 // mlhpc report end to end: a self-contained HTML file that keeps a hostile hostname as text,
 // figures when matplotlib is there and a clear note when it is not, and the Markdown artifact
 // description.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -65,6 +66,25 @@ TEST_F(ReportCli, AHostileHostnameStaysText) {
   // Figures when matplotlib is there (CI installs it), or the reason and the fix when not.
   const bool figures = html.find("data:image/svg+xml;base64,") != std::string::npos;
   EXPECT_TRUE(figures || html.find("No figures: ") != std::string::npos);
+}
+
+// Labels that matplotlib would read as markup (mathtext between dollars, a malformed one, a
+// legend's hidden "_" prefix) are drawn as plain text: the figures are still there.
+TEST_F(ReportCli, LabelsThatLookLikeMarkupStillGetTheirFigures) {
+  if (test::run_process({"/usr/bin/python3", "-c", "import matplotlib"}).status != 0)
+    GTEST_SKIP() << "no matplotlib for /usr/bin/python3 (python3-matplotlib): no figures to check";
+  json doc = json::parse(test::slurp(path("run.json")));
+  for (auto& r : doc["results"])
+    r["label"] =
+        fmt::format("_{} $\\frac{{1}}{{ $x^$ \\undefinedmacro$", r["label"].get<std::string>());
+  doc["context"]["system"]["host"] = "$\\frac{node$";
+  std::ofstream(path("markup.json")) << doc.dump();
+  const auto r = mlhpc({"report", path("markup.json"), path("run.json"), "-o", path("m.html")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string html = test::slurp(path("m.html"));
+  const auto none = html.find("No figures: ");
+  EXPECT_NE(html.find("data:image/svg+xml;base64,"), std::string::npos);
+  EXPECT_EQ(none, std::string::npos) << (none == std::string::npos ? "" : html.substr(none, 600));
 }
 
 TEST_F(ReportCli, WithoutMatplotlibTheTablesStayAndTheFixIsNamed) {

@@ -320,6 +320,40 @@ TEST(Fleet, AnOutlierNeedsAnEffectAsWellAsARobustZ) {
   EXPECT_NE(format_fleet_console(two).find("fewer than 3 nodes"), std::string::npos);
 }
 
+// Names from result files (host names, keys, context values) cannot start a line of their own
+// in the fleet or the comparison output, nor carry an escape sequence: a newline, a carriage
+// return or ESC is shown escaped, in the console and in Markdown.
+TEST(Fleet, NamesFromFilesAreEscapedInEveryTable) {
+  std::vector<json> docs;
+  std::vector<std::string> paths;
+  const std::vector<double> medians = {1.0, 1.0, 1.0, 1.0, 1.5};
+  const std::string evil = "node4\nslow node: node0\r\x1b[31m";
+  for (std::size_t i = 0; i < medians.size(); ++i) {
+    docs.push_back(doc_with(noisy(10, medians[i]), i == 4 ? evil : fmt::format("node{}", i)));
+    docs.back()["results"][0]["statistics"]["median_s"] = medians[i];
+    paths.push_back(fmt::format("n{}.json", i));
+  }
+  const json f = compare_fleet(docs, paths);
+  ASSERT_EQ(f["slow_nodes"].size(), 1U) << f.dump(1);
+  for (const std::string& out : {format_fleet_console(f), format_fleet_markdown(f)}) {
+    EXPECT_EQ(out.find('\r'), std::string::npos) << out;
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_EQ(out.find("\nslow node: node0"), std::string::npos) << out;
+    EXPECT_NE(out.find("node4\\"), std::string::npos) << out;  // its LF shown escaped
+  }
+  // compare: the host differs between the files, so the warning block names both.
+  json a = doc_with(noisy(20, 1.0), "node0"), b = doc_with(noisy(20, 1.0), evil);
+  b["results"][0]["key"] = a["results"][0]["key"] = "peak:f32\nregressed";
+  const json c = compare(a, "a.json", b, "b\n.json", compare_options{});
+  for (const std::string& out : {format_console({c}), format_markdown({c})}) {
+    EXPECT_EQ(out.find('\r'), std::string::npos) << out;
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_EQ(out.find("\nslow node"), std::string::npos) << out;
+    EXPECT_EQ(out.find("\nregressed"), std::string::npos) << out;
+    EXPECT_EQ(out.find("\n.json"), std::string::npos) << out;
+  }
+}
+
 TEST(Report, FiguresCoverRooflineSweepsAndComparisons) {
   json doc = {{"ceilings", {{"flops:f32", {{"value", 6e11}}}, {"bytes:memory", {{"value", 6e10}}}}},
               {"run", {{"threads", 2}}},
