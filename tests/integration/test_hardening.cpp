@@ -15,6 +15,7 @@
 #include "bench/result_file.hpp"
 #include "tests/support/features.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/scoped_env.hpp"
 
 namespace mlhpc {
 namespace {
@@ -503,6 +504,72 @@ TEST_F(Hardening, ATinyTimeoutEndsTheRunAndASubnormalOneIsRefused) {
   EXPECT_EQ(sub.status, 2) << sub.err;
   EXPECT_NE(sub.err.find("--timeout '1e-320'"), std::string::npos) << sub.err;
   EXPECT_FALSE(fs::exists(path("s.json")));
+}
+
+// The default result name is results/<host>-<time>.json in the working directory. A host name
+// holding "/" and ".." (set in a UTS namespace of its own) stays one file name under results/;
+// a results/ that is a symbolic link is refused before anything runs, and nothing is written
+// in the link's target.
+TEST_F(Hardening, DefaultNamesStayUnderResultsWhateverTheHostNameAndNoDirectoryIsMadeThroughALink) {
+  if (test::run_process({"/usr/bin/unshare", "--uts", "/bin/true"}).status != 0)
+    GTEST_SKIP() << "cannot make a UTS namespace here (unshare --uts needs CAP_SYS_ADMIN)";
+  const std::string work = path("work");
+  fs::create_directories(work);
+  const std::string run = fmt::format(
+      "cd '{}' && exec /usr/bin/unshare --uts /bin/sh -c \"printf %s '../../evil/x' > "
+      "/proc/sys/kernel/hostname && exec '{}' run -q -w peak:f32 -r 3 --max-time 0.05 --warmup 0 "
+      "--counters none\"",
+      work, MLHPC_BIN);
+  const auto r = test::run_process({"/bin/sh", "-c", run});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<fs::path> made;
+  for (const auto& e : fs::recursive_directory_iterator(work)) made.push_back(e.path());
+  ASSERT_EQ(made.size(), 2u) << "results/ and one file";
+  const fs::path file = made[0].filename() == "results" ? made[1] : made[0];
+  EXPECT_EQ(file.parent_path(), fs::path(work) / "results");
+  EXPECT_EQ(file.filename().string().rfind("______evil_x-", 0), 0u) << file;
+  EXPECT_FALSE(fs::exists(path("evil")));
+  const json doc = json::parse(slurp(file.string()));
+  EXPECT_EQ(doc["context"]["system"]["host"], "../../evil/x");  // the record keeps it as it is
+  // results/ as a dangling link (its target does not exist): making it would create a
+  // directory through the link, so the run is refused (exit 2) and nothing appears there. A link
+  // to an existing directory is the user's choice of where results go, and is used.
+  const std::string linked = path("linked"), target = path("target");
+  fs::create_directories(linked);
+  fs::create_directory_symlink(target, fs::path(linked) / "results");
+  const std::string cmd = fmt::format(
+      "cd '{}' && exec '{}' run -q -w peak:f32 -r 3 --max-time 0.05 --warmup 0 --counters none",
+      linked, MLHPC_BIN);
+  const auto l = test::run_process({"/bin/sh", "-c", cmd});
+  EXPECT_EQ(l.status, 2) << l.err;
+  EXPECT_NE(l.err.find("link"), std::string::npos) << l.err;
+  EXPECT_FALSE(fs::exists(target));
+  fs::create_directories(target);
+  EXPECT_EQ(test::run_process({"/bin/sh", "-c", cmd}).status, 0);
+  EXPECT_FALSE(fs::is_empty(target));
+}
+
+// OMP_THREAD_LIMIT gives a smaller team than asked: peak runs on the team it got, passes its
+// check, and says threads_overridden (its ceiling is then named untrustworthy, not wrong).
+TEST_F(Hardening, PeakRunsOnTheTeamOpenMpGaveAndSaysSo) {
+  const std::string out = path("limit.json");
+  test::process_result r;
+  {
+    test::scoped_env limit("OMP_THREAD_LIMIT", "1");
+    r = mlhpc({"run", "-q", "-w", "peak:f32", "-t", "2", "-r", "3", "--max-time", "0.1",
+               "--counters", "none", "-o", out});
+  }
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(slurp(out));
+  EXPECT_TRUE(validate_result(doc).empty());
+  const auto& res = doc["results"][0];
+  EXPECT_EQ(res["status"], "ok") << res.dump();
+  EXPECT_EQ(res["verification"]["status"], "passed") << res["verification"].dump();
+  bool overridden = false;
+  for (const auto& t : res["trust_issues"])
+    overridden = overridden || t["code"] == "threads_overridden";
+  EXPECT_TRUE(overridden) << res["trust_issues"].dump();
+  EXPECT_TRUE(doc["ceilings"]["flops:f32"].contains("untrustworthy")) << doc["ceilings"].dump();
 }
 
 TEST_F(Hardening, HelpListsEveryExitStatus) {

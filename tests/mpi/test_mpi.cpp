@@ -565,3 +565,48 @@ TEST_F(Mpi, TwoRanksReadDisjointSharesOfTheDataSet) {
 
 }  // namespace
 }  // namespace mlhpc
+
+namespace mlhpc {
+namespace {
+
+// Ranks launched with different command lines (MPMD, or a wrapper that changes one rank's
+// options) agree on the plan before measuring: a different problem, a different number of
+// problems or a different setting ends the job with exit 2 naming the rank and the line, and
+// no result file is written.
+TEST_F(Mpi, RanksWithDifferentPlansStopBeforeMeasuringNamingTheDifference) {
+  const std::string out = dir + "/mpmd.json";
+  auto mpmd = [&](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    std::vector<std::string> cmd = {MLHPC_MPIRUN, "--oversubscribe", "-np", "1", MLHPC_BIN, "run",
+                                    "-q"};
+    cmd.insert(cmd.end(), a.begin(), a.end());
+    cmd.insert(cmd.end(), {"-o", out, ":", "-np", "1", MLHPC_BIN, "run", "-q"});
+    cmd.insert(cmd.end(), b.begin(), b.end());
+    cmd.insert(cmd.end(), {"-o", out});
+    return run_process(cmd);
+  };
+  const std::vector<std::string> fast = {"-r", "3", "--max-time", "0.05", "--counters", "none"};
+  auto with = [&](std::vector<std::string> w) {
+    w.insert(w.end(), fast.begin(), fast.end());
+    return w;
+  };
+  const std::vector<std::tuple<std::vector<std::string>, std::vector<std::string>, std::string>>
+      cases = {
+          {with({"-w", "peak:f32"}), with({"-w", "stream:triad"}),
+           "at line 1 of the plan rank 0 has 'problem peak:f32"},
+          {with({"-w", "peak:f32"}), with({"-w", "peak:f32", "-w", "stream:triad"}),
+           "rank 1 differs from rank 0"},
+          {{"-w", "peak:f32", "-r", "4", "--max-time", "0.05", "--counters", "none"},
+           with({"-w", "peak:f32"}),
+           "\"repetitions\":\"4\""},
+      };
+  for (const auto& [a, b, message] : cases) {
+    const auto r = mpmd(a, b);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("the ranks disagree on what to run"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << message << "\n" << r.err;
+    EXPECT_FALSE(fs::exists(out));
+  }
+}
+
+}  // namespace
+}  // namespace mlhpc
