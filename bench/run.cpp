@@ -177,39 +177,6 @@ run_inputs read_inputs(const registry& reg, const run_request& req) {
   return in;
 }
 
-// --filter REGEX, searched anywhere in the key (as Google Benchmark's --benchmark_filter), in
-// RE2's syntax (Perl-like, without back-references or look-around). RE2 compiles to an automaton
-// and matches in time linear in the key, without recursion or backtracking, so no pattern can
-// overflow the stack or run away (std::regex recursed once per character and crashed on long
-// keys and nested groups). A pattern longer than max_filter_chars, nested deeper than RE2's
-// parser allows, or needing more than RE2's memory budget is a usage error. Nothing matched is
-// bad input too.
-std::vector<planned_problem> filter_plan(std::vector<planned_problem> plan,
-                                         const std::string& filter) {
-  constexpr std::size_t max_filter_chars = 4096;
-  if (filter.size() > max_filter_chars)
-    throw usage_error(fmt::format(
-        "--filter: the pattern has {} characters, more than the limit of {}; expected a shorter "
-        "regular expression",
-        filter.size(), max_filter_chars));
-  RE2::Options options;
-  options.set_log_errors(false);
-  options.set_max_mem(std::int64_t{8} << 20);
-  const RE2 re(filter, options);
-  if (!re.ok())
-    throw usage_error(fmt::format("--filter '{}': not a regular expression RE2 accepts ({})",
-                                  terminal_text(filter), re.error()));
-  std::vector<planned_problem> kept;
-  for (auto& p : plan)
-    if (RE2::PartialMatch(p.label(), re)) kept.push_back(std::move(p));
-  if (kept.empty())
-    throw usage_error(fmt::format(
-        "--filter '{}': matches none of the {} planned problems (the first is '{}'; see "
-        "--dry-run without --filter)",
-        terminal_text(filter), plan.size(), plan.empty() ? std::string() : plan.front().label()));
-  return kept;
-}
-
 // Every rank prepares the same run; an error any rank meets (bad input, an output path only
 // rank 0 checks) is thrown on every rank, so that no rank waits for one that gave up.
 template <class F>
@@ -265,6 +232,39 @@ json ranks_context(communicator& comm) {
 }
 
 }  // namespace
+
+// --filter REGEX, searched anywhere in the key (as Google Benchmark's --benchmark_filter), in
+// RE2's syntax (Perl-like, without back-references or look-around). RE2 compiles to an automaton
+// and matches in time linear in the key, without recursion or backtracking, so no pattern can
+// overflow the stack or run away (std::regex recursed once per character and crashed on long
+// keys and nested groups). A pattern longer than max_filter_chars, nested deeper than RE2's
+// parser allows, or needing more than RE2's memory budget is a usage error. Nothing matched is
+// bad input too.
+std::vector<planned_problem> filter_plan(std::vector<planned_problem> plan,
+                                         const std::string& filter) {
+  constexpr std::size_t max_filter_chars = 4096;
+  if (filter.size() > max_filter_chars)
+    throw usage_error(fmt::format(
+        "--filter: the pattern has {} characters, more than the limit of {}; expected a shorter "
+        "regular expression",
+        filter.size(), max_filter_chars));
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(std::int64_t{8} << 20);
+  const RE2 re(filter, options);
+  if (!re.ok())
+    throw usage_error(fmt::format("--filter '{}': not a regular expression RE2 accepts ({})",
+                                  terminal_text(filter), re.error()));
+  std::vector<planned_problem> kept;
+  for (auto& p : plan)
+    if (RE2::PartialMatch(p.label(), re)) kept.push_back(std::move(p));
+  if (kept.empty())
+    throw usage_error(fmt::format(
+        "--filter '{}': matches none of the {} planned problems (the first is '{}'; see "
+        "--dry-run without --filter)",
+        terminal_text(filter), plan.size(), plan.empty() ? std::string() : plan.front().label()));
+  return kept;
+}
 
 double planned_timeout(const run_request& req) {
   try {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench/communicator.hpp"
+#include "bench/plan.hpp"
 #include "bench/registry.hpp"
 #include "bench/run_settings.hpp"
 
@@ -42,6 +43,12 @@ struct run_request {
 // before MPI starts: a time limit needs MPI_THREAD_MULTIPLE. 0 when none, or when the request
 // is bad input (run_benchmarks then says so).
 double planned_timeout(const run_request& req);
+
+// The problems of `plan` whose label --filter `filter` (RE2 syntax) finds anywhere; a pattern
+// RE2 refuses, one over 4096 characters or over its memory budget, and a filter that keeps
+// nothing are usage errors.
+std::vector<planned_problem> filter_plan(std::vector<planned_problem> plan,
+                                         const std::string& filter);
 
 // Runs the request on every rank of `comm` (collective). Rank 0 writes the one result file and
 // prints the table; every rank returns the same exit status: 0, 1 (a problem failed or timed

@@ -32,7 +32,7 @@ fuzz() {
 }
 
 status=0
-names=(suite conv_line set result_file)
+names=(suite conv_line set result_file plan)
 for ((i = 0; i < ${#names[@]}; i += 2)); do
   pids=()
   for name in "${names[@]:i:2}"; do

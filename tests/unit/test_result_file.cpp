@@ -166,13 +166,14 @@ TEST(ResultFile, AtomicWriteLeavesNoTemporary) {
 
 TEST(Schema, GoldenCarriesTheNominalPeakTrustIssuesAndUnits) {
   const auto doc = golden();
-  EXPECT_EQ(doc["schema_version"], "1.4.0");
+  EXPECT_EQ(doc["schema_version"], "1.6.0");
   const auto& np = doc["context"]["nominal_peak"];
   EXPECT_TRUE(np.contains("rates") || np.contains("unavailable")) << np.dump();
   for (const auto& r : doc["results"]) {
     EXPECT_TRUE(r.contains("pairing_key")) << r["key"];
     if (r["status"] != "ok") continue;
     EXPECT_TRUE(r["trust_issues"].is_array()) << r["key"];
+    EXPECT_TRUE(r["measurement"]["scheduler"].contains("wait_share")) << r["key"];
     for (const auto& [metric, rate] : r["rates"].items())
       EXPECT_FALSE(rate.value("unit", "").empty()) << r["key"] << " " << metric;
   }
@@ -270,6 +271,13 @@ TEST(Schema, GoldenMultiRankFileCarriesRanksAcceptanceBusBandwidthAndFailure) {
   // stream: every rank's samples, judged for acceptance.
   EXPECT_EQ(results[0]["ranks"]["per_rank"].size(), 3u);
   EXPECT_TRUE(results[0]["ranks"]["acceptance"]["outliers"].is_array());
+  // ... and who held the job: each rank's scheduler account and time in the collectives.
+  EXPECT_TRUE(results[0]["ranks"]["acceptance"]["held_the_job"].is_array());
+  for (const auto& pr : results[0]["ranks"]["per_rank"]) {
+    EXPECT_TRUE(pr["scheduler"].contains("wait_share")) << pr.dump();
+    EXPECT_GE(pr["collectives"]["wait_share"].get<double>(), 0.0);
+  }
+  EXPECT_TRUE(results[0]["measurement"]["scheduler"].is_object());
   // allreduce: bus bandwidth with its work, 2(n-1)/n of the algorithm bandwidth.
   const auto& ar = results[1];
   EXPECT_DOUBLE_EQ(ar["work"]["bus_bytes"].get<double>(), 1536.0 * 4 / 3);
@@ -288,6 +296,12 @@ TEST(Schema, MultiRankFieldsAreCheckedStrictly) {
   doc = golden_mpi();
   doc["results"][1]["rates"]["bus_bytes_per_s"]["median"] = "fast";
   EXPECT_NE(errors_text(doc).find("bus_bytes_per_s"), std::string::npos) << errors_text(doc);
+  doc = golden_mpi();
+  doc["results"][0]["ranks"]["acceptance"]["held_the_job"] = {{{"rank", 1}, {"host", "n1"}}};
+  EXPECT_NE(errors_text(doc).find("held_the_job"), std::string::npos) << errors_text(doc);
+  doc = golden_mpi();
+  doc["results"][0]["ranks"]["per_rank"][0]["scheduler"]["wait_share"] = 1.5;
+  EXPECT_NE(errors_text(doc).find("scheduler"), std::string::npos) << errors_text(doc);
   doc = golden_mpi();
   doc["results"][2]["failure"] = {{"rank", 2}};  // no phase
   EXPECT_NE(errors_text(doc).find("/results/2/failure"), std::string::npos) << errors_text(doc);
