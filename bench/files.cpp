@@ -157,17 +157,20 @@ bool is_directory(const std::string& dir) {
   return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-usage_error link_refused(std::string_view option, const std::string& dir, const std::string& link) {
+usage_error link_refused(std::string_view option, const std::string& dir, const std::string& link,
+                         bool creating = true) {
   return usage_error(fmt::format(
-      "{} '{}': '{}' is a symbolic link; the suite never creates directories through one (give "
-      "the real path, or create the directory first)",
-      option, shown(dir), shown(link)));
+      "{} '{}': '{}' is a symbolic link; the suite never {} through one (give the real path{})",
+      option, shown(dir), shown(link),
+      creating ? "creates directories" : "reaches its scratch space",
+      creating ? ", or create the directory first" : ""));
 }
 
 }  // namespace
 
-void make_directories(const std::string& dir, std::string_view option) {
-  if (dir.empty() || is_directory(dir)) return;
+int open_directory_nofollow(const std::string& dir, std::string_view option, path_walk how) {
+  if (dir.empty()) throw usage_error(fmt::format("{} '': expected a directory", option));
+  const bool create = how == path_walk::create_missing;
   int fd = ::open(dir.front() == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     throw usage_error(
@@ -175,7 +178,7 @@ void make_directories(const std::string& dir, std::string_view option) {
   for (const auto& p : prefixes(dir)) {
     const std::string comp = fs::path(p).filename().string();
     int sub = ::openat(fd, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (sub < 0 && errno == ENOENT) {
+    if (sub < 0 && errno == ENOENT && create) {
       if (::mkdirat(fd, comp.c_str(), 0777) != 0 && errno != EEXIST) {
         const int e = errno;
         ::close(fd);
@@ -188,13 +191,19 @@ void make_directories(const std::string& dir, std::string_view option) {
     ::close(fd);
     if (sub < 0) {
       struct stat st {};
-      if (::lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) throw link_refused(option, dir, p);
+      if (::lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+        throw link_refused(option, dir, p, create);
       throw usage_error(fmt::format("{} '{}': cannot use '{}' as a directory: {}", option,
                                     shown(dir), shown(p), std::strerror(e)));
     }
     fd = sub;
   }
-  ::close(fd);
+  return fd;
+}
+
+void make_directories(const std::string& dir, std::string_view option) {
+  if (dir.empty() || is_directory(dir)) return;
+  ::close(open_directory_nofollow(dir, option, path_walk::create_missing));
 }
 
 std::string temporary_path(const std::string& path, std::uint32_t nonce) {

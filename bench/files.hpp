@@ -55,6 +55,15 @@ void check_output_path(const std::string& path, std::string_view option,
 // usage_error naming the link, or the component that cannot be created and why.
 void make_directories(const std::string& dir, std::string_view option);
 
+// The one walk of a path that never follows a link: `dir` opened component by component from
+// "/" or "." with O_NOFOLLOW (openat), making missing components with mkdirat when `how` is
+// create_missing. A symbolic link anywhere on the way is refused, as is a component that is not
+// a directory or cannot be made: usage_error naming `option`, the path and the component.
+// Returns the directory's descriptor (O_DIRECTORY), which the caller closes. make_directories
+// and the scratch directory (bench/scratch.cpp) both walk with it.
+enum class path_walk { open_existing, create_missing };
+int open_directory_nofollow(const std::string& dir, std::string_view option, path_walk how);
+
 // Writes `text` to `path` as described above, creating missing parent directories
 // (make_directories). Throws
 // usage_error for a refused target, io_failure when the system refuses the write.

@@ -16,6 +16,7 @@
 
 #include "bench/context_text.hpp"
 #include "bench/error.hpp"
+#include "bench/files.hpp"
 
 namespace mlhpc {
 
@@ -70,43 +71,11 @@ void remove_dir(int parent, int fd, const std::string& name) {
   if (parent >= 0) ::unlinkat(parent, name.c_str(), AT_REMOVEDIR);
 }
 
-// Opens `path` as a directory, component by component with O_NOFOLLOW: a symlink anywhere in
-// it is refused, not followed.
-int open_dir_nofollow(const std::string& path) {
-  if (path.empty()) MLHPC_FAIL("--dir: empty path: expected a directory");
-  int fd = ::open(path.front() == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) MLHPC_FAIL("--dir {}: cannot open its root: {}", path, errno_text(errno));
-  std::string walked = path.front() == '/' ? "" : ".";
-  std::size_t at = 0;
-  while (at < path.size()) {
-    const std::size_t next = path.find('/', at);
-    const std::string comp =
-        path.substr(at, next == std::string::npos ? std::string::npos : next - at);
-    at = next == std::string::npos ? path.size() : next + 1;
-    if (comp.empty() || comp == ".") continue;
-    walked += "/" + comp;
-    const int sub = ::openat(fd, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    const int e = errno;
-    ::close(fd);
-    if (sub < 0) {
-      struct stat st {};
-      const bool link = ::lstat(walked.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
-      if (link)
-        MLHPC_FAIL(
-            "--dir {}: {} is a symbolic link; the scratch path is never reached through "
-            "one (give the real directory)",
-            path, walked);
-      MLHPC_FAIL("--dir {}: cannot open {} as a directory: {}", path, walked, errno_text(e));
-    }
-    fd = sub;
-  }
-  return fd;
-}
-
 }  // namespace
 
 scratch_dir::scratch_dir(const std::string& target, const std::string& prefix) {
-  m_parent = open_dir_nofollow(target);
+  // Every component without following a link: a link anywhere on the way is refused.
+  m_parent = open_directory_nofollow(target, "--dir", path_walk::open_existing);
   std::random_device rd;
   for (int attempt = 0; attempt < 100 && m_fd < 0; ++attempt) {
     const std::string name =
