@@ -3,7 +3,7 @@
 # starting from the checked-in corpus (tests/fuzz/corpus/<name>, never modified: new inputs go
 # to a scratch copy), two at a time. Fails on any crash, sanitizer report, leak or timeout (one
 # input over 10 s), printing the fuzzer's log and the input that did it.
-#   bash scripts/fuzz.sh [BUILD_DIR (build-san)] [SECONDS each (60)]
+#   bash scripts/fuzz.sh [BUILD_DIR (build-san)] [SECONDS each (60; test.sh gives 40)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build-san}"

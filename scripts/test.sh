@@ -6,7 +6,7 @@
 #                  and gpu tests skip with a reason where there is no launcher or GPU).
 #   build-san/     clang with AddressSanitizer and UndefinedBehaviorSanitizer (any report fails),
 #                  warnings as errors: the unit and integration tests, the fuzz corpora, then each
-#                  libFuzzer target for MLHPC_FUZZ_SECONDS (60) seconds (scripts/fuzz.sh).
+#                  libFuzzer target for MLHPC_FUZZ_SECONDS (40) seconds (scripts/fuzz.sh).
 #   build-nodnnl/  Release without oneDNN: gemm and conv listed and skipped with their reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ cmake -S . -B build-san -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=cla
   -DMLHPC_FUZZ=ON
 cmake --build build-san -j"$jobs"
 ctest --test-dir build-san --output-on-failure -j"$jobs" -E '^clang_format$'
-bash scripts/fuzz.sh build-san "${MLHPC_FUZZ_SECONDS:-60}"
+bash scripts/fuzz.sh build-san "${MLHPC_FUZZ_SECONDS:-40}"
 
 cmake -S . -B build-nodnnl -DCMAKE_BUILD_TYPE=Release -DMLHPC_WERROR=ON -DMLHPC_WITH_DNNL=OFF
 cmake --build build-nodnnl -j"$jobs"
