@@ -70,8 +70,8 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
 
   std::vector<double> sorted;  // the samples kept sorted as they come, for the stop rule
   // This rank's time in the loop's two collectives (the barrier before each sample, the
-  // decision after it): the time it waited for the others. The rank the job waits for waits
-  // least, whatever slowed it (a CPU quota between its samples, a shared core, a low clock).
+  // decision after it), outside the timed region: recorded, not judged (a rank throttled by a
+  // quota is often stopped inside a spinning barrier, so it can wait as long as the others).
   const double loop0 = now();
   while (true) {
     guarded([&] { p.before_sample(); });
@@ -116,7 +116,7 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
     const long long decision = comm.max(2LL * urgency + (urgency == 0 && reason.empty() ? 1 : 0));
     const double d1 = now();
     if (m.error.empty()) {
-      m.waits_s.push_back(wait_barrier + (d1 - d0));
+      m.collective_wait_s += wait_barrier + (d1 - d0);
       m.loop_s = d1 - loop0;
     }
     if (decision == 1) continue;

@@ -46,10 +46,9 @@ struct measurement {
   std::string stop_reason;
   std::string error;   // this rank's problem threw: what it said; its samples stop there
   double timed_s = 0;  // sum of timed batches
-  // One per sample: this rank's time in the barrier before it and the decision after it (the
-  // time it waited for the other ranks; ~0 alone). loop_s: the timed loop's wall time up to the
-  // last sample's decision.
-  std::vector<double> waits_s;
+  // This rank's time in the barriers before its samples and the decisions after them (waiting
+  // for the other ranks; ~0 alone), and the timed loop's wall time up to the last decision.
+  double collective_wait_s = 0;
   double loop_s = 0;
   double wall_s = 0;  // including barriers and decisions
 };

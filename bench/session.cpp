@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <limits>
 
 #include "bench/error.hpp"
 #include "bench/files.hpp"
@@ -131,15 +130,8 @@ json held_the_job(const std::vector<rank_samples>& ranks, const session_options&
     std::vector<double> others;
     for (std::size_t k = 0; k < shares.size(); ++k)
       if (k != i) others.push_back(shares[k]);
-    std::sort(others.begin(), others.end());
-    const double theirs = quantile_sorted(others, 0.5);
-    std::vector<double> dev;
-    for (double x : others) dev.push_back(std::fabs(x - theirs));
-    std::sort(dev.begin(), dev.end());
-    const double mad = quantile_sorted(dev, 0.5);
+    const auto [theirs, z] = robust_z_against(shares[i], others);
     const double excess = shares[i] - theirs;
-    const double z = mad > 0 ? excess / (1.4826 * mad)
-                             : (excess > 0 ? std::numeric_limits<double>::infinity() : 0.0);
     if (z > opt.outlier_z && excess >= opt.held_effect) {
       json o = {{"rank", static_cast<int>(i)},
                 {"host", host_of(opt, static_cast<int>(i))},
@@ -250,10 +242,8 @@ json ranks_json(const std::vector<rank_samples>& ranks, const session_options& o
 std::vector<rank_samples> gather_samples(communicator& comm, const measurement& m,
                                          const sched_delta& sched, const json& work_json) {
   std::vector<rank_samples> out;
-  double waits = 0;
-  for (double w : m.waits_s) waits += w;
   const json mine = {{"samples", m.samples_s},
-                     {"collective_wait_s", waits},
+                     {"collective_wait_s", m.collective_wait_s},
                      {"loop_s", m.loop_s},
                      {"scheduler", sched.to_json()},
                      {"work", work_json}};

@@ -90,21 +90,34 @@ double median_of(std::vector<double> v) {
 }
 }  // namespace
 
-std::vector<double> robust_z(std::span<const double> v) {
-  std::vector<double> out(v.size(), 0);
-  if (v.empty()) return out;
+namespace {
+struct median_mad {
+  double median, mad;
+};
+median_mad median_and_mad(std::span<const double> v) {
   const double med = median_of(std::vector<double>(v.begin(), v.end()));
   std::vector<double> dev;
   for (double x : v) dev.push_back(std::fabs(x - med));
-  const double mad = median_of(dev);
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const double d = v[i] - med;
-    if (mad > 0)
-      out[i] = d / (1.4826 * mad);
-    else
-      out[i] = d == 0 ? 0 : std::copysign(std::numeric_limits<double>::infinity(), d);
-  }
+  return {med, median_of(dev)};
+}
+double z_of(double d, double mad) {
+  if (mad > 0) return d / (1.4826 * mad);
+  return d == 0 ? 0 : std::copysign(std::numeric_limits<double>::infinity(), d);
+}
+}  // namespace
+
+std::vector<double> robust_z(std::span<const double> v) {
+  std::vector<double> out(v.size(), 0);
+  if (v.empty()) return out;
+  const auto [med, mad] = median_and_mad(v);
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = z_of(v[i] - med, mad);
   return out;
+}
+
+robust_score robust_z_against(double x, std::span<const double> reference) {
+  if (reference.empty()) return {x, 0};
+  const auto [med, mad] = median_and_mad(reference);
+  return {med, z_of(x - med, mad)};
 }
 
 }  // namespace mlhpc

@@ -43,4 +43,13 @@ std::optional<double> relative_ci_halfwidth_sorted(std::span<const double> sorte
 // the median.
 std::vector<double> robust_z(std::span<const double> v);
 
+// The median of `reference` and the robust z of `x` against it (its median and MAD, `x` not
+// among them: a leave-one-out judgement, where with few values the one judged would otherwise
+// set the spread it is judged by); +-infinity when the MAD is 0 and x differs from the median.
+struct robust_score {
+  double median = 0;
+  double z = 0;
+};
+robust_score robust_z_against(double x, std::span<const double> reference);
+
 }  // namespace mlhpc

@@ -2,6 +2,8 @@
 // the renderings (JUnit XML well-formed, markup escaped).
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -113,6 +115,19 @@ TEST(RobustZ, TheOddNodeStandsOut) {
   EXPECT_LT(z[6], -3.5);
   for (int i = 0; i < 6; ++i) EXPECT_LT(std::fabs(z[static_cast<std::size_t>(i)]), 2.0);
   EXPECT_NEAR(geometric_mean(std::vector<double>{1, 4}), 2.0, 1e-12);
+}
+
+// Leave one out: against the others' median and MAD alone. With three values the judged one no
+// longer sets the spread it is judged by (0.85 among 0.01 and 0.15: z 3.4 with it, 7.4 without).
+TEST(RobustZ, AgainstTheOthersAloneTheJudgedValueSetsNoSpread) {
+  const std::vector<double> all = {0.01, 0.15, 0.85}, others = {0.01, 0.15};
+  EXPECT_LT(robust_z(all)[2], 3.5);
+  const auto s = robust_z_against(0.85, others);
+  EXPECT_DOUBLE_EQ(s.median, 0.08);
+  EXPECT_NEAR(s.z, 0.77 / (1.4826 * 0.07), 1e-9);
+  EXPECT_EQ(robust_z_against(0.5, std::vector<double>{0.2, 0.2}).z,
+            std::numeric_limits<double>::infinity());
+  EXPECT_EQ(robust_z_against(0.2, std::vector<double>{0.2, 0.2}).z, 0.0);
 }
 
 // A minimal result document with one ok result per key and the given samples.
