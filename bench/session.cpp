@@ -529,6 +529,12 @@ json trust_issues(const json& r, const session_options& opt, int team_threads) {
 // `peak` reached up to 100.6 % of it later in the same run, the boost clock having moved; a
 // merged-accumulator error is a factor of several).
 constexpr double kNominalTolerance = 1.02;
+// A ceiling measured while disturbed (it is then named untrustworthy) is judged against its
+// nominal peak with more room: the clock measured beside it is disturbed too (on a loaded 2-vCPU
+// VM, the best of 500 add-chain trials read 2.89-2.94 GHz against 3.23 GHz quiet, and peak's
+// best sample then read 102-104 % of the nominal peak). Only an excess a counting error makes
+// (a factor of several) is called one then; the untrustworthy ceiling is said either way.
+constexpr double kDisturbedNominalTolerance = 1.25;
 
 bool undermines_ceiling(const std::string& code) {
   return code == "high_cv" || code == "fewer_busy_threads" || code == "threads_oversubscribed" ||
@@ -582,7 +588,9 @@ void apply_ceilings(json& doc, const json& external) {
                     {"unit", (*nominal)[key]["unit"]},
                     {"isa", (*nominal)[key]["isa"]},
                     {"measured_share", c["value"].get<double>() / nom}};
-    if (c["value"].get<double>() > nom * kNominalTolerance) c["above_nominal"] = true;
+    const double room =
+        c.contains("untrustworthy") ? kDisturbedNominalTolerance : kNominalTolerance;
+    if (c["value"].get<double>() > nom * room) c["above_nominal"] = true;
   }
   doc["ceilings"] = ceilings;
 
@@ -602,7 +610,9 @@ void apply_ceilings(json& doc, const json& external) {
       if (nominal != nullptr && nominal->contains(key) && r["rates"].contains(metric)) {
         const double nom = (*nominal)[key]["value"];
         const double best = r["rates"][metric]["best"];
-        if (best > nom * kNominalTolerance)
+        const bool disturbed = ceilings.contains(key) && ceilings[key].contains("untrustworthy") &&
+                               ceilings[key].value("problem", json()) == r["key"];
+        if (best > nom * (disturbed ? kDisturbedNominalTolerance : kNominalTolerance))
           r["trust_issues"].push_back(
               {{"code", "above_nominal_peak"},
                {"detail", fmt::format("best rate {} is above the nominal peak {} of this CPU: a "

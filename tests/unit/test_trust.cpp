@@ -2,6 +2,8 @@
 // nominal-peak flags of apply_ceilings, and the rate vocabulary's units.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "bench/rates.hpp"
 #include "bench/session.hpp"
 
@@ -132,6 +134,25 @@ TEST(Ceilings, ACeilingAboveNominalAndAResultAboveItsCeilingAreCountingErrors) {
   json doc3 = doc_with_rates(101.5e9, 90e9);
   apply_ceilings(doc3, json::object());
   EXPECT_TRUE(doc3["results"][0]["trust_issues"].empty());
+}
+
+// A ceiling measured while disturbed sits beside a clock measured while disturbed: 104 % of its
+// nominal peak is then not called a counting error (the untrustworthy ceiling is said), while
+// a merged-accumulator factor of three still is.
+TEST(Ceilings, ADisturbedCeilingSlightlyAboveNominalIsNotACountingError) {
+  for (const auto& [best, counting] : {std::pair{104e9, false}, std::pair{300e9, true}}) {
+    json doc = doc_with_rates(best, 90e9);
+    doc["results"][0]["trust_issues"] = {
+        {{"code", "high_cv"}, {"detail", "coefficient of variation 155 % is above 5.0 %"}}};
+    apply_ceilings(doc, json::object());
+    const auto& c = doc["ceilings"]["flops:f32"];
+    EXPECT_TRUE(c.contains("untrustworthy")) << c.dump();
+    EXPECT_EQ(c.contains("above_nominal"), counting) << c.dump();
+    const auto issues = codes(doc["results"][0]["trust_issues"]);
+    EXPECT_EQ(std::find(issues.begin(), issues.end(), "above_nominal_peak") != issues.end(),
+              counting)
+        << doc["results"][0]["trust_issues"].dump();
+  }
 }
 
 // A neighbour took a core while peak ran: its ceiling read 86 of 230 GFLOP/s with a CV of 27 %,
