@@ -6,13 +6,14 @@
 # runtime), even though mlhpc uses only its CPU engine.
 # clang-14, libclang-rt-14-dev (libFuzzer, sanitizer runtimes) and libomp-14-dev (OpenMP for
 # clang) build the sanitizer and fuzz configuration of scripts/test.sh.
+# ccache lets scripts/test.sh's no-oneDNN configuration reuse the Release one's objects.
 # python3-matplotlib draws the figures of `mlhpc report` (run as /usr/bin/python3); chromium
 # renders the report headless in its test (tests/integration/test_report_cli.cpp).
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config git clang-format clang-14 libclang-rt-14-dev libomp-14-dev
-  libfmt-dev nlohmann-json3-dev libcli11-dev libvalijson-dev libyaml-cpp-dev libhwloc-dev
+  build-essential cmake pkg-config git ccache clang-format clang-14 libclang-rt-14-dev
+  libomp-14-dev libfmt-dev nlohmann-json3-dev libcli11-dev libvalijson-dev libyaml-cpp-dev libhwloc-dev
   libre2-dev libdnnl-dev ocl-icd-opencl-dev libbenchmark-dev libgtest-dev libgmock-dev
   libpapi-dev libopenmpi-dev openmpi-bin liburing-dev
   python3-matplotlib chromium

@@ -336,7 +336,7 @@ TEST_F(Cli, ValidateSaysWhereAFileIsWrong) {
   EXPECT_NE(t.err.find("invalid: not valid JSON: parse error"), std::string::npos) << t.err;
   const auto u = mlhpc({"validate", path("absent.json")});
   EXPECT_EQ(u.status, 2);
-  const std::string golden = std::string(MLHPC_TEST_DIR) + "/golden/result-v1.json";
+  const std::string golden = std::string(test::build::test_dir) + "/golden/result-v1.json";
   const auto g = mlhpc({"validate", golden});
   EXPECT_EQ(g.status, 0) << g.err;
   // Several files: each is reported, the status is the worst.

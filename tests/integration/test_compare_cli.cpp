@@ -200,10 +200,27 @@ TEST_F(CompareCli, SeveralRunsPerSideArePooledAndPairedRoundsNeedEqualCounts) {
 
 TEST_F(CompareCli, AbRunsTheCommandsInAlternatingRoundsAndComparesThem) {
   const std::string dir = path("ab");
-  const auto r =
-      mlhpc({"ab",       MLHPC_BIN, MLHPC_BIN, "--rounds",   "2",    "--dir",      dir,
-             "--format", "json",    "--",      "run",        "-w",   "peak:f32",   "--set",
-             "chunks=2", "-r",      "6",       "--max-time", "0.05", "--counters", "none"});
+  const auto r = mlhpc({"ab",
+                        test::build::mlhpc_bin,
+                        test::build::mlhpc_bin,
+                        "--rounds",
+                        "2",
+                        "--dir",
+                        dir,
+                        "--format",
+                        "json",
+                        "--",
+                        "run",
+                        "-w",
+                        "peak:f32",
+                        "--set",
+                        "chunks=2",
+                        "-r",
+                        "6",
+                        "--max-time",
+                        "0.05",
+                        "--counters",
+                        "none"});
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   // Round 1 runs base first, round 2 new first.
   EXPECT_LT(r.err.find("round 1/2 base"), r.err.find("round 1/2 new")) << r.err;
@@ -219,13 +236,14 @@ TEST_F(CompareCli, AbRunsTheCommandsInAlternatingRoundsAndComparesThem) {
             std::string::npos);
   // Bad input: exit 2 with the value named, before anything runs.
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"ab", MLHPC_BIN, MLHPC_BIN, "--rounds", "1"},
+      {{"ab", test::build::mlhpc_bin, test::build::mlhpc_bin, "--rounds", "1"},
        "--rounds '1': expected a whole number of rounds"},
-      {{"ab", MLHPC_BIN, MLHPC_BIN, "--", "run", "--out", "x.json"}, "must not set --out"},
-      {{"ab", MLHPC_BIN, MLHPC_BIN, "--", "list"}, "start with 'run'"},
-      {{"ab", " ", MLHPC_BIN}, "BASE_CMD ' '"},
-      {{"ab", "/nonexistent/mlhpc", MLHPC_BIN, "--rounds", "2", "--dir", path("ab-bad"), "--",
-        "run", "-w", "peak:f32"},
+      {{"ab", test::build::mlhpc_bin, test::build::mlhpc_bin, "--", "run", "--out", "x.json"},
+       "must not set --out"},
+      {{"ab", test::build::mlhpc_bin, test::build::mlhpc_bin, "--", "list"}, "start with 'run'"},
+      {{"ab", " ", test::build::mlhpc_bin}, "BASE_CMD ' '"},
+      {{"ab", "/nonexistent/mlhpc", test::build::mlhpc_bin, "--rounds", "2", "--dir",
+        path("ab-bad"), "--", "run", "-w", "peak:f32"},
        "did not finish: exit status 127"}};
   for (const auto& [a, message] : cases) {
     const auto bad = mlhpc(a);
@@ -248,11 +266,29 @@ TEST_F(CompareCli, AbRunsTheCommandsInAlternatingRoundsAndComparesThem) {
 // interrupted, with no finished round.
 TEST_F(CompareCli, AnInterruptedAbStopsItsChildAndLeavesAbJson) {
   const std::string dir = path("ab-int");
-  const auto r = test::run_process(
-      {MLHPC_BIN,  "ab", MLHPC_BIN,    MLHPC_BIN, "--rounds",       "2",  "--dir", dir,  "--",
-       "run",      "-w", "peak:f32",   "--set",   "chunks=4194304", "-t", "1",     "-r", "2",
-       "--warmup", "0",  "--counters", "none"},
-      1.0, 0, "ab: 2 rounds");
+  const auto r = test::run_process({test::build::mlhpc_bin,
+                                    "ab",
+                                    test::build::mlhpc_bin,
+                                    test::build::mlhpc_bin,
+                                    "--rounds",
+                                    "2",
+                                    "--dir",
+                                    dir,
+                                    "--",
+                                    "run",
+                                    "-w",
+                                    "peak:f32",
+                                    "--set",
+                                    "chunks=4194304",
+                                    "-t",
+                                    "1",
+                                    "-r",
+                                    "2",
+                                    "--warmup",
+                                    "0",
+                                    "--counters",
+                                    "none"},
+                                   1.0, 0, "ab: 2 rounds");
   EXPECT_EQ(r.status, 130) << r.err;
   EXPECT_NE(r.err.find("interrupted after 0 finished round(s)"), std::string::npos) << r.err;
   const json c = json::parse(test::slurp(dir + "/ab.json"))["comparisons"][0];

@@ -183,7 +183,8 @@ TEST_F(Hardening, AFullDiskLeavesThePreviousFileIntactAndSaysSo) {
   } else {
     // No mount here: a file-size limit of 512 bytes fails the same writes (EFBIG).
     std::cerr << "tmpfs cannot be mounted here; a file-size limit stands for the full disk\n";
-    prefix = {"/bin/sh", "-c", "trap '' XFSZ; ulimit -f 1; exec \"$@\"", "sh", MLHPC_BIN};
+    prefix = {"/bin/sh", "-c", "trap '' XFSZ; ulimit -f 1; exec \"$@\"", "sh",
+              test::build::mlhpc_bin};
   }
   auto run = [&](std::vector<std::string> args) {
     if (prefix.empty()) return mlhpc(args);
@@ -215,12 +216,13 @@ TEST_F(Hardening, AFullStandardOutputIsAnError) {
   if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full here";
   for (const char* cmd : {"list", "sysinfo"}) {
     const auto r = test::run_process(
-        {"/bin/sh", "-c", fmt::format("exec \"$0\" {} > /dev/full", cmd), MLHPC_BIN});
+        {"/bin/sh", "-c", fmt::format("exec \"$0\" {} > /dev/full", cmd), test::build::mlhpc_bin});
     EXPECT_EQ(r.status, 3) << cmd << ": " << r.err;
     EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
   }
-  const auto c = test::run_process(
-      {"/bin/sh", "-c", "exec \"$0\" compare \"$1\" \"$1\" > /dev/full", MLHPC_BIN, s_base});
+  const auto c =
+      test::run_process({"/bin/sh", "-c", "exec \"$0\" compare \"$1\" \"$1\" > /dev/full",
+                         test::build::mlhpc_bin, s_base});
   EXPECT_EQ(c.status, 3) << c.err;
 }
 
@@ -322,13 +324,16 @@ TEST_F(Hardening, NumericOptionsRefuseNanInfinityEmptyAndValuesAboveTheirMaximum
     args.insert(args.end(), opt.begin(), opt.end());
     expect_bad_input(mlhpc(args), message);
   }
-  expect_bad_input(mlhpc({"ab", MLHPC_BIN, MLHPC_BIN, "--rounds", "nan"}), "--rounds 'nan'");
-  expect_bad_input(mlhpc({"ab", MLHPC_BIN, MLHPC_BIN, "--dir", ""}), "--dir '': expected");
+  expect_bad_input(mlhpc({"ab", test::build::mlhpc_bin, test::build::mlhpc_bin, "--rounds", "nan"}),
+                   "--rounds 'nan'");
+  expect_bad_input(mlhpc({"ab", test::build::mlhpc_bin, test::build::mlhpc_bin, "--dir", ""}),
+                   "--dir '': expected");
   // An earlier protocol's directory is never reused (its files would be replaced).
   fs::create_directories(path("earlier"));
   { std::ofstream(path("earlier/base-1.json")) << "{}"; }
-  expect_bad_input(mlhpc({"ab", MLHPC_BIN, MLHPC_BIN, "--dir", path("earlier")}),
-                   "exists and is not an empty directory");
+  expect_bad_input(
+      mlhpc({"ab", test::build::mlhpc_bin, test::build::mlhpc_bin, "--dir", path("earlier")}),
+      "exists and is not an empty directory");
   EXPECT_EQ(slurp(path("earlier/base-1.json")), "{}");
   expect_bad_input(mlhpc({"report", s_base, "-o", ""}), "--out '': expected a file name");
   EXPECT_FALSE(fs::exists(out));
@@ -384,17 +389,17 @@ TEST_F(Hardening, SpecialInputFilesAreRefusedByType) {
 // Today a Latin-1 byte in an OMP_* variable made run and sysinfo die without a result.
 TEST_F(Hardening, NonUtf8TextIsKeptEscapedNeverFatal) {
   const std::string latin1_out = path("r\xe9sultat.json");
-  const auto r =
-      test::run_process({"/usr/bin/env", "OMP_MLHPC_TEST=\xe9t\xe9", MLHPC_BIN, "run", "-w",
-                         "peak:f32", "-r", "2", "--max-time", "0.05", "-q", "--out", latin1_out});
+  const auto r = test::run_process({"/usr/bin/env", "OMP_MLHPC_TEST=\xe9t\xe9",
+                                    test::build::mlhpc_bin, "run", "-w", "peak:f32", "-r", "2",
+                                    "--max-time", "0.05", "-q", "--out", latin1_out});
   ASSERT_EQ(r.status, 0) << r.err;
   const json doc = json::parse(slurp(latin1_out));
   EXPECT_EQ(doc["context"]["environment"]["OMP_MLHPC_TEST"], "\\xE9t\\xE9");
   EXPECT_NE(doc["run"]["command_line"].dump().find("r\\\\xE9sultat.json"), std::string::npos)
       << doc["run"]["command_line"].dump();
   EXPECT_EQ(mlhpc({"validate", latin1_out}).status, 0);
-  const auto s =
-      test::run_process({"/usr/bin/env", "OMP_MLHPC_TEST=\xe9", MLHPC_BIN, "sysinfo", "--json"});
+  const auto s = test::run_process(
+      {"/usr/bin/env", "OMP_MLHPC_TEST=\xe9", test::build::mlhpc_bin, "sysinfo", "--json"});
   ASSERT_EQ(s.status, 0) << s.err;
   EXPECT_EQ(json::parse(s.out)["environment"]["OMP_MLHPC_TEST"], "\\xE9");
 }
@@ -445,8 +450,9 @@ TEST_F(Hardening, ASignalDuringALongRepetitionEndsTheRunInBoundedTime) {
        {std::tuple{SIGINT, 130, "SIGINT"}, std::tuple{SIGTERM, 143, "SIGTERM"}}) {
     const std::string out = path(fmt::format("r{}.json", sig));
     const auto t0 = std::chrono::steady_clock::now();
-    const auto r = test::run_process({MLHPC_BIN, "run", "--suite", path("long.yaml"), "--out", out},
-                                     1.0, 0, "[2/2]", sig);
+    const auto r = test::run_process(
+        {test::build::mlhpc_bin, "run", "--suite", path("long.yaml"), "--out", out}, 1.0, 0,
+        "[2/2]", sig);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_EQ(r.status, status) << r.err;
     EXPECT_LT(s, 30.0) << "the repetition alone lasts about two minutes";
@@ -519,7 +525,7 @@ TEST_F(Hardening, DefaultNamesStayUnderResultsWhateverTheHostNameAndNoDirectoryI
       "cd '{}' && exec /usr/bin/unshare --uts /bin/sh -c \"printf %s '../../evil/x' > "
       "/proc/sys/kernel/hostname && exec '{}' run -q -w peak:f32 -r 3 --max-time 0.05 --warmup 0 "
       "--counters none\"",
-      work, MLHPC_BIN);
+      work, test::build::mlhpc_bin);
   const auto r = test::run_process({"/bin/sh", "-c", run});
   ASSERT_EQ(r.status, 0) << r.err;
   std::vector<fs::path> made;
@@ -539,7 +545,7 @@ TEST_F(Hardening, DefaultNamesStayUnderResultsWhateverTheHostNameAndNoDirectoryI
   fs::create_directory_symlink(target, fs::path(linked) / "results");
   const std::string cmd = fmt::format(
       "cd '{}' && exec '{}' run -q -w peak:f32 -r 3 --max-time 0.05 --warmup 0 --counters none",
-      linked, MLHPC_BIN);
+      linked, test::build::mlhpc_bin);
   const auto l = test::run_process({"/bin/sh", "-c", cmd});
   EXPECT_EQ(l.status, 2) << l.err;
   EXPECT_NE(l.err.find("link"), std::string::npos) << l.err;
@@ -589,7 +595,7 @@ namespace {
 // they cannot run, and their problems are recorded as skipped with that reason while the rest of
 // the run goes on.
 TEST(WithoutOneDnn, GemmAndConvAreListedAndSkippedWithAReason) {
-  if (MLHPC_TEST_HAVE_DNNL)
+  if (test::build::have_dnnl)
     GTEST_SKIP() << "built with oneDNN: this test checks the -DMLHPC_WITH_DNNL=OFF build";
   const std::string reason =
       "built without oneDNN (MLHPC_WITH_DNNL=OFF or libdnnl-dev missing at configure time)";

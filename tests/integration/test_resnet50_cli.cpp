@@ -82,7 +82,7 @@ TEST(ResNet50Cli, DataParallelWithoutALauncherIsSkippedWithTheCommandToUse) {
   const auto& res = doc["results"][0];
   EXPECT_EQ(res["status"], "skipped");
   const std::string reason = res["reason"];
-  if (!MLHPC_TEST_HAVE_DNNL)
+  if (!test::build::have_dnnl)
     EXPECT_NE(reason.find("without oneDNN"), std::string::npos) << reason;
   else
     EXPECT_TRUE(reason.find("mpirun -np 2 mlhpc run -w resnet50:data_parallel") !=

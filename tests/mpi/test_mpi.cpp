@@ -33,7 +33,7 @@ using test::run_process;
 
 #define MLHPC_SKIP_WITHOUT_MPI()                                                          \
   do {                                                                                    \
-    if (std::string(MLHPC_MPIRUN).empty())                                                \
+    if (std::string(test::build::mpirun).empty())                                         \
       GTEST_SKIP() << "this build has no MPI (MLHPC_WITH_MPI) or CMake found no mpiexec"; \
   } while (0)
 
@@ -54,7 +54,8 @@ class Mpi : public ::testing::Test {
   // mpirun -np N [launcher args] BIN run ARGS -o FILE
   process_result mpirun(int ranks, const std::vector<std::string>& launcher, const std::string& bin,
                         std::vector<std::string> args, const std::string& out) {
-    std::vector<std::string> cmd = {MLHPC_MPIRUN, "--oversubscribe", "-np", std::to_string(ranks)};
+    std::vector<std::string> cmd = {test::build::mpirun, "--oversubscribe", "-np",
+                                    std::to_string(ranks)};
     cmd.insert(cmd.end(), launcher.begin(), launcher.end());
     cmd.push_back(bin);
     cmd.push_back("run");
@@ -73,7 +74,7 @@ class Mpi : public ::testing::Test {
 
 TEST_F(Mpi, TwoRanksRunInLockstepAndRank0WritesOneValidFile) {
   const std::string out = dir + "/two.json";
-  const auto r = mpirun(2, {}, MLHPC_BIN,
+  const auto r = mpirun(2, {}, test::build::mlhpc_bin,
                         {"-w", "stream:triad", "-s", "array_bytes=1048576", "-w", "peak:f64", "-t",
                          "1", "--max-time", "0.3"},
                         out);
@@ -126,16 +127,16 @@ TEST_F(Mpi, TwoRanksRunInLockstepAndRank0WritesOneValidFile) {
 TEST_F(Mpi, CollectivesOnThreeRanksCarryTheBusFactorAndPassTheirCheck) {
   const std::string out = dir + "/coll.json";
   // 1536 B: 384 f32 or 768 bf16 elements, a multiple of 3 ranks.
-  const auto r = mpirun(3, {}, MLHPC_BIN, {"-w",         "allreduce",
-                                           "-w",         "reduce_scatter",
-                                           "-w",         "allgather",
-                                           "-w",         "broadcast",
-                                           "-w",         "alltoall",
-                                           "-s",         "bytes=1536",
-                                           "-s",         "dtype=f32,bf16",
-                                           "-t",         "1",
-                                           "-r",         "6",
-                                           "--max-time", "0.1"},
+  const auto r = mpirun(3, {}, test::build::mlhpc_bin, {"-w",         "allreduce",
+                                                        "-w",         "reduce_scatter",
+                                                        "-w",         "allgather",
+                                                        "-w",         "broadcast",
+                                                        "-w",         "alltoall",
+                                                        "-s",         "bytes=1536",
+                                                        "-s",         "dtype=f32,bf16",
+                                                        "-t",         "1",
+                                                        "-r",         "6",
+                                                        "--max-time", "0.1"},
                         out);
   ASSERT_EQ(r.status, 0) << r.err;
   const json doc = load_valid(out);
@@ -196,7 +197,7 @@ TEST_F(Mpi, APlantedSlowRankIsFlagged) {
   }
   const std::string out = dir + "/slow.json";
   const auto r =
-      mpirun(3, {"--rankfile", rankfile}, MLHPC_BIN,
+      mpirun(3, {"--rankfile", rankfile}, test::build::mlhpc_bin,
              {"-w", "peak:f32", "-s", "chunks=300", "-t", "1", "-r", "6", "--max-time", "1"}, out);
   for (pid_t h : hogs) {
     kill(h, SIGKILL);
@@ -269,7 +270,7 @@ TEST_F(Mpi, ARankThrottledByACpuQuotaHoldsTheJob) {
   {
     std::ofstream f(wrapper);
     f << "#!/bin/sh\nif [ \"$OMPI_COMM_WORLD_RANK\" = 2 ]; then echo $$ > " << cg
-      << "/cgroup.procs || exit 99; fi\nexec " << MLHPC_BIN << " \"$@\"\n";
+      << "/cgroup.procs || exit 99; fi\nexec " << test::build::mlhpc_bin << " \"$@\"\n";
   }
   fs::permissions(wrapper, fs::perms::owner_all);
   const std::string out = dir + "/quota.json";
@@ -300,7 +301,7 @@ TEST_F(Mpi, ARankThatThrowsFailsTheProblemOnEveryRankAndTheRunGoesOn) {
     const std::string out = dir + "/throw-" + phase + ".json";
     const auto t0 = std::chrono::steady_clock::now();
     const auto r =
-        mpirun(2, {}, MLHPC_FAULT_BIN,
+        mpirun(2, {}, test::build::fault_bin,
                {"-w", "fault", "-s", std::string("phase=") + phase, "-w", "stream:copy", "-s",
                 "array_bytes=1048576", "-t", "1", "--max-time", "0.2", "--timeout", "60"},
                out);
@@ -322,7 +323,7 @@ TEST_F(Mpi, ARankThatThrowsFailsTheProblemOnEveryRankAndTheRunGoesOn) {
 TEST_F(Mpi, ARankThatHangsEndsTheJobAtTheTimeoutNamingIt) {
   const std::string out = dir + "/hang.json";
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = mpirun(2, {}, MLHPC_FAULT_BIN,
+  const auto r = mpirun(2, {}, test::build::fault_bin,
                         {"-w", "stream:copy", "-s", "array_bytes=1048576", "-w", "fault", "-s",
                          "mode=hang", "-t", "1", "--max-time", "0.2", "--timeout", "3"},
                         out);
@@ -355,7 +356,7 @@ TEST_F(Mpi, ARankThatHangsEndsTheJobAtTheTimeoutNamingIt) {
 TEST_F(Mpi, ARankThatDiesEndsTheJobAndRank0KeepsWhatFinished) {
   const std::string out = dir + "/dies.json";
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = mpirun(2, {}, MLHPC_FAULT_BIN,
+  const auto r = mpirun(2, {}, test::build::fault_bin,
                         {"-w", "stream:copy", "-s", "array_bytes=1048576", "-w", "fault", "-s",
                          "mode=exit", "-t", "1", "--max-time", "0.2"},
                         out);
@@ -373,7 +374,7 @@ TEST_F(Mpi, ARankThatDiesEndsTheJobAndRank0KeepsWhatFinished) {
 TEST_F(Mpi, AnInterruptOnOneRankStopsEveryRankAtTheSameSample) {
   const std::string out = dir + "/int.json";
   auto job = std::async(std::launch::async, [&] {
-    return mpirun(2, {}, MLHPC_BIN,
+    return mpirun(2, {}, test::build::mlhpc_bin,
                   {"-w", "stream:copy", "-s", "array_bytes=1048576", "-t", "1", "--max-time", "30",
                    "--ci-target", "0.000001"},
                   out);
@@ -409,20 +410,20 @@ TEST_F(Mpi, AnInterruptOnOneRankStopsEveryRankAtTheSameSample) {
 // averaged by the bucketed allreduce; the result says so, with the communication, the solo
 // baseline and the scaling efficiency.
 TEST_F(Mpi, DataParallelResNet50LeavesIdenticalWeightsOnEveryRank) {
-  if (MLHPC_TEST_HAVE_DNNL == 0) GTEST_SKIP() << "this build has no oneDNN (MLHPC_WITH_DNNL)";
+  if (!test::build::have_dnnl) GTEST_SKIP() << "this build has no oneDNN (MLHPC_WITH_DNNL)";
   const std::string out = dir + "/dp.json";
   // bucket_mib=1: the reduced network's 6 MB of gradients go in several buckets.
-  const auto r = mpirun(2, {}, MLHPC_BIN, {"-w",         "resnet50:data_parallel",
-                                           "-s",         "image=64",
-                                           "-s",         "width=16",
-                                           "-s",         "classes=10",
-                                           "-s",         "batch=4",
-                                           "-s",         "bucket_mib=1",
-                                           "-s",         "solo_steps=2",
-                                           "-t",         "1",
-                                           "-r",         "6",
-                                           "--max-time", "0.5",
-                                           "--counters", "none"},
+  const auto r = mpirun(2, {}, test::build::mlhpc_bin, {"-w",         "resnet50:data_parallel",
+                                                        "-s",         "image=64",
+                                                        "-s",         "width=16",
+                                                        "-s",         "classes=10",
+                                                        "-s",         "batch=4",
+                                                        "-s",         "bucket_mib=1",
+                                                        "-s",         "solo_steps=2",
+                                                        "-t",         "1",
+                                                        "-r",         "6",
+                                                        "--max-time", "0.5",
+                                                        "--counters", "none"},
                         out);
   ASSERT_EQ(r.status, 0) << r.err;
   const json doc = load_valid(out);
@@ -456,13 +457,20 @@ TEST_F(Mpi, DataParallelResNet50LeavesIdenticalWeightsOnEveryRank) {
 // against one (the first run) with it; rank 0 alone prints the verdicts and writes them.
 TEST_F(Mpi, AcceptJudgesTheAllreduceChecksAgainstAReference) {
   auto accept = [&](const std::string& out, const std::vector<std::string>& extra) {
-    std::vector<std::string> cmd = {MLHPC_MPIRUN, "--oversubscribe",
-                                    "-np",        "2",
-                                    MLHPC_BIN,    "accept",
-                                    "--filter",   "^allreduce",
-                                    "-t",         "1",
-                                    "--max-time", "0.3",
-                                    "-q",         "-o",
+    std::vector<std::string> cmd = {test::build::mpirun,
+                                    "--oversubscribe",
+                                    "-np",
+                                    "2",
+                                    test::build::mlhpc_bin,
+                                    "accept",
+                                    "--filter",
+                                    "^allreduce",
+                                    "-t",
+                                    "1",
+                                    "--max-time",
+                                    "0.3",
+                                    "-q",
+                                    "-o",
                                     out};
     cmd.insert(cmd.end(), extra.begin(), extra.end());
     return run_process(cmd);
@@ -508,7 +516,7 @@ TEST(MpiPlain, ACollectiveWithoutALauncherIsSkippedWithTheCommandToUse) {
   EXPECT_TRUE(validate_result(doc).empty());
   EXPECT_EQ(doc["results"][0]["status"], "skipped");
   const std::string reason = doc["results"][0]["reason"];
-  if (std::string(MLHPC_MPIRUN).empty())
+  if (std::string(test::build::mpirun).empty())
     EXPECT_NE(reason.find("built without MPI"), std::string::npos) << reason;
   else
     EXPECT_NE(reason.find("mpirun -np 2 mlhpc run"), std::string::npos) << reason;
@@ -530,7 +538,7 @@ TEST_F(Mpi, TwoRanksReadDisjointSharesOfTheDataSet) {
   const std::string out = dir + "/io.json", scratch = dir + "/scratch";
   fs::create_directory(scratch);
   const auto r =
-      mpirun(2, {}, MLHPC_BIN,
+      mpirun(2, {}, test::build::mlhpc_bin,
              {"-w",         "io:epoch", "-s",         "files=5",      "-s",    "samples_per_file=4",
               "-s",         "batch=2",  "-s",         "readers=1",    "-s",    "compute_ms=1",
               "-s",         "steps=2",  "-s",         "direct=false", "-r",    "3",
@@ -576,10 +584,10 @@ namespace {
 TEST_F(Mpi, RanksWithDifferentPlansStopBeforeMeasuringNamingTheDifference) {
   const std::string out = dir + "/mpmd.json";
   auto mpmd = [&](const std::vector<std::string>& a, const std::vector<std::string>& b) {
-    std::vector<std::string> cmd = {MLHPC_MPIRUN, "--oversubscribe", "-np", "1", MLHPC_BIN, "run",
-                                    "-q"};
+    std::vector<std::string> cmd = {
+        test::build::mpirun, "--oversubscribe", "-np", "1", test::build::mlhpc_bin, "run", "-q"};
     cmd.insert(cmd.end(), a.begin(), a.end());
-    cmd.insert(cmd.end(), {"-o", out, ":", "-np", "1", MLHPC_BIN, "run", "-q"});
+    cmd.insert(cmd.end(), {"-o", out, ":", "-np", "1", test::build::mlhpc_bin, "run", "-q"});
     cmd.insert(cmd.end(), b.begin(), b.end());
     cmd.insert(cmd.end(), {"-o", out});
     return run_process(cmd);

@@ -4,6 +4,8 @@
 // recorded as skipped instead.
 #include <gtest/gtest.h>
 
+#include "tests/support/build_config.hpp"
+
 // Built with AddressSanitizer (GCC defines __SANITIZE_ADDRESS__, clang has the feature).
 #if defined(__SANITIZE_ADDRESS__)
 #define MLHPC_ASAN 1
@@ -16,13 +18,9 @@
 #define MLHPC_ASAN 0
 #endif
 
-#ifndef MLHPC_TEST_HAVE_DNNL
-#error "tests/CMakeLists.txt defines MLHPC_TEST_HAVE_DNNL for every test target"
-#endif
-
 #define MLHPC_SKIP_WITHOUT_DNNL()                                                  \
   do {                                                                             \
-    if (!MLHPC_TEST_HAVE_DNNL)                                                     \
+    if (!::mlhpc::test::build::have_dnnl)                                          \
       GTEST_SKIP() << "built without oneDNN (MLHPC_WITH_DNNL=OFF): gemm and conv " \
                       "cannot run; WithoutOneDnn.* checks that they are skipped";  \
   } while (false)

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/build_config.hpp"
+
 namespace mlhpc::test {
 
 struct process_result {
@@ -84,7 +86,7 @@ inline process_result run_process(const std::vector<std::string>& args, double s
 
 inline process_result mlhpc(std::vector<std::string> args, double signal_after_s = 0,
                             rlim_t address_space = 0, const std::string& signal_once = "") {
-  args.insert(args.begin(), MLHPC_BIN);
+  args.insert(args.begin(), test::build::mlhpc_bin);
   return run_process(args, signal_after_s, address_space, signal_once);
 }
 

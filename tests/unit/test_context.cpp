@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "tests/support/build_config.hpp"
+
 namespace mlhpc {
 namespace {
 
@@ -11,7 +13,7 @@ namespace {
 class fixture_root {
  public:
   explicit fixture_root(const std::string& name) {
-    const std::string base = std::string(MLHPC_TEST_DIR) + "/fixtures/" + name;
+    const std::string base = std::string(test::build::test_dir) + "/fixtures/" + name;
     setenv("MLHPC_SYSFS_ROOT", (base + "/sys").c_str(), 1);
     setenv("MLHPC_PROCFS_ROOT", (base + "/proc").c_str(), 1);
   }

@@ -10,6 +10,7 @@
 
 #include "bench/counters.hpp"
 #include "profilers/nvml/nvml.hpp"
+#include "tests/support/build_config.hpp"
 #include "tests/support/scoped_env.hpp"
 
 namespace mlhpc::profilers {
@@ -28,7 +29,7 @@ TEST(Nvml, MissingLibraryIsUnavailableWithTheReason) {
 }
 
 TEST(Nvml, InitFailureIsDecoded) {
-  scoped_env lib("MLHPC_NVML_LIBRARY", MLHPC_FAKE_NVML);
+  scoped_env lib("MLHPC_NVML_LIBRARY", test::build::fake_nvml);
   scoped_env fail("FAKE_NVML_INIT_ERROR", "9");
   auto c = make_nvml_collector({"nvml"});
   EXPECT_TRUE(c->metrics().empty());
@@ -36,7 +37,7 @@ TEST(Nvml, InitFailureIsDecoded) {
 }
 
 TEST(Nvml, EnergyClocksTemperatureAndThrottleReasonsPerGpu) {
-  scoped_env lib("MLHPC_NVML_LIBRARY", MLHPC_FAKE_NVML);
+  scoped_env lib("MLHPC_NVML_LIBRARY", test::build::fake_nvml);
   auto c = make_nvml_collector({"nvml"});
   std::vector<std::string> names;
   for (const auto& m : c->metrics()) names.push_back(m.name);
@@ -83,7 +84,7 @@ TEST(Nvml, EnergyClocksTemperatureAndThrottleReasonsPerGpu) {
 }
 
 TEST(Nvml, OnlyWhatWasAskedFor) {
-  scoped_env lib("MLHPC_NVML_LIBRARY", MLHPC_FAKE_NVML);
+  scoped_env lib("MLHPC_NVML_LIBRARY", test::build::fake_nvml);
   auto c = make_nvml_collector({"energy"});
   std::vector<std::string> names;
   for (const auto& m : c->metrics()) names.push_back(m.name);

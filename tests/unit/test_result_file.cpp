@@ -8,6 +8,7 @@
 
 #include "bench/error.hpp"
 #include "bench/session.hpp"
+#include "tests/support/build_config.hpp"
 
 namespace mlhpc {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 using nlohmann::json;
 
 json golden() {
-  std::ifstream in(std::string(MLHPC_TEST_DIR) + "/golden/result-v1.json");
+  std::ifstream in(std::string(test::build::test_dir) + "/golden/result-v1.json");
   return json::parse(in);
 }
 
@@ -252,7 +253,7 @@ TEST(ResultFile, CeilingsFileErrors) {
 // A 3-rank run (mpirun -np 3, the test driver's `fault` workload failing on rank 2 in verify):
 // every field a multi-rank run adds, against the same schema as a single-rank file.
 json golden_mpi() {
-  std::ifstream in(std::string(MLHPC_TEST_DIR) + "/golden/result-mpi-v1.json");
+  std::ifstream in(std::string(test::build::test_dir) + "/golden/result-mpi-v1.json");
   return json::parse(in);
 }
 
