@@ -1,5 +1,7 @@
 #include "bench/rates.hpp"
 
+#include "bench/dtype.hpp"
+
 #include <fmt/format.h>
 
 namespace mlhpc {
@@ -63,10 +65,16 @@ std::string rate_unit(const json& r, const std::string& metric) {
       r["rates"][metric].contains("unit") && r["rates"][metric]["unit"].is_string())
     return r["rates"][metric]["unit"];
   if (metric == "flops_per_s") {
-    const bool int8 = r.value("variant", "") == "int8" ||
-                      (r.contains("parameters") && r["parameters"].is_object() &&
-                       r["parameters"].contains("dtype") && r["parameters"]["dtype"] == "int8");
-    return int8 ? "op/s" : "flop/s";
+    // An integer type, named by the variant (gemm:int8) or a dtype parameter, counts ops.
+    const auto integer = [](const json& name) {
+      if (!name.is_string()) return false;
+      const auto t = dtype_from_string(name.get<std::string>());
+      return t && is_integer(*t);
+    };
+    const bool ops = (r.contains("variant") && integer(r["variant"])) ||
+                     (r.contains("parameters") && r["parameters"].is_object() &&
+                      r["parameters"].contains("dtype") && integer(r["parameters"]["dtype"]));
+    return ops ? "op/s" : "flop/s";
   }
   if (metric == "bytes_per_s" || metric == "bus_bytes_per_s") return "byte/s";
   if (metric == "items_per_s") {

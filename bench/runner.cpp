@@ -24,6 +24,8 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
                        const std::function<void(const measurement&)>& on_sample,
                        sample_hooks* hooks) {
   measurement m;
+  interval_timer* const device = p.device_timer();
+  if (device) m.timer = device->name();
   const double wall0 = now();
   auto interrupted = [&] { return interrupt != nullptr && interrupt->load(); };
   // A problem that throws on one rank must not leave the others waiting in a barrier: the rank
@@ -46,10 +48,21 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
   const bool warm_interrupted = comm.any(interrupted());
   for (int i = 0; i < s.warmup && !warm_interrupted; ++i) {
     guarded([&] { p.before_sample(); });
+    if (device) guarded([&] { device->synchronize(); });
     comm.barrier();
     const double t0 = now();
-    guarded([&] { p.run(); });
-    const double t = now() - t0;
+    double t = 0;
+    if (device) {
+      guarded([&] {
+        device->start();
+        p.run();
+        device->stop();
+        t = device->elapsed_s();
+      });
+    } else {
+      guarded([&] { p.run(); });
+      t = now() - t0;
+    }
     warm_best = i == 0 ? t : std::min(warm_best, t);
     ++m.warmup_repetitions;
   }
@@ -75,19 +88,34 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
   const double loop0 = now();
   while (true) {
     guarded([&] { p.before_sample(); });
+    if (device) guarded([&] { device->synchronize(); });
     const double b0 = now();
     comm.barrier();
     const double wait_barrier = now() - b0;
     if (hooks) hooks->before_sample();
+    // The timed region: two clock reads around the repetitions on the host; on a device, the
+    // start and stop marks around the enqueued repetitions, then the wait for the stop mark.
+    double t = 0, host_t = 0;
     const double t0 = now();
-    guarded([&] {
-      for (int i = 0; i < m.inner_repetitions; ++i) p.run();
-    });
-    const double t = now() - t0;
+    if (device) {
+      guarded([&] {
+        device->start();
+        for (int i = 0; i < m.inner_repetitions; ++i) p.run();
+        device->stop();
+        t = device->elapsed_s();
+      });
+      host_t = now() - t0;
+    } else {
+      guarded([&] {
+        for (int i = 0; i < m.inner_repetitions; ++i) p.run();
+      });
+      t = now() - t0;
+    }
     if (hooks) hooks->after_sample(t, m.inner_repetitions);
     const double sample = t / m.inner_repetitions;
     if (m.error.empty()) {
       m.samples_s.push_back(sample);
+      if (device) m.host_samples_s.push_back(host_t / m.inner_repetitions);
       sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), sample), sample);
       m.timed_s += t;
       if (on_sample) on_sample(m);

@@ -39,6 +39,10 @@ class sample_hooks {
 
 struct measurement {
   std::vector<double> samples_s;  // one per sample: batch time / inner_repetitions
+  // With a device timer: the host clock's reading of each sample (same units, beside the
+  // device's samples_s; launch overhead shows here); empty on the host clock.
+  std::vector<double> host_samples_s;
+  std::string timer = "host_clock";  // or the device timer's name()
   int inner_repetitions = 1;
   int warmup_repetitions = 0;
   // ci_target_met | max_time_reached | max_repetitions_reached | other_rank_stopped |

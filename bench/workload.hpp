@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/interval_timer.hpp"
 #include "bench/params.hpp"
 
 namespace mlhpc {
@@ -88,6 +89,11 @@ class problem {
   // fewer busy threads than requested is then its nature, not a sign of a disturbed run, and the
   // `fewer_busy_threads` trust issue is not raised for it.
   virtual bool waits_by_design() const { return false; }
+  // A problem on a device whose run() enqueues one repetition and returns without waiting:
+  // the timer of its stream, which the runner starts and stops around each sample and reads
+  // after synchronising (bench/interval_timer.hpp). nullptr (host problems): the runner's own
+  // clock times run(). Owned by the problem, valid from setup() to teardown().
+  virtual interval_timer* device_timer() { return nullptr; }
   // Releases resources early. Not timed. The destructor must also release them.
   virtual void teardown() {}
   // Facts about this instance worth recording: implementation chosen, input fill, sizes. Called

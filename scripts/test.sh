@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Second command of the README, and what .ci/run calls: install what is missing, then build and
-# test three configurations (20-30 minutes on 2 cores, see docs/PERFORMANCE.md; MLHPC_TEST_QUICK=1
-# stops after the first, for a developer's loop):
+# test three configurations (19 minutes on 2 cores from a fresh clone, docs/PERFORMANCE.md;
+# MLHPC_TEST_QUICK=1 stops after the first, for a developer's loop):
 #   build/         Release, GCC, warnings as errors: every test (labels unit, integration; mpi
 #                  and gpu tests skip with a reason where there is no launcher or GPU).
 #   build-san/     clang with AddressSanitizer and UndefinedBehaviorSanitizer (any report fails),

@@ -19,6 +19,7 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "bench/driver/cli.hpp"
@@ -705,6 +706,31 @@ void prepare_accept(run_request& rc, accept_cli& ac) {
   };
 }
 
+// Prints what ended a command and returns its exit status: 2 for bad input (with the
+// subcommand's help named), 3 for a failing system or library, 4 for a bug.
+int report_failure(const std::exception& e, const std::string& subcommand) {
+  if (dynamic_cast<const usage_error*>(&e) != nullptr) {
+    fmt::print(stderr, "mlhpc: error: {}\n(see 'mlhpc {}--help')\n", terminal_text(e.what()),
+               subcommand.empty() ? std::string() : subcommand + " ");
+    return 2;
+  }
+  if (dynamic_cast<const runtime_failure*>(&e) != nullptr) {
+    fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
+    return 3;
+  }
+  if (dynamic_cast<const std::system_error*>(&e) != nullptr) {
+    // fmt::print to a full or closed standard output (std::system_error from fmt).
+    fmt::print(stderr, "mlhpc: error: cannot write to standard output: {}\n",
+               terminal_text(e.what()));
+    return 3;
+  }
+  fmt::print(stderr,
+             "mlhpc: internal error (a bug; please report it with this message and the "
+             "command): {}\n",
+             terminal_text(e.what()));
+  return 4;
+}
+
 // 'mlhpc run' on the communicator this process has: MPI when this build has it and a launcher
 // started the process, this process alone otherwise.
 int run_command(const registry& reg, run_request& rc, const std::vector<std::string>& args,
@@ -720,12 +746,15 @@ int run_command(const registry& reg, run_request& rc, const std::vector<std::str
     try {
       status = run_benchmarks(reg, rc, *comm);
     } catch (const std::exception& e) {
-      // Every rank has the same error (run_benchmarks agrees on it); rank 0 says it.
+      // Every rank has the same error (run_benchmarks agrees on it); rank 0 says it, and says
+      // it before MPI_Finalize: the other ranks leave Finalize only after rank 0 enters it, and
+      // a rank that exits non-zero makes mpirun end the job, which lost rank 0's message when it
+      // was printed after the session's destructor had finalized (1 run in 5 under load).
       if (comm->rank() != 0)
         return dynamic_cast<const usage_error*>(&e) != nullptr       ? 2
                : dynamic_cast<const runtime_failure*>(&e) != nullptr ? 3
                                                                      : 4;
-      throw;
+      return report_failure(e, args.size() > 1 ? args[1] : std::string());
     }
   } else
 #endif
@@ -955,26 +984,9 @@ int command_line_main(int argc, char** argv, const std::function<void(registry&)
       apply_bind(arc.bind, argv);
       status = run_command(reg, arc, args, argc, argv);
     }
-  } catch (const usage_error& e) {
-    // The subcommand's own help: where every option it takes is described.
-    const auto parsed = app.get_subcommands();
-    fmt::print(stderr, "mlhpc: error: {}\n(see 'mlhpc {}--help')\n", terminal_text(e.what()),
-               parsed.empty() ? std::string() : parsed.front()->get_name() + " ");
-    return 2;
-  } catch (const runtime_failure& e) {
-    fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
-    return 3;
-  } catch (const std::system_error& e) {
-    // fmt::print to a full or closed standard output (std::system_error from fmt).
-    fmt::print(stderr, "mlhpc: error: cannot write to standard output: {}\n",
-               terminal_text(e.what()));
-    return 3;
   } catch (const std::exception& e) {
-    fmt::print(stderr,
-               "mlhpc: internal error (a bug; please report it with this message and the "
-               "command): {}\n",
-               terminal_text(e.what()));
-    return 4;
+    const auto parsed = app.get_subcommands();
+    return report_failure(e, parsed.empty() ? std::string() : parsed.front()->get_name());
   }
   // Output to a full disk or a closed pipe must not end in "success".
   std::cout.flush();

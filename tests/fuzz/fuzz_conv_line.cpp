@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (mlhpc::conv::to_string(mlhpc::conv::parse(canonical)) != canonical) std::abort();
     for (auto p : {mlhpc::conv::pass::fwd_training, mlhpc::conv::pass::bwd_data,
                    mlhpc::conv::pass::bwd_weights}) {
-      const auto w = mlhpc::conv::work_of(d, p, "f32");
+      const auto w = mlhpc::conv::work_of(d, p, mlhpc::dtype::f32);
       if (!w.flops || !(std::isfinite(*w.flops) && *w.flops >= 0)) std::abort();
     }
   } catch (const mlhpc::usage_error&) {

@@ -61,20 +61,21 @@ TEST(ConvWork, DirectCountsByHand) {
   // Stride 2 over 8 rows into 4 outputs with a 3-tap kernel: the end padding of 1 drops the last
   // output's last tap, 11 of 12 taps per axis.
   EXPECT_DOUBLE_EQ(valid_taps(4, 3, 8, 2, 0, 0), 11);
-  EXPECT_DOUBLE_EQ(*work_of(parse("mb4ic3ih8oc4oh4kh3sh2"), pass::fwd_training, "f32").flops,
+  EXPECT_DOUBLE_EQ(*work_of(parse("mb4ic3ih8oc4oh4kh3sh2"), pass::fwd_training, dtype::f32).flops,
                    2.0 * 4 * 4 * 3 * 11 * 11);  // 11616
-  EXPECT_DOUBLE_EQ(*work_of(parse("ic2ih9oc3kh3dh1"), pass::bwd_data, "f32").flops,
+  EXPECT_DOUBLE_EQ(*work_of(parse("ic2ih9oc3kh3dh1"), pass::bwd_data, dtype::f32).flops,
                    2.0 * 2 * 3 * 2 * 5 * 5 * 3 * 3);  // 5400: dilation counts taps, not span
   // Padding 1 on both sides: the first and last output lose one tap each, 13 of 15.
-  EXPECT_DOUBLE_EQ(*work_of(parse("g2ic4ih5oc6oh5kh3ph1"), pass::bwd_weights, "f32").flops,
+  EXPECT_DOUBLE_EQ(*work_of(parse("g2ic4ih5oc6oh5kh3ph1"), pass::bwd_weights, dtype::f32).flops,
                    2.0 * 2 * 6 * 2 * 13 * 13);  // 8112: groups divide the channels
   // ResNet-50 res2 3x3: 166 of 168 taps per axis, 2.4 % below the count with padding.
-  EXPECT_DOUBLE_EQ(*work_of(parse("mb32ic64ih56oc64oh56kh3ph1"), pass::fwd_training, "f32").flops,
-                   2.0 * 32 * 64 * 64 * 166 * 166);
+  EXPECT_DOUBLE_EQ(
+      *work_of(parse("mb32ic64ih56oc64oh56kh3ph1"), pass::fwd_training, dtype::f32).flops,
+      2.0 * 32 * 64 * 64 * 166 * 166);
   // Without padding the count is the familiar oh * ow * kh * kw.
-  EXPECT_DOUBLE_EQ(*work_of(parse("mb2ic8ih14oc8oh12kh3"), pass::fwd_training, "f32").flops,
+  EXPECT_DOUBLE_EQ(*work_of(parse("mb2ic8ih14oc8oh12kh3"), pass::fwd_training, dtype::f32).flops,
                    2.0 * 2 * 8 * 8 * 12 * 12 * 3 * 3);
-  const auto w = work_of(parse("mb4ic3ih8oc4oh4kh3sh2"), pass::fwd_training, "f32");
+  const auto w = work_of(parse("mb4ic3ih8oc4oh4kh3sh2"), pass::fwd_training, dtype::f32);
   EXPECT_DOUBLE_EQ(*w.items, 4);
   EXPECT_EQ(w.item_unit, "image");
   // Bytes: src and weights read, dst written (f32).

@@ -24,7 +24,7 @@ TEST(ConvOnednn, EveryPassOnOddShapesMatchesTheReference) {
   for (const auto& c : odd_shapes)
     for (pass p : {pass::fwd_training, pass::fwd_inference, pass::bwd_data, pass::bwd_weights})
       for (const char* layout : {"nchw", "nhwc"}) {
-        const auto r = run_once(parse(c.line), p, "f32", layout, 7);
+        const auto r = run_once(parse(c.line), p, dtype::f32, layout, 7);
         EXPECT_EQ(r.verified.status, verification::state::passed)
             << c.line << " (" << c.what << ") " << to_string(p) << " " << layout << ": "
             << r.verified.detail << " error " << r.verified.error.value_or(-1);
@@ -33,7 +33,7 @@ TEST(ConvOnednn, EveryPassOnOddShapesMatchesTheReference) {
 
 TEST(ConvOnednn, Int8ForwardInferenceIsExact) {
   for (const auto& c : odd_shapes) {
-    const auto r = run_once(parse(c.line), pass::fwd_inference, "int8", "nchw", 3);
+    const auto r = run_once(parse(c.line), pass::fwd_inference, dtype::int8, "nchw", 3);
     EXPECT_EQ(r.verified.status, verification::state::passed) << c.line;
     EXPECT_EQ(r.verified.metric, "max_absolute_error");
     EXPECT_EQ(*r.verified.error, 0.0) << c.line;
@@ -43,7 +43,7 @@ TEST(ConvOnednn, Int8ForwardInferenceIsExact) {
 TEST(ConvOnednn, Bf16PassesMatchTheReferenceOfTheRoundedInputs) {
   if (!__builtin_cpu_supports("avx512bf16")) GTEST_SKIP() << "no native bf16 on this CPU";
   for (pass p : {pass::fwd_training, pass::bwd_data, pass::bwd_weights}) {
-    const auto r = run_once(parse(odd_shapes[0].line), p, "bf16", "nchw", 5);
+    const auto r = run_once(parse(odd_shapes[0].line), p, dtype::bf16, "nchw", 5);
     EXPECT_EQ(r.verified.status, verification::state::passed) << to_string(p) << r.verified.detail;
   }
 }
@@ -51,7 +51,7 @@ TEST(ConvOnednn, Bf16PassesMatchTheReferenceOfTheRoundedInputs) {
 TEST(ConvOnednn, AnInjectedErrorInTheOutputFailsVerification) {
   for (pass p : {pass::fwd_training, pass::bwd_data, pass::bwd_weights}) {
     const desc d = parse(odd_shapes[0].line);
-    auto r = run_once(d, p, "f32", "nchw", 11);
+    auto r = run_once(d, p, dtype::f32, "nchw", 11);
     const tensors in{r.src.data(), r.wei.data(), r.dst.data()};
     ASSERT_EQ(check(d, p, false, in, r.output, 11).status, verification::state::passed);
     // One element off by one part in a thousand of the output's scale.

@@ -8,13 +8,13 @@ namespace mlhpc::gemm {
 namespace {
 
 TEST(GemmWork, FlopsAndMinimumBytes) {
-  const auto w = work_of({"f32", 2048, 2048, 2048, false, false});
+  const auto w = work_of({dtype::f32, 2048, 2048, 2048, false, false});
   EXPECT_DOUBLE_EQ(*w.flops, 2.0 * 2048 * 2048 * 2048);
   EXPECT_DOUBLE_EQ(*w.bytes, 3.0 * 2048 * 2048 * 4);
-  const auto b = work_of({"bf16", 100, 30, 7, true, false});
+  const auto b = work_of({dtype::bf16, 100, 30, 7, true, false});
   EXPECT_DOUBLE_EQ(*b.flops, 2.0 * 100 * 30 * 7);
   EXPECT_DOUBLE_EQ(*b.bytes, (100.0 * 7 + 7 * 30) * 2 + 100.0 * 30 * 4);
-  const auto i = work_of({"int8", 5, 6, 7, false, true});
+  const auto i = work_of({dtype::int8, 5, 6, 7, false, true});
   EXPECT_DOUBLE_EQ(*i.bytes, (5.0 * 7 + 7 * 6) * 1 + 5.0 * 6 * 4);
 }
 
@@ -59,7 +59,7 @@ struct small_product {
 TEST(GemmCheck, AnF32ProductPassesOnOddTransposedShapes) {
   for (bool ta : {false, true})
     for (bool tb : {false, true}) {
-      small_product p({"f32", 17, 23, 31, ta, tb});
+      small_product p({dtype::f32, 17, 23, 31, ta, tb});
       const auto v = p.verify();
       EXPECT_EQ(v.status, verification::state::passed) << v.detail;
       EXPECT_LE(*v.error, *v.tolerance);
@@ -68,7 +68,7 @@ TEST(GemmCheck, AnF32ProductPassesOnOddTransposedShapes) {
 }
 
 TEST(GemmCheck, AnInjectedErrorFails) {
-  small_product p({"f32", 17, 23, 31, false, true});
+  small_product p({dtype::f32, 17, 23, 31, false, true});
   p.c[5 * 23 + 7] += 0.01f;
   const auto v = p.verify();
   EXPECT_EQ(v.status, verification::state::failed);
@@ -77,7 +77,7 @@ TEST(GemmCheck, AnInjectedErrorFails) {
 
 TEST(GemmCheck, LargeProblemsAreSampledAndStillCatchAWrongRow) {
   // M N K above 2^26: a seeded sample plus the corners; a corrupt last row is caught at a corner.
-  shape s{"f32", 512, 512, 512, false, false};
+  shape s{dtype::f32, 512, 512, 512, false, false};
   const auto v = check(
       s, [](auto, auto) { return 1.0; }, [](auto, auto) { return 0.5; },
       [&](auto i, auto) { return i == 511 ? 255.0 : 256.0; }, 3);
@@ -86,7 +86,7 @@ TEST(GemmCheck, LargeProblemsAreSampledAndStillCatchAWrongRow) {
 }
 
 TEST(GemmCheck, Int8MustBeExact) {
-  shape s{"int8", 3, 3, 4, false, false};
+  shape s{dtype::int8, 3, 3, 4, false, false};
   auto ok = check(
       s, [](auto i, auto p) { return double(i + p); }, [](auto p, auto j) { return double(p - j); },
       [](auto i, auto j) {

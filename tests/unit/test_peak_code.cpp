@@ -84,7 +84,7 @@ TEST(PeakCode, EveryInnerLoopRunsIndependentChains) {
   if (kernels().empty()) GTEST_SKIP() << "no peak kernels for this architecture";
   if (!have("nm") || !have("objdump")) GTEST_SKIP() << "nm or objdump (binutils) not found";
   for (const auto& k : kernels()) {
-    SCOPED_TRACE(k.dtype + " " + k.isa);
+    SCOPED_TRACE(std::string(to_string(k.type)) + " " + k.isa);
     std::string why;
     const auto code = disassemble(reinterpret_cast<const void*>(k.run), &why);
     ASSERT_FALSE(code.empty()) << why;

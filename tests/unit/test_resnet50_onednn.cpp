@@ -14,10 +14,10 @@
 namespace mlhpc::resnet50 {
 namespace {
 
-train_options small(const std::string& dtype = "f32") {
+train_options small(dtype t = dtype::f32) {
   train_options o;
   o.cfg = {4, 64, 16, 10};
-  o.dtype = dtype;
+  o.type = t;
   o.seed = 7;
   return o;
 }
@@ -32,8 +32,8 @@ double tensor_error(const std::vector<double>& got, const std::vector<double>& w
   return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
 }
 
-void check_gradients(const std::string& dtype, double tolerance, double forward_tolerance) {
-  const auto o = small(dtype);
+void check_gradients(dtype type, double tolerance, double forward_tolerance) {
+  const auto o = small(type);
   const network n = build(o.cfg);
   trainer t(n, o);
   t.allocate();
@@ -71,7 +71,7 @@ TEST(ResNet50OneDnn, F32GradientsMatchADoubleReferenceOfTheSameLayers) {
   // over 16 values per channel (stage 5 at 64^2, batch 4) amplifies; perturbing the images by
   // 1e-7 moves the reference's own gradients by 1e-4. A missing or wrong term moves them by
   // 1e-1 or more.
-  check_gradients("f32", 1e-2, 1e-3);
+  check_gradients(dtype::f32, 1e-2, 1e-3);
 }
 
 TEST(ResNet50OneDnn, Bf16StepsFollowTheF32OnesOnTheSameWeights) {
@@ -79,9 +79,10 @@ TEST(ResNet50OneDnn, Bf16StepsFollowTheF32OnesOnTheSameWeights) {
   // small-batch batch norm the double reference is not a fair yardstick (block outputs differ
   // by tens of percent), so bf16 is held to the f32 step: the same starting loss within 5 %
   // (measured: 2 %).
-  if (const auto bf16 = onednn::native_type("bf16", "training"); !bf16.ok)
+  if (const auto bf16 = onednn::native_type(dtype::bf16, "training"); !bf16.ok)
     GTEST_SKIP() << bf16.reason;
-  trainer a(build(small("f32").cfg), small("f32")), b(build(small("bf16").cfg), small("bf16"));
+  trainer a(build(small(dtype::f32).cfg), small(dtype::f32)),
+      b(build(small(dtype::bf16).cfg), small(dtype::bf16));
   a.allocate();
   b.allocate();
   a.step(false);
@@ -104,16 +105,17 @@ std::vector<float> ten_losses(const train_options& o) {
 }
 
 TEST(ResNet50OneDnn, TheLossFallsOnAFixedBatchAndTwoRunsAgree) {
-  for (const std::string dtype : {"f32", "bf16"}) {
-    if (!onednn::native_type(dtype, "training").ok) continue;  // the workload skips it too
-    const auto a = ten_losses(small(dtype));
-    const auto b = ten_losses(small(dtype));
+  for (const dtype type : {dtype::f32, dtype::bf16}) {
+    if (!onednn::native_type(type, "training").ok) continue;  // the workload skips it too
+    const std::string name(to_string(type));
+    const auto a = ten_losses(small(type));
+    const auto b = ten_losses(small(type));
     ASSERT_TRUE(std::isfinite(a.front()));
-    EXPECT_LT(a.back(), 0.5 * a.front()) << dtype;
+    EXPECT_LT(a.back(), 0.5 * a.front()) << name;
     // Same seed, same threads: the same losses to 1e-5 relative (oneDNN's reductions keep
     // their order for a fixed thread count).
     for (std::size_t i = 0; i < a.size(); ++i)
-      EXPECT_NEAR(a[i], b[i], 1e-5 * std::fabs(a[i])) << dtype << " step " << i;
+      EXPECT_NEAR(a[i], b[i], 1e-5 * std::fabs(a[i])) << name << " step " << i;
   }
 }
 
@@ -139,21 +141,22 @@ TEST(ResNet50OneDnn, TheFullWidthNetworksLossFallsAndTwoRunsAgree) {
 }
 
 TEST(ResNet50OneDnn, AfterWarmUpAStepHasNoReorderAndNoPageFault) {
-  for (const std::string dtype : {"f32", "bf16"}) {
-    if (!onednn::native_type(dtype, "training").ok) continue;  // the workload skips it too
-    trainer t(build(small(dtype).cfg), small(dtype));
+  for (const dtype type : {dtype::f32, dtype::bf16}) {
+    if (!onednn::native_type(type, "training").ok) continue;  // the workload skips it too
+    const std::string name(to_string(type));
+    trainer t(build(small(type).cfg), small(type));
     t.allocate();
     t.step();
     t.step();
     (void)t.profile_step();  // the profile's own first use (clock, maps)
     const auto p = t.profile_step();
-    EXPECT_EQ(p.reorders, 0) << dtype;
+    EXPECT_EQ(p.reorders, 0) << name;
     // Under AddressSanitizer the quarantine hands out fresh pages for the small allocations
     // oneDNN's C++ API makes per execute() (its argument vector), so faults say nothing there.
     if (!MLHPC_ASAN) {
-      EXPECT_EQ(p.page_faults, 0) << dtype;
+      EXPECT_EQ(p.page_faults, 0) << name;
     }
-    EXPECT_GT(p.ops, 400) << dtype;
+    EXPECT_GT(p.ops, 400) << name;
     double sum = 0;
     for (const auto& [k, s] : p.seconds_by_kind) sum += s;
     EXPECT_GT(sum, 0.5 * p.step_s);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 
@@ -229,6 +230,80 @@ TEST(Runner, ObserverSeesEverySample) {
       p.clock());
   ASSERT_EQ(seen.size(), m.samples_s.size());
   for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i + 1);
+}
+
+// A fake asynchronous device on the virtual clock: run() costs the host a launch and queues the
+// repetition, which the device finishes `work` later; the timer's marks take the device's time
+// when it reaches them, and waiting for one costs the host a synchronisation. What the runner
+// must do with a GPU stream, without a GPU.
+class async_problem final : public problem, public interval_timer {
+ public:
+  static constexpr double launch = 0x1p-16, work_s = 0x1p-7, sync_cost = 0x1p-14;
+  void setup() override {}
+  work_model work() const override { return {}; }
+  void run() override {
+    now += launch;
+    busy_until = std::max(busy_until, now) + work_s;
+    ++runs;
+  }
+  verification verify() override { return {}; }
+  interval_timer* device_timer() override { return this; }
+  std::string name() const override { return "fake_events"; }
+  void synchronize() override {
+    now = std::max(now, busy_until);
+    ++syncs;
+  }
+  void start() override {
+    if (busy_until > now) ++started_busy;  // a sample must not start behind the last one
+    start_mark = std::max(busy_until, now);
+  }
+  void stop() override { stop_mark = std::max(busy_until, now); }
+  double elapsed_s() override {
+    now = std::max(now, stop_mark) + sync_cost;
+    return stop_mark - start_mark;
+  }
+  double now = 0, busy_until = 0, start_mark = 0, stop_mark = 0;
+  int runs = 0, syncs = 0, started_busy = 0;
+};
+
+TEST(Runner, ADeviceProblemIsTimedByItsDeviceTimerWithTheHostTimeBeside) {
+  async_problem p;
+  runner_settings s;
+  s.repetitions = 6;
+  s.max_repetitions = 6;
+  s.warmup = 1;
+  s.ci_target = 0.5;
+  counting_comm comm;
+  const auto m = measure(p, s, comm, nullptr, {}, [&p] { return p.now; });
+  EXPECT_EQ(m.timer, "fake_events");
+  EXPECT_EQ(m.inner_repetitions, 1);  // a 2^-7 s repetition needs no batch
+  ASSERT_EQ(m.samples_s.size(), 6u);
+  ASSERT_EQ(m.host_samples_s.size(), 6u);
+  for (std::size_t i = 0; i < m.samples_s.size(); ++i) {
+    // The device's time: the launch the idle device waited for, then the work; run() itself
+    // returned after `launch` only, which the host clock alone would have timed.
+    EXPECT_EQ(m.samples_s[i], async_problem::launch + async_problem::work_s);
+    // The host's reading waits for the stop mark and pays the synchronisation.
+    EXPECT_EQ(m.host_samples_s[i] - m.samples_s[i], async_problem::sync_cost);
+  }
+  // Synchronised before every barrier (the warm-up's and each sample's): no sample starts with
+  // the device still busy with the previous one.
+  EXPECT_EQ(p.syncs, comm.barriers);
+  EXPECT_EQ(comm.barriers, 7);
+  EXPECT_EQ(p.started_busy, 0);
+  EXPECT_EQ(p.runs, 7);
+}
+
+TEST(Runner, AHostProblemKeepsTheHostClockAndNoSecondSeries) {
+  timed_problem p({0x1p-9});
+  runner_settings s;
+  s.repetitions = 3;
+  s.max_repetitions = 3;
+  counting_comm comm;
+  const auto m = measure(p, s, comm, nullptr, {}, p.clock());
+  EXPECT_EQ(m.timer, "host_clock");
+  EXPECT_TRUE(m.host_samples_s.empty());
+  EXPECT_EQ(m.samples_s.size(), 3u);
 }
 
 }  // namespace

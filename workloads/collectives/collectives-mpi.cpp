@@ -42,34 +42,34 @@ struct aligned_buffer {
   unsigned char* data;
 };
 
-void store(const std::string& dtype, unsigned char* p, std::size_t i, int v) {
-  if (dtype == "f32") {
+void store(dtype t, unsigned char* p, std::size_t i, int v) {
+  if (t == dtype::f32) {
     const float f = static_cast<float>(v);
     std::memcpy(p + i * 4, &f, 4);
-  } else if (dtype == "f64") {
+  } else if (t == dtype::f64) {
     const double d = v;
     std::memcpy(p + i * 8, &d, 8);
   } else {
     const std::uint16_t h =
-        dtype == "bf16" ? to_bf16(static_cast<float>(v)) : to_f16(static_cast<float>(v));
+        t == dtype::bf16 ? to_bf16(static_cast<float>(v)) : to_f16(static_cast<float>(v));
     std::memcpy(p + i * 2, &h, 2);
   }
 }
 
-double load(const std::string& dtype, const unsigned char* p, std::size_t i) {
-  if (dtype == "f32") {
+double load(dtype t, const unsigned char* p, std::size_t i) {
+  if (t == dtype::f32) {
     float f = 0;
     std::memcpy(&f, p + i * 4, 4);
     return f;
   }
-  if (dtype == "f64") {
+  if (t == dtype::f64) {
     double d = 0;
     std::memcpy(&d, p + i * 8, 8);
     return d;
   }
   std::uint16_t h = 0;
   std::memcpy(&h, p + i * 2, 2);
-  return dtype == "bf16" ? from_bf16(h) : from_f16(h);
+  return t == dtype::bf16 ? from_bf16(h) : from_f16(h);
 }
 
 class mpi_problem final : public problem {
@@ -80,7 +80,7 @@ class mpi_problem final : public problem {
       : m_spec(s), m_seed(env.seed), m_comm(comm) {
     MPI_Comm_rank(comm, &m_rank);
     MPI_Comm_size(comm, &m_size);
-    m_elem = dtype_bytes(s.dtype);
+    m_elem = storage_bytes(s.type);
     m_buf = buffers_of(s.kind, s.bytes / m_elem, m_size);
     if (m_buf.recv == 0 || m_buf.send == 0)
       throw usage_error(
@@ -90,12 +90,13 @@ class mpi_problem final : public problem {
     if (m_buf.count > static_cast<std::size_t>(INT32_MAX))
       throw usage_error(fmt::format("{} bytes={}: {} elements, more than MPI's int count",
                                     name_of(s.kind), s.bytes, m_buf.count));
-    if (s.dtype == "f32") m_type = MPI_FLOAT;
-    if (s.dtype == "f64") m_type = MPI_DOUBLE;
-    if (s.dtype == "bf16" || s.dtype == "f16") m_type = MPI_UINT16_T;
+    if (s.type == dtype::f32) m_type = MPI_FLOAT;
+    if (s.type == dtype::f64) m_type = MPI_DOUBLE;
+    if (s.type == dtype::bf16 || s.type == dtype::f16) m_type = MPI_UINT16_T;
     const bool reduces = s.kind == op::allreduce || s.kind == op::reduce_scatter;
-    if (reduces && (s.dtype == "bf16" || s.dtype == "f16")) {
-      mpi::check(MPI_Op_create(s.dtype == "bf16" ? sum_bf16 : sum_f16, 1, &m_op), "MPI_Op_create");
+    if (reduces && (s.type == dtype::bf16 || s.type == dtype::f16)) {
+      mpi::check(MPI_Op_create(s.type == dtype::bf16 ? sum_bf16 : sum_f16, 1, &m_op),
+                 "MPI_Op_create");
       m_user_op = true;
     }
   }
@@ -164,7 +165,7 @@ class mpi_problem final : public problem {
     int want_first = 0;
     for (std::size_t j = 0; j < m_buf.recv; ++j) {
       const int want = expected(m_spec.kind, m_seed, m_rank, m_size, j, m_buf);
-      const double got = load(m_spec.dtype, m_recv->data, j);
+      const double got = load(m_spec.type, m_recv->data, j);
       if (got != static_cast<double>(want)) {
         if (wrong == 0) {
           first = j;
@@ -182,7 +183,7 @@ class mpi_problem final : public problem {
     v.detail = fmt::format(
         "rank {}: {} received elements against the sum or copy of every rank's seeded integers "
         "in [-4, 4] (exact in {})",
-        m_rank, m_buf.recv, m_spec.dtype);
+        m_rank, m_buf.recv, to_string(m_spec.type));
     if (wrong > 0)
       v.detail += fmt::format("; {} wrong, the first at {}: {} instead of {}", wrong, first,
                               got_first, want_first);
@@ -209,15 +210,15 @@ class mpi_problem final : public problem {
          "(bus_bytes_per_s); time per call on each rank as OSU times it; the headline is the "
          "slowest rank's"},
         {"inputs", "integers in [-4, 4] from splitmix64(seed, rank, index)"}};
-    if (m_spec.dtype == "bf16" || m_spec.dtype == "f16") {
+    if (m_spec.type == dtype::bf16 || m_spec.type == dtype::f16) {
       d["mpi_datatype"] = "MPI_UINT16_T";
       if (m_user_op)
         d["reduction"] = fmt::format(
             "user-defined MPI_Op (MPI_Op_create, commutative): each pair of {} elements added "
             "in f32 and rounded to nearest even; MPI has no {} type",
-            m_spec.dtype, m_spec.dtype);
+            to_string(m_spec.type), to_string(m_spec.type));
     } else {
-      d["mpi_datatype"] = m_spec.dtype == "f32" ? "MPI_FLOAT" : "MPI_DOUBLE";
+      d["mpi_datatype"] = m_spec.type == dtype::f32 ? "MPI_FLOAT" : "MPI_DOUBLE";
       if (m_spec.kind == op::allreduce || m_spec.kind == op::reduce_scatter)
         d["reduction"] = "MPI_SUM";
     }
@@ -248,7 +249,7 @@ class mpi_problem final : public problem {
       if (m_spec.kind == op::allgather) offset = static_cast<std::size_t>(m_rank) * m_buf.send;
     }
     for (std::size_t i = 0; i < n; ++i)
-      store(m_spec.dtype, dst, offset + i, element(m_seed, m_rank, i));
+      store(m_spec.type, dst, offset + i, element(m_seed, m_rank, i));
   }
 
   spec m_spec;

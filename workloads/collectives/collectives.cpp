@@ -151,12 +151,6 @@ float from_f16(std::uint16_t h) {
   return f;
 }
 
-std::size_t dtype_bytes(const std::string& dtype) {
-  if (dtype == "f64") return 8;
-  if (dtype == "f32") return 4;
-  return 2;  // bf16, f16
-}
-
 namespace {
 
 // 8 B to 1 GiB by factors of 2: the default sweep (nccl-tests' -b 8 -e 1G -f 2).
@@ -214,7 +208,7 @@ class collective_workload final : public workload {
     return p;
   }
   void check(const std::string&, const problem_params& p) const override {
-    const std::size_t e = dtype_bytes(p.get("dtype"));
+    const std::size_t e = storage_bytes(parse_dtype(p.get("dtype"), name() + "'s dtype"));
     const auto bytes = static_cast<std::size_t>(p.get_int("bytes"));
     if (bytes % e != 0)
       throw usage_error(
@@ -241,7 +235,7 @@ class collective_workload final : public workload {
     spec s;
     s.kind = m_op;
     s.bytes = static_cast<std::size_t>(p.get_int("bytes"));
-    s.dtype = p.get("dtype");
+    s.type = parse_dtype(p.get("dtype"), name() + "'s dtype");
     s.in_place = p.has("in_place") && p.get_bool("in_place");
     return m_backend->create(s, env);
   }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/dtype.hpp"
 #include "bench/workload.hpp"
 
 namespace mlhpc::collectives {
@@ -50,10 +51,9 @@ float from_f16(std::uint16_t h);
 struct spec {
   op kind = op::allreduce;
   std::size_t bytes = 0;
-  std::string dtype = "f32";  // f32, f64, bf16, f16
+  dtype type = dtype::f32;  // f32, f64, bf16, f16
   bool in_place = false;
 };
-std::size_t dtype_bytes(const std::string& dtype);
 
 // A backend moves the data of one problem among the ranks of env.comm.
 class backend {

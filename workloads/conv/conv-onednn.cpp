@@ -57,18 +57,14 @@ struct tensor {
 
 class onednn_conv final : public problem {
  public:
-  onednn_conv(desc d, pass p, std::string dtype, std::string layout, const problem_env& env)
-      : m_d(std::move(d)),
-        m_pass(p),
-        m_dtype(std::move(dtype)),
-        m_layout(std::move(layout)),
-        m_seed(env.seed) {}
+  onednn_conv(desc d, pass p, dtype t, std::string layout, const problem_env& env)
+      : m_d(std::move(d)), m_pass(p), m_type(t), m_layout(std::move(layout)), m_seed(env.seed) {}
 
   void setup() override {
     const bool fwd = m_pass == pass::fwd_training || m_pass == pass::fwd_inference;
-    const dt in = m_dtype == "f32" ? dt::f32 : m_dtype == "bf16" ? dt::bf16 : dt::u8;
-    const dt wei_t = m_dtype == "int8" ? dt::s8 : in;
-    const dt out = m_dtype == "int8" ? dt::s32 : dt::f32;
+    const dt in = m_type == dtype::f32 ? dt::f32 : m_type == dtype::bf16 ? dt::bf16 : dt::u8;
+    const dt wei_t = m_type == dtype::int8 ? dt::s8 : in;
+    const dt out = m_type == dtype::int8 ? dt::s32 : dt::f32;
     const memory::dims src_dims = {m_d.mb, m_d.ic, m_d.ih, m_d.iw};
     const memory::dims dst_dims = {m_d.mb, m_d.oc, m_d.oh, m_d.ow};
     const memory::dims wei_dims =
@@ -132,7 +128,7 @@ class onednn_conv final : public problem {
       if (!t.input && t.to_user) t.reorder_s = time_reorder(*t.to_user, t.prim, t.user);
   }
 
-  work_model work() const override { return work_of(m_d, m_pass, m_dtype); }
+  work_model work() const override { return work_of(m_d, m_pass, m_type); }
 
   void run() override {
     m_prim.execute(m_stream, m_args);
@@ -142,7 +138,7 @@ class onednn_conv final : public problem {
   verification verify() override {
     const auto plain = plain_tensors();
     tensors t{plain.src.data(), plain.wei.data(), plain.dst.data()};
-    return check(m_d, m_pass, m_dtype == "int8", t, plain.output, m_seed);
+    return check(m_d, m_pass, m_type == dtype::int8, t, plain.output, m_seed);
   }
 
   void teardown() override {
@@ -166,25 +162,25 @@ class onednn_conv final : public problem {
       }
       reorders[t.role] = j;
     }
-    return {
-        {"backend", "onednn"},
-        {"primitive", m_pass == pass::bwd_data      ? "convolution_backward_data"
-                      : m_pass == pass::bwd_weights ? "convolution_backward_weights"
-                                                    : "convolution_forward"},
-        {"pass", to_string(m_pass)},
-        {"problem", to_string(m_d)},
-        {"implementation", m_impl},
-        {"effective_isa", onednn::effective_isa()},
-        {"algorithm", "convolution_direct; memory formats 'any' (the primitive's choice)"},
-        {"padding_end", {m_d.ph_end(), m_d.pw_end()}},
-        {"tensors", reorders},
-        {"edge_reorders_s", total},
-        {"edge_reorders_note",
-         "seconds to move the framework's plain tensors into the primitive's layouts and the "
-         "output back, median of 5; not in the timed samples"},
-        {"inputs", m_dtype == "int8" ? "u8 in [0,63] and s8 in [-32,31], splitmix64(seed, stream)"
-                                     : fmt::format("uniform [-1,1){} splitmix64(seed, stream)",
-                                                   m_dtype == "bf16" ? " rounded to bf16" : "")}};
+    return {{"backend", "onednn"},
+            {"primitive", m_pass == pass::bwd_data      ? "convolution_backward_data"
+                          : m_pass == pass::bwd_weights ? "convolution_backward_weights"
+                                                        : "convolution_forward"},
+            {"pass", to_string(m_pass)},
+            {"problem", to_string(m_d)},
+            {"implementation", m_impl},
+            {"effective_isa", onednn::effective_isa()},
+            {"algorithm", "convolution_direct; memory formats 'any' (the primitive's choice)"},
+            {"padding_end", {m_d.ph_end(), m_d.pw_end()}},
+            {"tensors", reorders},
+            {"edge_reorders_s", total},
+            {"edge_reorders_note",
+             "seconds to move the framework's plain tensors into the primitive's layouts and the "
+             "output back, median of 5; not in the timed samples"},
+            {"inputs", m_type == dtype::int8
+                           ? "u8 in [0,63] and s8 in [-32,31], splitmix64(seed, stream)"
+                           : fmt::format("uniform [-1,1){} splitmix64(seed, stream)",
+                                         m_type == dtype::bf16 ? " rounded to bf16" : "")}};
   }
 
   // The pass's tensors in plain layout as double, through oneDNN reorders to nchw / oihw.
@@ -297,7 +293,8 @@ class onednn_conv final : public problem {
 
   desc m_d;
   pass m_pass;
-  std::string m_dtype, m_layout;
+  dtype m_type;
+  std::string m_layout;
   std::uint64_t m_seed;
   dnnl::engine m_engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream m_stream{m_engine};
@@ -310,13 +307,10 @@ class onednn_conv final : public problem {
 class onednn_backend final : public backend {
  public:
   std::string name() const override { return "onednn"; }
-  support supported(const std::string& dtype, pass) const override {
-    return onednn::native_type(dtype, "convolution");
-  }
-  std::unique_ptr<problem> create(const desc& d, pass p, const std::string& dtype,
-                                  const std::string& layout,
+  support supported(dtype t, pass) const override { return onednn::native_type(t, "convolution"); }
+  std::unique_ptr<problem> create(const desc& d, pass p, dtype t, const std::string& layout,
                                   const problem_env& env) const override {
-    return std::make_unique<onednn_conv>(d, p, dtype, layout, env);
+    return std::make_unique<onednn_conv>(d, p, t, layout, env);
   }
   nlohmann::json libraries() const override { return onednn::libraries(); }
 };
@@ -327,9 +321,8 @@ std::unique_ptr<backend> make_onednn_backend() {
   return std::make_unique<onednn_backend>();
 }
 
-plain_run run_once(const desc& d, pass p, const std::string& dtype, const std::string& layout,
-                   std::uint64_t seed) {
-  onednn_conv c(d, p, dtype, layout, problem_env{1, seed, nullptr, {}});
+plain_run run_once(const desc& d, pass p, dtype t, const std::string& layout, std::uint64_t seed) {
+  onednn_conv c(d, p, t, layout, problem_env{1, seed, nullptr, {}});
   c.setup();
   c.run();
   plain_run r = c.plain_tensors();

@@ -16,7 +16,6 @@ struct plain_run {
   std::vector<double> src, wei, dst, output;
   verification verified;
 };
-plain_run run_once(const desc& d, pass p, const std::string& dtype, const std::string& layout,
-                   std::uint64_t seed);
+plain_run run_once(const desc& d, pass p, dtype t, const std::string& layout, std::uint64_t seed);
 
 }  // namespace mlhpc::conv

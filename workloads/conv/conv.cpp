@@ -211,7 +211,7 @@ double valid_taps(std::int64_t out, std::int64_t k, std::int64_t in, std::int64_
   return n;
 }
 
-work_model work_of(const desc& d, pass p, const std::string& dtype) {
+work_model work_of(const desc& d, pass p, dtype t) {
   work_model w;
   // Taps on padding multiply zeros that no implementation computes: counting them put a
   // ResNet-50 3x3 layer (56x56, pad 1) 2.4 % above the arithmetic done, and its rate above the
@@ -219,7 +219,7 @@ work_model work_of(const desc& d, pass p, const std::string& dtype) {
   w.flops = 2.0 * static_cast<double>(d.mb) * static_cast<double>(d.oc) *
             static_cast<double>(d.ic / d.g) * valid_taps(d.oh, d.kh, d.ih, d.sh, d.ph, d.dh) *
             valid_taps(d.ow, d.kw, d.iw, d.sw, d.pw, d.dw);
-  const double in = dtype == "f32" ? 4 : dtype == "bf16" ? 2 : 1;
+  const auto in = static_cast<double>(storage_bytes(t));
   const double out = 4;  // f32 (or s32 for int8) outputs
   const auto s = static_cast<double>(src_elems(d)), wt = static_cast<double>(wei_elems(d)),
              dst = static_cast<double>(dst_elems(d));
@@ -411,11 +411,12 @@ class conv_workload final : public workload {
   support supported(const std::string&, const problem_params& p) const override {
     if (!m_backend) return support::no(m_why);
     const pass ps = pass_of(p.get("pass"));
-    if (p.get("dtype") == "int8" && ps != pass::fwd_inference)
+    const dtype t = parse_dtype(p.get("dtype"), "conv's dtype");
+    if (t == dtype::int8 && ps != pass::fwd_inference)
       return support::no(
           "int8 runs forward inference only (--set pass=fwd_inference); training passes are "
           "f32 or bf16");
-    return m_backend->supported(p.get("dtype"), ps);
+    return m_backend->supported(t, ps);
   }
   std::uint64_t footprint_bytes(const std::string&, const problem_params& p) const override {
     const desc d = parse(p.get("problem"));
@@ -427,8 +428,8 @@ class conv_workload final : public workload {
   std::unique_ptr<problem> create(const std::string&, const problem_params& p,
                                   const problem_env& env) const override {
     MLHPC_ASSERT(m_backend != nullptr);
-    return m_backend->create(parse(p.get("problem")), pass_of(p.get("pass")), p.get("dtype"),
-                             p.get("layout"), env);
+    return m_backend->create(parse(p.get("problem")), pass_of(p.get("pass")),
+                             parse_dtype(p.get("dtype"), "conv's dtype"), p.get("layout"), env);
   }
   std::optional<ceiling_ref> ceiling_of(const std::string&,
                                         const problem_params& p) const override {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/dtype.hpp"
 #include "bench/fill.hpp"
 #include "bench/workload.hpp"
 
@@ -55,7 +56,7 @@ std::string to_string(pass p);
 // prb_t::count_ops), the same for every pass: 2 * mb * oc * (ic / g) * the kernel taps that land
 // inside the input summed over the output points (taps on padding excluded; without padding
 // that is oh * ow * kh * kw); bytes = the tensors read and written once.
-work_model work_of(const desc& d, pass p, const std::string& dtype);
+work_model work_of(const desc& d, pass p, dtype t);
 
 // Over `out` output positions of one axis, the kernel taps that land inside an input of `in`
 // (position o * stride - pad + t * (dil + 1)).
@@ -94,9 +95,8 @@ class backend {
  public:
   virtual ~backend() = default;
   virtual std::string name() const = 0;
-  virtual support supported(const std::string& dtype, pass p) const = 0;
-  virtual std::unique_ptr<problem> create(const desc& d, pass p, const std::string& dtype,
-                                          const std::string& layout,
+  virtual support supported(dtype t, pass p) const = 0;
+  virtual std::unique_ptr<problem> create(const desc& d, pass p, dtype t, const std::string& layout,
                                           const problem_env& env) const = 0;
   virtual nlohmann::json libraries() const = 0;
 };

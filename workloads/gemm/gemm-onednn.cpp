@@ -36,11 +36,11 @@ class onednn_gemm final : public problem {
 
   void setup() override {
     const auto m = m_s.m, n = m_s.n, k = m_s.k;
-    const auto in_dt = m_s.dtype == "f32"    ? tag_dt::f32
-                       : m_s.dtype == "bf16" ? tag_dt::bf16
-                                             : tag_dt::u8;
-    const auto b_dt = m_s.dtype == "int8" ? tag_dt::s8 : in_dt;
-    const auto out_dt = m_s.dtype == "int8" ? tag_dt::s32 : tag_dt::f32;
+    const auto in_dt = m_s.type == dtype::f32    ? tag_dt::f32
+                       : m_s.type == dtype::bf16 ? tag_dt::bf16
+                                                 : tag_dt::u8;
+    const auto b_dt = m_s.type == dtype::int8 ? tag_dt::s8 : in_dt;
+    const auto out_dt = m_s.type == dtype::int8 ? tag_dt::s32 : tag_dt::f32;
     const memory::desc a_md({m, k}, in_dt, m_s.transa ? memory::dims{1, m} : memory::dims{k, 1});
     const memory::desc b_md({k, n}, b_dt, m_s.transb ? memory::dims{1, k} : memory::dims{n, 1});
     const memory::desc c_md({m, n}, out_dt, memory::dims{n, 1});
@@ -51,13 +51,13 @@ class onednn_gemm final : public problem {
 
     const std::size_t na = static_cast<std::size_t>(m) * k, nb = static_cast<std::size_t>(k) * n,
                       nc = static_cast<std::size_t>(m) * n;
-    m_a = allocate(na * input_bytes(m_s.dtype));
-    m_b = allocate(nb * input_bytes(m_s.dtype));
-    m_c = allocate(nc * output_bytes(m_s.dtype));
-    if (m_s.dtype == "f32") {
+    m_a = allocate(na * input_bytes(m_s.type));
+    m_b = allocate(nb * input_bytes(m_s.type));
+    m_c = allocate(nc * output_bytes(m_s.type));
+    if (m_s.type == dtype::f32) {
       fill_uniform(std::span(static_cast<float*>(m_a.get()), na), m_seed, stream_a, -1, 1);
       fill_uniform(std::span(static_cast<float*>(m_b.get()), nb), m_seed, stream_b, -1, 1);
-    } else if (m_s.dtype == "bf16") {
+    } else if (m_s.type == dtype::bf16) {
       fill_bf16(static_cast<std::uint16_t*>(m_a.get()), na, stream_a);
       fill_bf16(static_cast<std::uint16_t*>(m_b.get()), nb, stream_b);
     } else {
@@ -66,7 +66,7 @@ class onednn_gemm final : public problem {
       fill_uniform(std::span(static_cast<std::int8_t*>(m_b.get()), nb), m_seed, stream_b, s8_low,
                    s8_high);
     }
-    std::memset(m_c.get(), 0, nc * output_bytes(m_s.dtype));
+    std::memset(m_c.get(), 0, nc * output_bytes(m_s.type));
     m_args = {{DNNL_ARG_SRC, memory(a_md, m_engine, m_a.get())},
               {DNNL_ARG_WEIGHTS, memory(b_md, m_engine, m_b.get())},
               {DNNL_ARG_DST, memory(c_md, m_engine, m_c.get())}};
@@ -80,8 +80,8 @@ class onednn_gemm final : public problem {
   }
 
   verification verify() override {
-    if (m_s.dtype == "f32") return verify_as<float, float, float>([](float x) { return x; });
-    if (m_s.dtype == "bf16")
+    if (m_s.type == dtype::f32) return verify_as<float, float, float>([](float x) { return x; });
+    if (m_s.type == dtype::bf16)
       return verify_as<std::uint16_t, std::uint16_t, float>(
           [](std::uint16_t x) { return from_bf16(x); });
     return verify_as<std::uint8_t, std::int8_t, std::int32_t>([](auto x) { return x; });
@@ -102,7 +102,7 @@ class onednn_gemm final : public problem {
             {"alpha", 1},
             {"beta", 0},
             {"layout", "row-major C; A and B row-major or transposed by strides"},
-            {"inputs", describe_inputs(m_s.dtype)}};
+            {"inputs", describe_inputs(m_s.type)}};
   }
 
  private:
@@ -146,9 +146,7 @@ class onednn_gemm final : public problem {
 class onednn_backend final : public backend {
  public:
   std::string name() const override { return "onednn"; }
-  support supported(const std::string& dtype) const override {
-    return onednn::native_type(dtype, "matmul");
-  }
+  support supported(dtype t) const override { return onednn::native_type(t, "matmul"); }
   std::unique_ptr<problem> create(const shape& s, const problem_env& env) const override {
     return std::make_unique<onednn_gemm>(s, env);
   }

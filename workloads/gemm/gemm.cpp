@@ -6,15 +6,13 @@
 
 namespace mlhpc::gemm {
 
-std::size_t input_bytes(const std::string& dtype) {
-  if (dtype == "f32") return 4;
-  if (dtype == "bf16") return 2;
-  if (dtype == "int8") return 1;
-  MLHPC_ASSERT(false);
+std::size_t input_bytes(dtype t) {
+  MLHPC_ASSERT(t == dtype::f32 || t == dtype::bf16 || t == dtype::int8);
+  return storage_bytes(t);
 }
 
-std::size_t output_bytes(const std::string& dtype) {
-  MLHPC_ASSERT(dtype == "f32" || dtype == "bf16" || dtype == "int8");
+std::size_t output_bytes(dtype t) {
+  MLHPC_ASSERT(t == dtype::f32 || t == dtype::bf16 || t == dtype::int8);
   return 4;  // f32 for f32 and bf16, s32 for int8
 }
 
@@ -23,17 +21,17 @@ work_model work_of(const shape& s) {
   const double m = static_cast<double>(s.m), n = static_cast<double>(s.n),
                k = static_cast<double>(s.k);
   w.flops = 2.0 * m * n * k;
-  w.bytes = (m * k + k * n) * static_cast<double>(input_bytes(s.dtype)) +
-            m * n * static_cast<double>(output_bytes(s.dtype));
+  w.bytes = (m * k + k * n) * static_cast<double>(input_bytes(s.type)) +
+            m * n * static_cast<double>(output_bytes(s.type));
   return w;
 }
 
-nlohmann::json describe_inputs(const std::string& dtype) {
-  if (dtype == "int8")
+nlohmann::json describe_inputs(dtype t) {
+  if (t == dtype::int8)
     return {{"a", describe_fill(fmt::format("u8 in [{},{}]", u8_low, u8_high), stream_a)},
             {"b", describe_fill(fmt::format("s8 in [{},{}]", s8_low, s8_high), stream_b)},
             {"c", "zero-filled before the first repetition; beta = 0"}};
-  const std::string range = dtype == "bf16" ? "[-1,1) rounded to bf16 (nearest even)" : "[-1,1)";
+  const std::string range = t == dtype::bf16 ? "[-1,1) rounded to bf16 (nearest even)" : "[-1,1)";
   return {{"a", describe_fill(range, stream_a)},
           {"b", describe_fill(range, stream_b)},
           {"c", "zero-filled before the first repetition; beta = 0"}};
@@ -42,8 +40,12 @@ nlohmann::json describe_inputs(const std::string& dtype) {
 namespace {
 
 shape shape_of(const std::string& variant, const problem_params& p) {
-  return {variant,        p.get_int("m"),         p.get_int("n"),
-          p.get_int("k"), p.get("transa") == "t", p.get("transb") == "t"};
+  return {parse_dtype(variant, "gemm's variant"),
+          p.get_int("m"),
+          p.get_int("n"),
+          p.get_int("k"),
+          p.get("transa") == "t",
+          p.get("transb") == "t"};
 }
 
 class gemm_workload final : public workload {
@@ -73,7 +75,7 @@ class gemm_workload final : public workload {
   }
   support supported(const std::string& variant, const problem_params&) const override {
     if (!m_backend) return support::no(m_why);
-    return m_backend->supported(variant);
+    return m_backend->supported(parse_dtype(variant, "gemm's variant"));
   }
   std::uint64_t footprint_bytes(const std::string& variant,
                                 const problem_params& p) const override {

@@ -12,20 +12,21 @@
 
 #include <fmt/format.h>
 
+#include "bench/dtype.hpp"
 #include "bench/fill.hpp"
 #include "bench/workload.hpp"
 
 namespace mlhpc::gemm {
 
 struct shape {
-  std::string dtype;  // f32, bf16, int8
+  dtype type = dtype::f32;  // f32, bf16, int8 (the variants)
   std::int64_t m = 0, n = 0, k = 0;
   bool transa = false, transb = false;
 };
 
 // Bytes per element of A (and B) and of C for a type.
-std::size_t input_bytes(const std::string& dtype);
-std::size_t output_bytes(const std::string& dtype);
+std::size_t input_bytes(dtype t);
+std::size_t output_bytes(dtype t);
 
 // flops = 2 M N K; minimum bytes = M K + K N (input type) + M N (output type), each matrix
 // moved once (the roofline model's compulsory traffic, Williams et al., CACM 2009).
@@ -37,7 +38,7 @@ class backend {
   virtual ~backend() = default;
   virtual std::string name() const = 0;
   // Whether this dtype runs here (library built, ISA present), or why not.
-  virtual support supported(const std::string& dtype) const = 0;
+  virtual support supported(dtype t) const = 0;
   virtual std::unique_ptr<problem> create(const shape& s, const problem_env& env) const = 0;
   virtual nlohmann::json libraries() const = 0;
 };
@@ -50,7 +51,7 @@ std::unique_ptr<workload> make_workload(std::unique_ptr<backend> b, std::string 
 // Fill streams and ranges, recorded with every result.
 inline constexpr std::uint64_t stream_a = 11, stream_b = 12;
 inline constexpr int u8_low = 0, u8_high = 63, s8_low = -32, s8_high = 31;
-nlohmann::json describe_inputs(const std::string& dtype);
+nlohmann::json describe_inputs(dtype t);
 
 // ---- verification --------------------------------------------------------------------------
 // Compares C with a double-precision reference: every element when M N K is small, otherwise a
@@ -59,7 +60,7 @@ nlohmann::json describe_inputs(const std::string& dtype);
 // a(i, p), b(p, j), c(i, j) return the stored values as double.
 template <class FA, class FB, class FC>
 verification check(const shape& s, FA a, FB b, FC c, std::uint64_t seed) {
-  const bool exact = s.dtype == "int8";
+  const bool exact = s.type == dtype::int8;
   const double mnk = static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k);
   const bool full = mnk <= static_cast<double>(std::int64_t{1} << 26);
   std::vector<std::pair<std::int64_t, std::int64_t>> points;

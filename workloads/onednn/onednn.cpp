@@ -35,17 +35,17 @@ const char* isa_name(dnnl::cpu_isa isa) {
 
 }  // namespace
 
-support native_type(const std::string& dtype, const char* primitive) {
+support native_type(dtype t, const char* primitive) {
 #if defined(__x86_64__)
-  if (dtype == "bf16" && !__builtin_cpu_supports("avx512bf16") &&
+  if (t == dtype::bf16 && !__builtin_cpu_supports("avx512bf16") &&
       dnnl::get_effective_cpu_isa() != dnnl::cpu_isa::avx512_core_amx)
     return support::no(
         "this CPU has no native bf16 arithmetic (AVX512_BF16 or AMX); oneDNN would emulate it, "
         "which says nothing about the machine");
-  if (dtype == "int8" && !__builtin_cpu_supports("avx2"))
+  if (t == dtype::int8 && !__builtin_cpu_supports("avx2"))
     return support::no(fmt::format("oneDNN int8 {} needs at least AVX2", primitive));
 #else
-  (void)dtype;
+  (void)t;
   (void)primitive;
 #endif
   return support::yes();

@@ -6,13 +6,14 @@
 
 #include <string>
 
+#include "bench/dtype.hpp"
 #include "bench/workload.hpp"
 
 namespace mlhpc::onednn {
 
 // bf16 without AVX512_BF16 or AMX would be emulated (a measurement of the emulation, not of the
 // machine): not supported; int8 needs AVX2 at least. `primitive` names it in the reason.
-support native_type(const std::string& dtype, const char* primitive);
+support native_type(dtype t, const char* primitive);
 
 // The ISA oneDNN dispatches to here ("avx512_core_amx", ...).
 const char* effective_isa();

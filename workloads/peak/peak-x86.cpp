@@ -156,13 +156,13 @@ const std::vector<kernel_info>& kernels() {
   static const double bf = 2 * 0x1.0p-16;   // two products of 2^-8 * 2^-8 per lane
   static const double i8 = 4 * 3.0 * -2.0;  // four u8 * s8 products per lane
   static const std::vector<kernel_info> list = {
-      {"f64", "avx512", "vfmadd231pd zmm", 8, kAcc, 2, f, has_avx512, f64_avx512},
-      {"f64", "avx2", "vfmadd231pd ymm", 4, kAcc, 2, f, has_avx2, f64_avx2},
-      {"f32", "avx512", "vfmadd231ps zmm", 16, kAcc, 2, f, has_avx512, f32_avx512},
-      {"f32", "avx2", "vfmadd231ps ymm", 8, kAcc, 2, f, has_avx2, f32_avx2},
-      {"bf16", "avx512", "vdpbf16ps zmm", 16, kAcc, 4, bf, has_bf16, bf16_avx512},
-      {"int8", "avx512", "vpdpbusd zmm", 16, kAcc, 8, i8, has_vnni512, int8_avx512},
-      {"int8", "avx2", "vpdpbusd ymm (AVX-VNNI)", 8, kAcc, 8, i8, has_avxvnni, int8_avx2},
+      {dtype::f64, "avx512", "vfmadd231pd zmm", 8, kAcc, 2, f, has_avx512, f64_avx512},
+      {dtype::f64, "avx2", "vfmadd231pd ymm", 4, kAcc, 2, f, has_avx2, f64_avx2},
+      {dtype::f32, "avx512", "vfmadd231ps zmm", 16, kAcc, 2, f, has_avx512, f32_avx512},
+      {dtype::f32, "avx2", "vfmadd231ps ymm", 8, kAcc, 2, f, has_avx2, f32_avx2},
+      {dtype::bf16, "avx512", "vdpbf16ps zmm", 16, kAcc, 4, bf, has_bf16, bf16_avx512},
+      {dtype::int8, "avx512", "vpdpbusd zmm", 16, kAcc, 8, i8, has_vnni512, int8_avx512},
+      {dtype::int8, "avx2", "vpdpbusd ymm (AVX-VNNI)", 8, kAcc, 8, i8, has_avxvnni, int8_avx2},
   };
   return list;
 }

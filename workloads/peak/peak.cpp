@@ -13,12 +13,11 @@ namespace mlhpc::peak {
 
 namespace {
 
-const std::vector<std::string> kTypes = {"f64", "f32", "bf16", "int8"};
-
-// The best kernel of `dtype` this CPU runs, or of the named ISA.
-const kernel_info* pick(const std::string& dtype, const std::string& isa) {
+// The best kernel of the variant's type this CPU runs, or of the named ISA.
+const kernel_info* pick(const std::string& variant, const std::string& isa) {
+  const dtype t = parse_dtype(variant, "peak's variant");
   for (const auto& k : kernels())
-    if (k.dtype == dtype && (isa == "auto" ? k.available() : k.isa == isa)) return &k;
+    if (k.type == t && (isa == "auto" ? k.available() : k.isa == isa)) return &k;
   return nullptr;
 }
 
@@ -150,7 +149,7 @@ class peak_workload final : public workload {
   std::vector<param_spec> parameters(const std::string& variant) const override {
     std::vector<std::string> isas = {"auto"};
     for (const auto& k : kernels())
-      if (k.dtype == variant) isas.push_back(k.isa);
+      if (to_string(k.type) == variant) isas.push_back(k.isa);
     if (isas.size() == 1) isas = {"auto", "avx512", "avx2"};
     return {
         {"isa", param_type::choice, "auto", "instruction set; auto = the widest this CPU runs",

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/dtype.hpp"
 #include "bench/workload.hpp"
 
 namespace mlhpc::peak {
@@ -15,7 +16,7 @@ namespace mlhpc::peak {
 // independent registers. Returns the exact sum of every accumulator lane, which verification
 // compares with chunks * chunk_iterations * accumulators * lanes * increment.
 struct kernel_info {
-  std::string dtype;        // f64, f32, bf16, int8
+  dtype type = dtype::f32;  // f64, f32, bf16, int8
   std::string isa;          // avx512, avx2
   std::string instruction;  // vfmadd231ps, vdpbf16ps, vpdpbusd, ...
   int lanes = 0;            // accumulator lanes per register

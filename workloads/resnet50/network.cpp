@@ -79,7 +79,8 @@ network build(const config& c) {
 
 double forward_macs_per_image(const network& n) {
   double flops = 0;
-  for (const auto& l : n.convs) flops += *conv::work_of(l.d, conv::pass::fwd_training, "f32").flops;
+  for (const auto& l : n.convs)
+    flops += *conv::work_of(l.d, conv::pass::fwd_training, dtype::f32).flops;
   return flops / 2 / static_cast<double>(n.cfg.batch) +
          static_cast<double>(n.final_c * n.cfg.classes);
 }
@@ -87,7 +88,7 @@ double forward_macs_per_image(const network& n) {
 double training_flops_per_image(const network& n) {
   double flops = 0;
   for (const auto& l : n.convs) {
-    const double f = *conv::work_of(l.d, conv::pass::fwd_training, "f32").flops;
+    const double f = *conv::work_of(l.d, conv::pass::fwd_training, dtype::f32).flops;
     flops += l.name == "conv1" ? 2 * f : 3 * f;  // conv1 needs no gradient of the image
   }
   return flops / static_cast<double>(n.cfg.batch) +

@@ -300,9 +300,7 @@ class onednn_step final : public problem {
 class onednn_backend final : public backend {
  public:
   std::string name() const override { return "onednn"; }
-  support supported(const std::string& dtype) const override {
-    return onednn::native_type(dtype, "training");
-  }
+  support supported(dtype t) const override { return onednn::native_type(t, "training"); }
   std::uint64_t footprint_bytes(const network& n, const train_options& o) const override {
     return trainer(n, o).arena_bytes();
   }

@@ -23,7 +23,7 @@ namespace {
 train_options options_of(const problem_params& p, std::uint64_t seed = 0, int shard = 0) {
   train_options o;
   o.cfg = {p.get_int("batch"), p.get_int("image"), p.get_int("width"), p.get_int("classes")};
-  o.dtype = p.get("dtype");
+  o.type = parse_dtype(p.get("dtype"), "resnet50's dtype");
   o.seed = seed;
   o.shard = shard;
   return o;
@@ -101,7 +101,7 @@ class resnet50_workload final : public workload {
   }
   support supported(const std::string&, const problem_params& p) const override {
     if (!m_backend) return support::no(m_why);
-    return m_backend->supported(p.get("dtype"));
+    return m_backend->supported(parse_dtype(p.get("dtype"), "resnet50's dtype"));
   }
   support supported_with(const std::string& variant, const communicator& comm) const override {
     if (variant != data_parallel_name) return support::yes();

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "bench/dtype.hpp"
 #include "bench/workload.hpp"
 #include "workloads/resnet50/data_parallel.hpp"
 #include "workloads/resnet50/network.hpp"
@@ -25,7 +26,7 @@ class backend {
  public:
   virtual ~backend() = default;
   virtual std::string name() const = 0;
-  virtual support supported(const std::string& dtype) const = 0;
+  virtual support supported(dtype t) const = 0;
   // Bytes the step's arena will take (planned without allocating it).
   virtual std::uint64_t footprint_bytes(const network& n, const train_options& o) const = 0;
   // `dp` is null for one replica per rank (`train`).

@@ -128,9 +128,9 @@ const std::vector<std::string>& op_kinds() {
 class trainer::impl {
  public:
   impl(const network& n, const train_options& o)
-      : net(n), opt(o), a(o.dtype == "bf16" ? dt::bf16 : dt::f32) {
-    if (o.dtype != "f32" && o.dtype != "bf16")
-      throw usage_error(fmt::format("dtype={}: expected f32 or bf16", o.dtype));
+      : net(n), opt(o), a(o.type == dtype::bf16 ? dt::bf16 : dt::f32) {
+    if (o.type != dtype::f32 && o.type != dtype::bf16)
+      throw usage_error(fmt::format("dtype={}: expected f32 or bf16", to_string(o.type)));
     if (opt.lr < 0) opt.lr = 0.1 * static_cast<double>(n.cfg.batch) / 256.0;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     for (const auto& l : net.convs)

@@ -23,13 +23,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/dtype.hpp"
 #include "workloads/resnet50/network.hpp"
 
 namespace mlhpc::resnet50 {
 
 struct train_options {
   config cfg;
-  std::string dtype = "f32";  // f32, or bf16: bf16 activations and weights copies, f32 master
+  dtype type = dtype::f32;  // f32, or bf16: bf16 activations and weights copies, f32 master
   std::uint64_t seed = 0;
   // Which rank's batch this replica trains on (data parallel): the images and labels are drawn
   // from (seed, shard), the initial weights from the seed alone, so replicas start identical.
