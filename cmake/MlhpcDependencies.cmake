@@ -32,6 +32,18 @@ if(NOT MLHPC_WITH_CUDA STREQUAL "OFF")
   find_package(CUDAToolkit QUIET)
 endif()
 mlhpc_feature(CUDA "${CUDAToolkit_FOUND}" "CUDA toolkit ${CUDAToolkit_VERSION} (/usr/local/cuda)")
+# The CUDA language only where the toolkit was found: device code for sm_80 (A100) and sm_90
+# (H100, H200) and sm_90's PTX for later GPUs. nvcc uses its own host compiler, and the project's
+# warnings and sanitizers (mlhpc_flags) are limited to C and C++, so nvcc never gets them.
+if(MLHPC_HAVE_CUDA)
+  set(CMAKE_CUDA_COMPILER ${CUDAToolkit_NVCC_EXECUTABLE})
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 80-real 90)
+  endif()
+  set(CMAKE_CUDA_STANDARD 17)
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+  enable_language(CUDA)
+endif()
 
 if(NOT MLHPC_WITH_MPI STREQUAL "OFF")
   find_package(MPI QUIET COMPONENTS C)
