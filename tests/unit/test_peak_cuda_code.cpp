@@ -10,11 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -22,20 +19,12 @@
 #include <vector>
 
 #include "tests/support/build_config.hpp"
+#include "tests/support/process.hpp"
 
 namespace mlhpc {
 namespace {
 
 constexpr int chains = 8;  // fma_chain_count in workloads/peak/peak-cuda.cu
-
-std::string capture(const std::string& cmd) {
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  if (!p) return "";
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p.get())) out.append(buf, n);
-  return out;
-}
 
 // Per "arch/function" (e.g. "sm_90/_ZN5mlhpc4peak4cuda10fma_chainsIfLi8EEEvPT_xS3_S3_"), the
 // destination registers of each FMA mnemonic.
@@ -54,13 +43,6 @@ std::map<std::string, std::map<std::string, std::multiset<std::string>>> fma_des
     if (std::regex_search(line, m, fma_re)) out[arch + "/" + function][m[1]].insert(m[2]);
   }
   return out;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // Per kernel (.entry name), the number of independent chains among its fma.rn instructions of
@@ -97,7 +79,7 @@ std::map<std::string, int> ptx_chains(const std::string& ptx, const std::string&
 TEST(PeakCudaCode, ThePtxHoldsEveryChainApart) {
   if (*test::build::peak_cuda_ptx == '\0')
     GTEST_SKIP() << "built without the CUDA toolkit (MLHPC_WITH_CUDA): no peak@cuda kernels";
-  const std::string ptx = slurp(test::build::peak_cuda_ptx);
+  const std::string ptx = test::slurp(test::build::peak_cuda_ptx);
   ASSERT_FALSE(ptx.empty()) << test::build::peak_cuda_ptx;
   for (const auto& [suffix, type] : {std::pair{"f32", "IfLi8"}, std::pair{"f64", "IdLi8"}}) {
     const auto chains_found = ptx_chains(ptx, suffix);
@@ -121,8 +103,10 @@ TEST(PeakCudaCode, EveryChainIsItsOwnRegisterInTheSass) {
   if (*test::build::cuobjdump == '\0')
     GTEST_SKIP() << "the CUDA toolkit found at configure time has no cuobjdump (nvcc and ptxas "
                     "only): the PTX test checks the chains here";
-  const std::string sass = capture(std::string("'") + test::build::cuobjdump + "' --dump-sass '" +
-                                   test::build::peak_cuda_object + "' 2>&1");
+  const auto dump =
+      test::run_process({test::build::cuobjdump, "--dump-sass", test::build::peak_cuda_object});
+  ASSERT_EQ(dump.status, 0) << dump.err;
+  const std::string sass = dump.out;
   const auto found = fma_destinations(sass);
   for (const char* arch : {"sm_80", "sm_90"}) {
     for (const auto& [type, mnemonic] : {std::pair{"IfLi8", "FFMA"}, std::pair{"IdLi8", "DFMA"}}) {
@@ -141,6 +125,26 @@ TEST(PeakCudaCode, EveryChainIsItsOwnRegisterInTheSass) {
       EXPECT_GE(static_cast<int>(regs.size()), chains) << it->first;
     }
   }
+}
+
+// The SASS reader on cuobjdump's layout (its lines as printed for sm_90), so that the check above
+// is known to read what it will meet where cuobjdump exists.
+TEST(PeakCudaCode, TheSassReaderFindsEachKernelsFmaDestinations) {
+  const std::string sass =
+      "\tcode for sm_90\n"
+      "\t\tFunction : _ZN5mlhpc4peak4cuda10fma_chainsIfLi8EEEvPT_xS3_S3_\n"
+      "        /*0100*/                   FFMA R4, R4, R7, R8 ;         /* 0x0000000704047223 */\n"
+      "        /*0110*/              @!P0 FFMA R5, R5, R7, R8 ;         /* 0x0000000705058223 */\n"
+      "        /*0120*/                   FADD R6, R4, R5 ;             /* 0x0000000504067221 */\n"
+      "\t\tFunction : _ZN5mlhpc4peak4cuda10fma_chainsIdLi8EEEvPT_xS3_S3_\n"
+      "        /*0100*/                   DFMA R4, R4, R6, R8 ;         /* 0x0000000604047229 */\n";
+  const auto found = fma_destinations(sass);
+  ASSERT_EQ(found.size(), 2u);
+  const auto& f32 = found.at("sm_90/_ZN5mlhpc4peak4cuda10fma_chainsIfLi8EEEvPT_xS3_S3_");
+  EXPECT_EQ(f32.at("FFMA"), (std::multiset<std::string>{"R4", "R5"}));
+  EXPECT_FALSE(f32.count("FADD"));
+  EXPECT_EQ(found.at("sm_90/_ZN5mlhpc4peak4cuda10fma_chainsIdLi8EEEvPT_xS3_S3_").at("DFMA").size(),
+            1u);
 }
 
 }  // namespace
