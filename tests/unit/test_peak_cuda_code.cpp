@@ -83,8 +83,9 @@ TEST(PeakCudaCode, ThePtxHoldsEveryChainApart) {
   ASSERT_FALSE(ptx.empty()) << test::build::peak_cuda_ptx;
   for (const auto& [suffix, type] : {std::pair{"f32", "IfLi8"}, std::pair{"f64", "IdLi8"}}) {
     const auto chains_found = ptx_chains(ptx, suffix);
+    const std::string kernel = std::string("fma_chains") + type;  // clang 14: no binding capture
     const auto it = std::find_if(chains_found.begin(), chains_found.end(), [&](const auto& k) {
-      return k.first.find(std::string("fma_chains") + type) != std::string::npos;
+      return k.first.find(kernel) != std::string::npos;
     });
     ASSERT_NE(it, chains_found.end()) << suffix << " kernel has no fma.rn." << suffix;
     EXPECT_EQ(it->second, chains) << it->first;
@@ -110,9 +111,10 @@ TEST(PeakCudaCode, EveryChainIsItsOwnRegisterInTheSass) {
   const auto found = fma_destinations(sass);
   for (const char* arch : {"sm_80", "sm_90"}) {
     for (const auto& [type, mnemonic] : {std::pair{"IfLi8", "FFMA"}, std::pair{"IdLi8", "DFMA"}}) {
+      const std::string kernel = std::string("fma_chains") + type;  // clang 14: no binding capture
       const auto it = std::find_if(found.begin(), found.end(), [&](const auto& f) {
         return f.first.rfind(std::string(arch) + "/", 0) == 0 &&
-               f.first.find(std::string("fma_chains") + type) != std::string::npos;
+               f.first.find(kernel) != std::string::npos;
       });
       ASSERT_NE(it, found.end()) << arch << " " << mnemonic << " kernel not in the SASS:\n"
                                  << sass.substr(0, 2000);
