@@ -41,6 +41,27 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
       m.error = e.what();
     }
   };
+  // One timed batch of `reps` repetitions: {seconds by the problem's timer, seconds by the host
+  // clock}. The timed region: two clock reads around the repetitions on the host; on a device,
+  // the start and stop marks around the enqueued repetitions, then the wait for the stop mark.
+  auto timed = [&](long long reps) {
+    const double t0 = now();
+    if (!device) {
+      guarded([&] {
+        for (long long i = 0; i < reps; ++i) p.run();
+      });
+      const double t = now() - t0;
+      return std::pair{t, t};
+    }
+    double t = 0;
+    guarded([&] {
+      device->start();
+      for (long long i = 0; i < reps; ++i) p.run();
+      device->stop();
+      t = device->elapsed_s();
+    });
+    return std::pair{t, now() - t0};
+  };
 
   // Warm-up. The fastest local warm-up repetition sizes the batch, and the ranks agree on the
   // largest batch, so that every rank times the same number of repetitions per sample.
@@ -50,19 +71,7 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
     guarded([&] { p.before_sample(); });
     if (device) guarded([&] { device->synchronize(); });
     comm.barrier();
-    const double t0 = now();
-    double t = 0;
-    if (device) {
-      guarded([&] {
-        device->start();
-        p.run();
-        device->stop();
-        t = device->elapsed_s();
-      });
-    } else {
-      guarded([&] { p.run(); });
-      t = now() - t0;
-    }
+    const double t = timed(1).first;
     warm_best = i == 0 ? t : std::min(warm_best, t);
     ++m.warmup_repetitions;
   }
@@ -93,24 +102,7 @@ measurement measure_on(Clock now, problem& p, const runner_settings& s, communic
     comm.barrier();
     const double wait_barrier = now() - b0;
     if (hooks) hooks->before_sample();
-    // The timed region: two clock reads around the repetitions on the host; on a device, the
-    // start and stop marks around the enqueued repetitions, then the wait for the stop mark.
-    double t = 0, host_t = 0;
-    const double t0 = now();
-    if (device) {
-      guarded([&] {
-        device->start();
-        for (int i = 0; i < m.inner_repetitions; ++i) p.run();
-        device->stop();
-        t = device->elapsed_s();
-      });
-      host_t = now() - t0;
-    } else {
-      guarded([&] {
-        for (int i = 0; i < m.inner_repetitions; ++i) p.run();
-      });
-      t = now() - t0;
-    }
+    const auto [t, host_t] = timed(m.inner_repetitions);
     if (hooks) hooks->after_sample(t, m.inner_repetitions);
     const double sample = t / m.inner_repetitions;
     if (m.error.empty()) {

@@ -706,29 +706,39 @@ void prepare_accept(run_request& rc, accept_cli& ac) {
   };
 }
 
-// Prints what ended a command and returns its exit status: 2 for bad input (with the
-// subcommand's help named), 3 for a failing system or library, 4 for a bug.
+// The exit status of what ended a command: 2 for bad input, 3 for a failing system or library
+// (fmt's std::system_error: a full or closed standard output), 4 for a bug.
+int exit_status_of(const std::exception& e) {
+  if (dynamic_cast<const usage_error*>(&e) != nullptr) return 2;
+  if (dynamic_cast<const runtime_failure*>(&e) != nullptr ||
+      dynamic_cast<const std::system_error*>(&e) != nullptr)
+    return 3;
+  return 4;
+}
+
+// Prints what ended a command (bad input with the subcommand's help named) and returns its exit
+// status.
 int report_failure(const std::exception& e, const std::string& subcommand) {
   if (dynamic_cast<const usage_error*>(&e) != nullptr) {
     fmt::print(stderr, "mlhpc: error: {}\n(see 'mlhpc {}--help')\n", terminal_text(e.what()),
                subcommand.empty() ? std::string() : subcommand + " ");
-    return 2;
+    return exit_status_of(e);
   }
   if (dynamic_cast<const runtime_failure*>(&e) != nullptr) {
     fmt::print(stderr, "mlhpc: error: {}\n", terminal_text(e.what()));
-    return 3;
+    return exit_status_of(e);
   }
   if (dynamic_cast<const std::system_error*>(&e) != nullptr) {
     // fmt::print to a full or closed standard output (std::system_error from fmt).
     fmt::print(stderr, "mlhpc: error: cannot write to standard output: {}\n",
                terminal_text(e.what()));
-    return 3;
+    return exit_status_of(e);
   }
   fmt::print(stderr,
              "mlhpc: internal error (a bug; please report it with this message and the "
              "command): {}\n",
              terminal_text(e.what()));
-  return 4;
+  return exit_status_of(e);
 }
 
 // 'mlhpc run' on the communicator this process has: MPI when this build has it and a launcher
@@ -750,10 +760,7 @@ int run_command(const registry& reg, run_request& rc, const std::vector<std::str
       // it before MPI_Finalize: the other ranks leave Finalize only after rank 0 enters it, and
       // a rank that exits non-zero makes mpirun end the job, which lost rank 0's message when it
       // was printed after the session's destructor had finalized (1 run in 5 under load).
-      if (comm->rank() != 0)
-        return dynamic_cast<const usage_error*>(&e) != nullptr       ? 2
-               : dynamic_cast<const runtime_failure*>(&e) != nullptr ? 3
-                                                                     : 4;
+      if (comm->rank() != 0) return exit_status_of(e);
       return report_failure(e, args.size() > 1 ? args[1] : std::string());
     }
   } else
