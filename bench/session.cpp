@@ -416,14 +416,19 @@ json run_problem(const planned_problem& pp, const session_options& opt, communic
     r["work"] = all[static_cast<std::size_t>(headline)].work_json;  // the rates are its
   }
   const summary s = summarize(headline_samples);
-  r["measurement"] = {{"samples_s", headline_samples},
-                      {"inner_repetitions", m.inner_repetitions},
-                      {"warmup_repetitions", m.warmup_repetitions},
-                      {"stop_reason", m.stop_reason},
-                      {"timed_s", m.timed_s},
-                      {"wall_s", m.wall_s},
-                      {"timer", "std::chrono::steady_clock around inner_repetitions calls"},
-                      {"scheduler", sched.to_json()}};
+  r["measurement"] = {
+      {"samples_s", headline_samples},
+      {"inner_repetitions", m.inner_repetitions},
+      {"warmup_repetitions", m.warmup_repetitions},
+      {"stop_reason", m.stop_reason},
+      {"timed_s", m.timed_s},
+      {"wall_s", m.wall_s},
+      // The runner's clock, or a device problem's timer (its host readings,
+      // measurement::host_samples_s, are not written before schema 2.0).
+      {"timer", m.timer == "host_clock" ? std::string("std::chrono::steady_clock around "
+                                                      "inner_repetitions calls")
+                                        : m.timer},
+      {"scheduler", sched.to_json()}};
   r["statistics"] = summary_json(s);
   r["rates"] = rates_json(s, r);
 

@@ -35,9 +35,16 @@ class scripted_workload final : public workload {
   }
 
  private:
-  class scripted_problem final : public problem {
+  // "device": the problem runs on a stand-in device whose timer says every sample took 1 ms.
+  class scripted_problem final : public problem, public interval_timer {
    public:
     explicit scripted_problem(std::string f) : m_f(std::move(f)) {}
+    interval_timer* device_timer() override { return m_f == "device" ? this : nullptr; }
+    std::string name() const override { return "scripted_events"; }
+    void synchronize() override {}
+    void start() override {}
+    void stop() override {}
+    double elapsed_s() override { return 0x1p-10; }
     void setup() override {
       if (m_f == "setup") MLHPC_FAIL("cannot open device {}", 3);
     }
@@ -88,6 +95,15 @@ TEST(Session, OkResultCarriesEverything) {
   EXPECT_EQ(r["repro"],
             "mlhpc run --workload scripted:x --set n=3 --repetitions 6 --warmup 0 --min-time 0 "
             "--max-time 0.01 --ci-target 0.01 --threads 1 --seed 42 --counters default");
+}
+
+TEST(Session, ADeviceProblemsResultNamesItsTimerAndHoldsItsTimes) {
+  const auto r = run_one(scripted_workload("device"));
+  EXPECT_EQ(r["status"], "ok");
+  EXPECT_EQ(r["measurement"]["timer"], "scripted_events");
+  for (const auto& t : r["measurement"]["samples_s"]) EXPECT_EQ(t.get<double>(), 0x1p-10);
+  EXPECT_EQ(run_one(scripted_workload("none"))["measurement"]["timer"],
+            "std::chrono::steady_clock around inner_repetitions calls");
 }
 
 TEST(Session, FailuresAreRecordedWithTheirPhase) {
